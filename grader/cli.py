@@ -1,0 +1,136 @@
+"""The `grader` command line: one verb per job, errors caught here and only here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from grader._version import __version__
+from grader.errors import AuthoringError, GraderError, InfrastructureError, SubmissionError
+
+__all__ = ["main", "build_parser"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from grader.loading import validate_paths
+
+    paths = args.paths or ["questions"]
+    files, problems = validate_paths(paths)
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {len(files)} file(s):", file=sys.stderr)
+        for p in problems:
+            print(f"  {p}", file=sys.stderr)
+        return 1
+    extra = ""
+    if getattr(args, "deep", False) or args.variants:
+        from grader.validation import deep_validate
+
+        report = deep_validate(paths, variants=args.variants)
+        for line in report.lines:
+            print(line)
+        if report.problems:
+            print(f"{len(report.problems)} problem(s) found by the deep checks:", file=sys.stderr)
+            for p in report.problems:
+                print(f"  {p}", file=sys.stderr)
+            return 1
+        extra = " (cases, keys and mutants checked)"
+    print(f"ok: {len(files)} file(s) valid{extra}")
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from grader.schema_export import json_schema
+
+    text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from grader.doctor import diagnose
+
+    findings = diagnose()
+    width = max(len(f.name) for f in findings)
+    for f in findings:
+        mark = "ok  " if f.ok else "FAIL"
+        print(f"{mark} {f.name:<{width}}  {f.detail}")
+    return 0 if all(f.ok for f in findings) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (also used by tests to check every verb's help)."""
+    parser = argparse.ArgumentParser(
+        prog="grader",
+        description="Auto-graded exams for LLM courses: validate question banks, grade a class "
+        "in a sandbox, render papers and answer keys, build student kits.",
+        epilog="EXAM is an exam id found under questions/ (e.g. midsem-2025) or the path of an exam file.",
+    )
+    parser.add_argument("--version", action="version", version=f"grader {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="VERB", required=True)
+
+    p = sub.add_parser(
+        "validate",
+        help="check question banks and exams",
+        description="Load and check every bank and exam under PATHS. Exit 0 when clean, 1 with "
+        "the list of problems (file:line:column, field path, what was expected) otherwise.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: questions/)")
+    p.add_argument("--deep", action="store_true", help="also compute every key, generate code cases and run mutants")
+    p.add_argument("--variants", type=int, default=0, metavar="N", help="also deploy and check N randomized variants of every question")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser(
+        "schema",
+        help="write the JSON Schema of the YAML format",
+        description="Write a JSON Schema generated from the question models, for editors to complete and check bank and exam files.",
+    )
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser(
+        "doctor",
+        help="report what this machine offers",
+        description="Report Python, torch, CUDA devices, whether bubblewrap isolation works (it starts a real sandbox) and the CPU count.",
+    )
+    p.set_defaults(func=_cmd_doctor)
+
+    for register in _EXTRA_VERBS:
+        register(sub)
+    return parser
+
+
+_EXTRA_VERBS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `grader` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.func
+    try:
+        return handler(args)
+    except AuthoringError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except (SubmissionError, InfrastructureError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except GraderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; results graded so far are saved", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""Frozen result models: what checking an answer or running a case produces.
+
+Results are values returned by functions, never state filled in on a question. The
+student-facing text (``feedback``) is kept apart from the author-facing text
+(``author_note``), which may mention hidden data and is never shown to students.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["CheckStatus", "CheckResult", "McqSelection"]
+
+CheckStatus = Literal[
+    "correct",
+    "partially_correct",
+    "incorrect",
+    "invalid",
+    "unchecked",
+    "needs_review",
+]
+"""How an answer fared.
+
+``invalid``: the answer could not be read (a letter that is not an option, a shape that
+cannot be parsed); ``unchecked``: the grader could not decide within its limits ("could
+not check this answer"); ``needs_review``: a provisional score waiting for a TA.
+"""
+
+
+class McqSelection(BaseModel):
+    """What a student ticked on a multiple-correct question, for the scoring policies."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    selected: tuple[str, ...] = Field(description="Option labels the student ticked, sorted.")
+    correct: tuple[str, ...] = Field(description="Option labels that are correct, sorted.")
+    n_options: int = Field(description="How many options the question offers.")
+
+    @property
+    def right_picks(self) -> int:
+        """Correct options the student ticked."""
+        return len(set(self.selected) & set(self.correct))
+
+    @property
+    def wrong_picks(self) -> int:
+        """Incorrect options the student ticked."""
+        return len(set(self.selected) - set(self.correct))
+
+    @property
+    def missed(self) -> int:
+        """Correct options the student did not tick."""
+        return len(set(self.correct) - set(self.selected))
+
+
+class CheckResult(BaseModel):
+    """The outcome of checking one answer (or one part of a multi-part answer)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: CheckStatus = Field(description="How the answer fared; see ``CheckStatus``.")
+    fraction: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="Share of the marks the checker awards before the question's scoring policy.",
+    )
+    feedback: str = Field(
+        default="", description="Student-facing explanation, in the grader's words."
+    )
+    expected: str | None = Field(
+        default=None,
+        description="The key written in the form the student used; shown only once keys are released.",
+    )
+    author_note: str | None = Field(
+        default=None,
+        description="Author/TA-facing detail (may mention hidden data); never shown to students.",
+    )
+    mcq: McqSelection | None = Field(
+        default=None, description="MCQ picks, for the scoring policies."
+    )
+    rubric_found: tuple[str, ...] = Field(
+        default=(), description="Ids of the rubric points found in a text answer."
+    )
