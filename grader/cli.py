@@ -103,12 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_doctor)
 
-    for register in _EXTRA_VERBS:
+    for register in _extra_verbs():
         register(sub)
     return parser
 
 
-_EXTRA_VERBS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+def _extra_verbs() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    from grader import cli_grade
+
+    return [cli_grade.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -133,7 +133,7 @@ def test_duplicate_yaml_key_is_an_error_not_a_silent_overwrite(workdir: Path) ->
 
 def test_unresolvable_reference_is_reported_with_its_line(workdir: Path) -> None:
     bank = workdir / "bank.yaml"
-    replace(bank, '"_common:resolve_device"', '"_common:no_such_function"')
+    replace(bank, '"preferences:ranking_log_likelihood"', '"_common:no_such_function"')
     [msg] = problems_of(bank)
     assert f":{line_of(bank, 'no_such_function')}:" in msg
     assert "questions[5].reference: unresolvable reference" in msg
@@ -142,14 +142,14 @@ def test_unresolvable_reference_is_reported_with_its_line(workdir: Path) -> None
 
 def test_unresolvable_module_is_reported(workdir: Path) -> None:
     bank = workdir / "bank.yaml"
-    replace(bank, '"_common:resolve_device"', '"nomodule:f"')
+    replace(bank, '"preferences:ranking_log_likelihood"', '"nomodule:f"')
     [msg] = problems_of(bank)
     assert "there is no module 'reference_impls.nomodule'" in msg
 
 
 def test_support_function_must_exist(workdir: Path) -> None:
     bank = workdir / "bank.yaml"
-    replace(bank, '"tiny:make"', '"tiny:unmake"')
+    replace(bank, "rewards: {normal: {shape: [N, K]}}", 'rewards: {construct: {fn: "tiny:unmake"}}')
     [msg] = problems_of(bank)
     assert "unresolvable support function" in msg and "no function 'unmake'" in msg
 
@@ -199,7 +199,7 @@ def test_a_bank_with_ten_mistakes_reports_all_ten(workdir: Path) -> None:
     replace(bank, "    answer: 2*n*r\n", "")  # 4 missing
     replace(bank, "  - id: O1", "  - id: N1")  # 5 duplicate id
     replace(bank, "        marks: 1\n        description: Raw", "        marks: 5\n        description: Raw")  # 6 rubric sum
-    replace(bank, '"_common:resolve_device"', '"_common:gone"')  # 7 unresolvable ref
+    replace(bank, '"preferences:ranking_log_likelihood"', '"_common:gone"')  # 7 unresolvable ref
     replace(bank, "    file: c1.py", "    file: c1.txt")  # 8 pattern
     replace(bank, "        answer: d_k\n", "        answer: d_k\n        equivalence: roughly\n")  # 9 literal
     replace(bank, "type: ordering", "type: sorting")  # 10 unknown type

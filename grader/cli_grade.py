@@ -1,0 +1,175 @@
+"""`grader grade` and `grader review`: the TA's verbs after the deadline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from grader.errors import InfrastructureError
+
+__all__ = ["register"]
+
+
+def _out_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    out = Path(args.out)
+    db = Path(args.db) if args.db else out / "gradebook.sqlite"
+    return out, db
+
+
+def write_reports(exam: Any, gradebook: Any, out: Path) -> list[Path]:
+    """Every output of a grading run, from the gradebook (so overrides show)."""
+    from grader.reports import write_exports, write_statistics
+    from grader.reports.feedback import write_feedback
+
+    paths = write_exports(exam, gradebook, out)
+    paths += write_feedback(exam, gradebook, out)
+    paths += write_statistics(exam, gradebook, out / "statistics")
+    return paths
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from grader.classroom import grade_class, make_runner
+    from grader.gradebook import Gradebook
+    from grader.grading import GradingOptions
+    from grader.loading import load_exam
+    from grader.variants import read_secret
+
+    console = Console(stderr=True)
+    exam = load_exam(args.exam, Path(args.questions))
+    out, db_path = _out_paths(args)
+    out.mkdir(parents=True, exist_ok=True)
+    secret = read_secret(args.secret_file)
+    if args.no_sandbox:
+        console.print("[bold red]--no-sandbox: student code runs WITHOUT isolation, with your files, network and "
+                      "permissions. Use it only for your own code.[/]")
+    if args.backend == "ray":
+        try:
+            from grader.ray_backend import ray_runner
+        except ImportError:
+            raise InfrastructureError("the Ray backend needs Ray: pip install '.[ray]'") from None
+        runner = ray_runner(args.address, args.workers, no_sandbox=args.no_sandbox)
+    else:
+        runner = make_runner(args.workers, no_sandbox=args.no_sandbox)
+    gradebook = Gradebook(db_path)
+    regrade = args.regrade
+    try:
+        with Progress(TextColumn("[bold]grading[/]"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                      TextColumn("{task.fields[student]}"), console=console, disable=args.quiet) as progress:
+            task = progress.add_task("grade", total=None, rate="", student="")
+            import time
+
+            t0 = time.perf_counter()
+
+            def on_progress(done: int, total: int, student: str) -> None:
+                rate = done / max(time.perf_counter() - t0, 1e-9)
+                progress.update(task, completed=done, total=total, rate=f"{rate:.1f}/s", student=student)
+
+            report = grade_class(exam, Path(args.submissions), gradebook, runner, workers=args.workers,
+                                 roster_path=Path(args.roster) if args.roster else None, secret=secret, regrade=regrade,
+                                 opts=GradingOptions(release=args.release), on_progress=on_progress,
+                                 args={k: v for k, v in vars(args).items() if k != "func"})
+        write_reports(exam, gradebook, out)
+    finally:
+        runner.close()
+    table = Table(title=f"{exam.exam.exam}: {len(report.graded)} graded, {len(report.skipped)} unchanged, "
+                        f"{len(report.failed)} failed in {report.seconds:.1f} s")
+    table.add_column("student")
+    table.add_column("total", justify="right")
+    table.add_column("pending review", justify="right")
+    table.add_column("problems")
+    for student in sorted(report.results):
+        r = report.results[student]
+        pending = sum(q.needs_review for q in r.questions)
+        table.add_row(student, f"{r.total:g} / {exam.exam.total_marks:g}", str(pending), "; ".join(r.problems)[:80])
+    if not args.quiet:
+        Console().print(table)
+    if report.changes:
+        changes = Table(title="changed by this run (regrade)")
+        for col in ("student", "question", "old", "new", "change"):
+            changes.add_column(col)
+        for s, q, old, new in report.changes:
+            changes.add_row(s, q, f"{old:g}", f"{new:g}", f"{new - old:+g}")
+        Console().print(changes)
+    for student, err in report.failed.items():
+        console.print(f"[red]could not grade {student}: {err}[/]")
+    print(f"results in {out} (gradebook {db_path})")
+    gradebook.close()
+    return 1 if report.failed else 0
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from grader.gradebook import Gradebook
+    from grader.loading import load_exam
+    from grader.review import apply_review_file, write_review_file
+
+    exam = load_exam(args.exam, Path(args.questions))
+    out, db_path = _out_paths(args)
+    if not db_path.is_file():
+        raise InfrastructureError(f"no gradebook at {db_path}; run `grader grade` first (or pass --db)")
+    gradebook = Gradebook(db_path)
+    try:
+        review_file = Path(args.file) if args.file else out / "review.yaml"
+        if args.apply:
+            applied, problems = apply_review_file(exam, gradebook, review_file, reviewer=args.reviewer)
+            for p in problems:
+                print(f"review: {p}", file=sys.stderr)
+            write_reports(exam, gradebook, out)
+            print(f"recorded {applied} decision(s) from {review_file}; reports in {out} updated")
+            return 1 if problems else 0
+        pending = write_review_file(exam, gradebook, review_file)
+        print(f"{pending} answer(s) wait for review; edit {review_file} (set `marks:` and `comment:`), "
+              f"then run: grader review {args.exam} --out {out} --apply")
+        return 0
+    finally:
+        gradebook.close()
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `grade` and `review` verbs."""
+    p = sub.add_parser(
+        "grade",
+        help="grade a class of submissions",
+        description="Grade every student folder under SUBMISSIONS_DIR (answers.yaml plus .py files) for EXAM in a "
+        "sandbox, store every result in a SQLite gradebook, and write gradebook.csv, results.json, "
+        "feedback/<student>.md/.html and class statistics into --out. Rerunning finishes an interrupted run "
+        "and skips unchanged submissions.",
+    )
+    p.add_argument("exam", metavar="EXAM", help="exam id under questions/ (e.g. midsem-2025) or an exam file")
+    p.add_argument("submissions", metavar="SUBMISSIONS_DIR", help="folder with one subfolder per student")
+    p.add_argument("--out", default="out/grading", metavar="DIR", help="where reports go (default out/grading)")
+    p.add_argument("--db", metavar="PATH", help="gradebook file (default gradebook.sqlite inside --out)")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel sandboxes (default 2)")
+    p.add_argument("--regrade", nargs="*", metavar="QUESTION", help="regrade these questions for everyone "
+                   "(no id: everything), even when submissions did not change")
+    p.add_argument("--roster", metavar="CSV", help="roster of student ids (default SUBMISSIONS_DIR/roster.csv if present)")
+    p.add_argument("--secret-file", metavar="PATH", help="course secret for per-student variants (or $GRADER_SECRET)")
+    p.add_argument("--release", action="store_true", help="include keys and worked solutions in feedback")
+    p.add_argument("--no-sandbox", action="store_true", help="run code WITHOUT isolation (only your own code)")
+    p.add_argument("--backend", choices=["local", "ray"], default="local", help="local process pool or a Ray cluster")
+    p.add_argument("--address", metavar="ADDR", help="Ray cluster address (with --backend ray)")
+    p.add_argument("--questions", default="questions", metavar="DIR", help="question folder (default questions/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+    p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser(
+        "review",
+        help="review text answers and record TA decisions",
+        description="Without --apply: write review.yaml listing every text answer waiting for a TA, with the "
+        "student's answer, the rubric and the provisional score. With --apply: record the decisions edited into "
+        "that file in the gradebook (they override the provisional scores and survive regrading) and re-export.",
+    )
+    p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
+    p.add_argument("--out", default="out/grading", metavar="DIR", help="the grading output folder (default out/grading)")
+    p.add_argument("--db", metavar="PATH", help="gradebook file (default gradebook.sqlite inside --out)")
+    p.add_argument("--file", metavar="PATH", help="review file (default review.yaml inside --out)")
+    p.add_argument("--apply", action="store_true", help="record the decisions in the review file")
+    p.add_argument("--reviewer", default="ta", metavar="NAME", help="name recorded with each decision")
+    p.add_argument("--questions", default="questions", metavar="DIR", help="question folder (default questions/)")
+    p.set_defaults(func=_cmd_review)

@@ -1,0 +1,304 @@
+"""The gradebook: one SQLite file holding every result, written so that no crash loses or
+duplicates anything.
+
+Each submission is written in one transaction (its answers, their cases and the
+submission row) keyed by (exam, student, question), so a run killed at any instant leaves
+each student either fully graded or untouched; a rerun grades only what is missing or
+changed. TA overrides live in their own table and are never touched by regrading.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from grader._version import __version__
+from grader.errors import InfrastructureError
+from grader.outcomes import QuestionResult, SubmissionResult
+
+__all__ = ["Gradebook", "StoredAnswer", "Override", "Environment"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    exam TEXT NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,
+    grader_version TEXT NOT NULL,
+    python TEXT NOT NULL,
+    torch TEXT NOT NULL,
+    device TEXT NOT NULL,
+    args TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    exam TEXT NOT NULL,
+    student TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    variant INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    total REAL NOT NULL,
+    graded_at REAL NOT NULL,
+    run_id INTEGER NOT NULL,
+    PRIMARY KEY (exam, student)
+);
+CREATE TABLE IF NOT EXISTS answers (
+    exam TEXT NOT NULL,
+    student TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    marks REAL NOT NULL,
+    max_marks REAL NOT NULL,
+    status TEXT NOT NULL,
+    feedback TEXT NOT NULL,
+    needs_review INTEGER NOT NULL,
+    answer_hash TEXT NOT NULL,
+    question_hash TEXT NOT NULL,
+    variant INTEGER NOT NULL,
+    grader_version TEXT NOT NULL,
+    python TEXT NOT NULL,
+    torch TEXT NOT NULL,
+    device TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    graded_at REAL NOT NULL,
+    run_id INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (exam, student, question_id)
+);
+CREATE TABLE IF NOT EXISTS cases (
+    exam TEXT NOT NULL,
+    student TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    visible INTEGER NOT NULL,
+    passed INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    PRIMARY KEY (exam, student, question_id, idx)
+);
+CREATE TABLE IF NOT EXISTS overrides (
+    exam TEXT NOT NULL,
+    student TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    marks REAL NOT NULL,
+    comment TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    decided_at REAL NOT NULL,
+    PRIMARY KEY (exam, student, question_id)
+);
+CREATE TABLE IF NOT EXISTS regrades (
+    run_id INTEGER NOT NULL,
+    exam TEXT NOT NULL,
+    student TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    old_marks REAL NOT NULL,
+    new_marks REAL NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where results were computed: recorded with every answer for reproducibility."""
+
+    grader_version: str
+    python: str
+    torch: str
+    device: str
+
+    @classmethod
+    def current(cls) -> Environment:
+        device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+        return cls(__version__, platform.python_version(), str(torch.__version__), device)
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """One stored answer row, as the reports read it (override applied)."""
+
+    student: str
+    question_id: str
+    marks: float
+    graded_marks: float
+    max_marks: float
+    status: str
+    needs_review: bool
+    overridden: bool
+    result: QuestionResult
+
+
+@dataclass(frozen=True)
+class Override:
+    """A TA's decision on one answer."""
+
+    student: str
+    question_id: str
+    marks: float
+    comment: str
+    reviewer: str
+
+
+class Gradebook:
+    """A SQLite gradebook file (WAL mode; one writer, many readers)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise InfrastructureError(f"cannot open the gradebook {str(self.path)!r}: {exc}; "
+                                      "pass another file with --db") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # ----------------------------------------------------------------- runs
+    def start_run(self, exam: str, env: Environment, args: dict[str, Any]) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (exam, started, grader_version, python, torch, device, args) VALUES (?,?,?,?,?,?,?)",
+            (exam, time.time(), env.grader_version, env.python, env.torch, env.device, json.dumps(args, sort_keys=True)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int) -> None:
+        self.db.execute("UPDATE runs SET finished = ? WHERE id = ?", (time.time(), run_id))
+
+    # --------------------------------------------------------------- writes
+    def record(self, result: SubmissionResult, *, folder: str, content_hash: str, run_id: int, env: Environment,
+               replace_all: bool = True) -> None:
+        """Write one submission's results atomically (replacing its earlier rows)."""
+        now = time.time()
+        with self._tx() as db:
+            if replace_all:
+                keep = [q.question_id for q in result.questions]
+                db.execute(
+                    f"DELETE FROM answers WHERE exam=? AND student=? AND question_id NOT IN ({','.join('?' * len(keep))})",
+                    (result.exam, result.student, *keep),
+                )
+            for q in result.questions:
+                self._write_answer(db, result, q, run_id, env, now)
+            total = db.execute("SELECT COALESCE(SUM(marks), 0) FROM answers WHERE exam=? AND student=?",
+                               (result.exam, result.student)).fetchone()[0]
+            db.execute(
+                "INSERT OR REPLACE INTO submissions (exam, student, folder, variant, content_hash, problems, total, graded_at, run_id)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (result.exam, result.student, folder, result.variant, content_hash, json.dumps(list(result.problems)),
+                 float(total), now, run_id),
+            )
+
+    def _write_answer(self, db: sqlite3.Connection, sub: SubmissionResult, q: QuestionResult, run_id: int,
+                      env: Environment, now: float) -> None:
+        old = db.execute("SELECT marks FROM answers WHERE exam=? AND student=? AND question_id=?",
+                         (sub.exam, sub.student, q.question_id)).fetchone()
+        if old is not None and abs(float(old[0]) - q.marks) > 1e-9:
+            db.execute("INSERT INTO regrades (run_id, exam, student, question_id, old_marks, new_marks, at) VALUES (?,?,?,?,?,?,?)",
+                       (run_id, sub.exam, sub.student, q.question_id, float(old[0]), q.marks, now))
+        db.execute(
+            "INSERT OR REPLACE INTO answers (exam, student, question_id, marks, max_marks, status, feedback, needs_review,"
+            " answer_hash, question_hash, variant, grader_version, python, torch, device, seconds, graded_at, run_id, result)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (sub.exam, sub.student, q.question_id, q.marks, q.max_marks, q.status, q.feedback, int(q.needs_review),
+             q.answer_hash, q.question_hash, sub.variant, env.grader_version, env.python, env.torch, env.device,
+             q.seconds, now, run_id, q.model_dump_json()),
+        )
+        db.execute("DELETE FROM cases WHERE exam=? AND student=? AND (question_id=? OR question_id LIKE ?)",
+                   (sub.exam, sub.student, q.question_id, q.question_id + "/%"))
+        for part in (q, *q.parts):
+            for i, c in enumerate(part.cases):
+                db.execute(
+                    "INSERT OR REPLACE INTO cases (exam, student, question_id, idx, name, visible, passed, status, message, seconds)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (sub.exam, sub.student, part.question_id, i, c.name, int(c.visible), int(c.passed), c.status, c.message, c.seconds),
+                )
+
+    def set_override(self, exam: str, o: Override) -> None:
+        """Record a TA decision; it wins over the graded marks in every report."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO overrides (exam, student, question_id, marks, comment, reviewer, decided_at) VALUES (?,?,?,?,?,?,?)",
+                (exam, o.student, o.question_id, o.marks, o.comment, o.reviewer, time.time()),
+            )
+
+    # ---------------------------------------------------------------- reads
+    def stored_hashes(self, exam: str) -> dict[str, tuple[str, int, dict[str, str]]]:
+        """student -> (content hash, variant, {question: question hash}) for resumption."""
+        out: dict[str, tuple[str, int, dict[str, str]]] = {}
+        for student, content, variant in self.db.execute("SELECT student, content_hash, variant FROM submissions WHERE exam=?", (exam,)):
+            out[student] = (content, int(variant), {})
+        for student, qid, qhash in self.db.execute("SELECT student, question_id, question_hash FROM answers WHERE exam=?", (exam,)):
+            if student in out:
+                out[student][2][qid] = qhash
+        return out
+
+    def answers(self, exam: str) -> list[StoredAnswer]:
+        """Every stored answer with TA overrides applied (to whole questions or to parts)."""
+        overrides = self.overrides(exam)
+        rows = self.db.execute(
+            "SELECT student, question_id, marks, max_marks, status, result FROM answers WHERE exam=? ORDER BY student, rowid",
+            (exam,),
+        ).fetchall()
+        out = []
+        for student, qid, marks, max_marks, status, raw in rows:
+            result = QuestionResult.model_validate_json(raw)
+            final = float(marks)
+            overridden = False
+            whole = overrides.get((student, qid))
+            if whole is not None:
+                final, overridden = whole.marks, True
+            pending = result.needs_review and whole is None
+            if result.parts and whole is None:
+                pending = False
+                for part in result.parts:
+                    o = overrides.get((student, part.question_id))
+                    if o is not None:
+                        final += o.marks - part.marks
+                        overridden = True
+                    elif part.needs_review:
+                        pending = True
+            out.append(StoredAnswer(student, qid, round(final, 6), float(marks), float(max_marks), status,
+                                    pending, overridden, result))
+        return out
+
+    def submissions(self, exam: str) -> list[tuple[str, int, list[str], str]]:
+        """(student, variant, problems, folder) for every graded submission."""
+        return [(s, int(v), json.loads(p), f) for s, v, p, f in self.db.execute(
+            "SELECT student, variant, problems, folder FROM submissions WHERE exam=? ORDER BY student", (exam,))]
+
+    def overrides(self, exam: str) -> dict[tuple[str, str], Override]:
+        return {(s, q): Override(s, q, float(m), c, r) for s, q, m, c, r in self.db.execute(
+            "SELECT student, question_id, marks, comment, reviewer FROM overrides WHERE exam=?", (exam,))}
+
+    def regrades(self, run_id: int) -> list[tuple[str, str, float, float]]:
+        """(student, question, old marks, new marks) changed by ``run_id``."""
+        return [(s, q, float(o), float(n)) for s, q, o, n in self.db.execute(
+            "SELECT student, question_id, old_marks, new_marks FROM regrades WHERE run_id=? ORDER BY student, question_id", (run_id,))]
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Read-only query helper for tests and reports."""
+        return list(self.db.execute(sql, params))

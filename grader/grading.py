@@ -1,0 +1,366 @@
+"""Grading one submission: each answer checked, code run in the sandbox, marks computed.
+
+``grade_submission`` is the pure-ish core the class pipeline calls per student. It never
+raises for anything a student did: an unreadable answer becomes an ``invalid`` result
+with a message, a grader failure on one question becomes an ``error`` result for that
+question (with a message a student understands), and grading moves on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from grader import checks
+from grader.cases import BuiltCase, build_args, build_cases, device_for, expected_outputs
+from grader.keys import ResolvedQuestion, resolve
+from grader.loading import LoadedBank, LoadedExam, resolve_ref
+from grader.outcomes import CaseResult, QuestionResult, QuestionStatus, SubmissionResult
+from grader.results import CheckResult
+from grader.sandbox import CaseInput, CodeJob, Limits, Runner, Tolerance, compare
+from grader.schema import (
+    CodeQuestion,
+    ExpressionQuestion,
+    McqQuestion,
+    MultipartQuestion,
+    NumericQuestion,
+    OrderingQuestion,
+    Question,
+    TextQuestion,
+)
+from grader.scoring import score
+from grader.submissions import Submission
+from grader.variants import PAPER_VARIANT
+
+__all__ = ["GradingOptions", "grade_submission", "grade_question", "answer_hash", "format_key"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GradingOptions:
+    """Switches that apply to a whole grading run."""
+
+    release: bool = False
+    """Show keys and worked solutions in feedback (after the deadline)."""
+    hidden: bool = True
+    """Run hidden cases (False for a student's self-check)."""
+    secret_checks: bool = True
+    """Run checks that need secret data (complexity on hidden sizes)."""
+
+
+def answer_hash(answer: Any, files: Mapping[str, bytes]) -> str:
+    """sha256 of an answer and the code files it names (its content identity)."""
+    h = hashlib.sha256(json.dumps(answer, sort_keys=True, default=str).encode())
+    for name in sorted(files):
+        h.update(name.encode())
+        h.update(files[name])
+    return h.hexdigest()[:16]
+
+
+def format_key(key: Any) -> str:
+    """A key as a student would write it."""
+    if isinstance(key, list) and all(isinstance(k, str) for k in key):
+        return ", ".join(key)
+    if isinstance(key, float):
+        return f"{key:.10g}"
+    return json.dumps(key) if isinstance(key, (list, dict)) else str(key)
+
+
+def _status(result: CheckResult) -> QuestionStatus:
+    return result.status
+
+
+def _policy(question: Question, default: str = "all_or_nothing") -> tuple[str, float, float]:
+    s = question.scoring
+    policy = s.policy if "scoring" in question.model_fields_set else default
+    return policy, s.penalty, s.floor
+
+
+def _from_check(question: Question, rq: ResolvedQuestion, qid: str, result: CheckResult, opts: GradingOptions,
+                default_policy: str = "all_or_nothing") -> QuestionResult:
+    policy, penalty, floor = _policy(question, default_policy)
+    marks = score(result, marks=question.marks, policy=policy, penalty=penalty, floor=floor)  # type: ignore[arg-type]
+    status = _status(result)
+    feedback = result.feedback
+    if status == "partially_correct" and marks <= 0:
+        status = "incorrect"
+        feedback = (feedback + "\n" if feedback else "") + "This question has no partial marking."
+    return QuestionResult(
+        question_id=qid,
+        marks=marks,
+        max_marks=question.marks,
+        status=status,
+        feedback=feedback,
+        expected=(result.expected or (format_key(rq.key) if rq.key is not None else None)) if opts.release else None,
+        solution=rq.solution if opts.release else "",
+        rubric_found=result.rubric_found,
+        needs_review=result.status == "needs_review",
+        author_note=result.author_note,
+    )
+
+
+def _check_simple(question: Question, rq: ResolvedQuestion, answer: Any, opts: GradingOptions) -> tuple[CheckResult, str]:
+    reveal = opts.release
+    if isinstance(question, McqQuestion):
+        labels = [o.label for o in rq.options]
+        return checks.check_mcq(answer, options=labels, correct=rq.key, reveal_key=reveal), "all_or_nothing"
+    if isinstance(question, NumericQuestion):
+        return (
+            checks.check_numeric(answer, expected=rq.key, atol=question.tolerance.abs, rtol=question.tolerance.rel, reveal_key=reveal),
+            "all_or_nothing",
+        )
+    if isinstance(question, ExpressionQuestion):
+        variables = {name: v.model_dump(exclude={"description"}) for name, v in question.variables.items()}
+        best: CheckResult | None = None
+        for key in [question.answer, *question.accepted_forms]:
+            r = checks.check_expression(
+                answer, expected=key, variables=variables, mode=question.equivalence,
+                functions=question.functions, allow_sum=question.allow_sum, reveal_key=reveal,
+            )
+            if best is None or r.fraction > best.fraction:
+                best = r
+            if r.status == "correct":
+                break
+        assert best is not None
+        return best, "all_or_nothing"
+    if isinstance(question, OrderingQuestion):
+        return checks.check_ordering(answer, expected=question.answer, partial=question.partial, reveal_key=reveal), (
+            "partial" if question.partial else "all_or_nothing"
+        )
+    if isinstance(question, TextQuestion):
+        rubric = [p.model_dump() for p in question.rubric]
+        return checks.check_text(answer, rubric=rubric), "partial"
+    raise TypeError(f"not a simple question: {type(question).__name__}")
+
+
+# ------------------------------------------------------------------------------ code
+
+
+def _student_file(question: CodeQuestion, answer: Any, submission: Submission) -> tuple[str | None, str | None]:
+    """(file name, problem) for the code answer of ``question``."""
+    name = question.file
+    if isinstance(answer, str) and answer.strip():
+        name = answer.strip()
+        if "/" in name or "\\" in name or name.startswith("."):
+            return None, f"{name!r} must be the name of a .py file in your submission folder, without folders"
+    elif answer is not None:
+        return None, f"the answer to a code question is the name of your .py file (for example {question.file!r})"
+    if name in submission.file_problems:
+        return None, submission.file_problems[name]
+    if name not in submission.files:
+        return None, f"{name!r} is not in your submission; write your function in {question.file!r}"
+    return name, None
+
+
+def _case_message(index: int, case: BuiltCase, text: str) -> str:
+    label = case.name if case.visible else f"case {index + 1}"
+    return f"{label}: {text}"
+
+
+def _flops_of(fn: Any, args: tuple[Any, ...]) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn(*args)
+    return int(counter.get_total_flops())
+
+
+def _growth_exponent(sizes: list[int], flops: list[int]) -> float:
+    xs = np.log(np.asarray(sizes, dtype=float))
+    ys = np.log(np.maximum(np.asarray(flops, dtype=float), 1.0))
+    return float(np.polyfit(xs, ys, 1)[0])
+
+
+def _complexity(question: CodeQuestion, bank: LoadedBank, files: Mapping[str, bytes], entry: str,
+                params: Mapping[str, Any], runner: Runner, support: Mapping[str, bytes]) -> tuple[bool, str]:
+    spec = question.complexity
+    assert spec is not None
+    device = device_for(question)
+    ref = resolve_ref(question.reference)
+    ref_flops, inputs = [], []
+    for i, size in enumerate(spec.sizes):
+        dims = {**spec.dims, spec.dim: size}
+        ref_args, box_args = build_args(question, bank, spec.args, dims, 1000 + i, params, device)
+        ref_flops.append(_flops_of(ref, ref_args))
+        inputs.append(CaseInput(args=box_args, visible=False, name=f"{spec.dim}={size}"))
+    job = CodeJob(files=files, entry=entry, function=question.function, cases=inputs, support_files=support,
+                  limits=_limits(question), device=device, forbid=frozenset(question.forbid), flops=True)
+    outcomes = runner.run(job)
+    if any(o.status != "ok" or o.flops is None for o in outcomes):
+        bad = next(o for o in outcomes if o.status != "ok" or o.flops is None)
+        return False, f"the cost check could not run at {bad.name}: {bad.message or bad.status}"
+    student_flops = [int(o.flops or 0) for o in outcomes]
+    ref_exp = _growth_exponent(spec.sizes, ref_flops)
+    got_exp = _growth_exponent(spec.sizes, student_flops)
+    if got_exp > ref_exp + spec.slack:
+        return False, (f"work grows like {spec.dim}^{got_exp:.2f} as {spec.dim} grows; "
+                       f"the expected growth is about {spec.dim}^{ref_exp:.2f}")
+    return True, f"work grows like {spec.dim}^{got_exp:.2f} (expected about {spec.dim}^{ref_exp:.2f})"
+
+
+def _limits(question: CodeQuestion) -> Limits:
+    lim = question.limits
+    return Limits(cpu_seconds=lim.cpu_seconds, wall_seconds=max(lim.cpu_seconds * 3, 5.0),
+                  job_wall_seconds=lim.wall_seconds, memory_mb=lim.memory_mb)
+
+
+def _tolerances(question: CodeQuestion) -> dict[str, Tolerance]:
+    return {k: Tolerance(rtol=v.rtol, atol=v.atol) for k, v in question.compare.tolerances.items()}
+
+
+def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
+               params: Mapping[str, Any], variant: int, runner: Runner, opts: GradingOptions) -> QuestionResult:
+    """Run the student's function on the cases in the sandbox and compare outside it."""
+    entry, problem = _student_file(question, answer, submission)
+    base = {"question_id": qid, "max_marks": question.marks, "solution": "", "answer_hash": ""}
+    if entry is None:
+        status: QuestionStatus = "missing" if answer is None and question.file not in submission.file_problems else "invalid"
+        return QuestionResult(marks=0.0, status=status, feedback=problem or "", **base)  # type: ignore[arg-type]
+    device = device_for(question)
+    if device == "cuda" and not torch.cuda.is_available():
+        return QuestionResult(marks=0.0, status="unchecked", **base,  # type: ignore[arg-type]
+                              feedback="this question needs a CUDA GPU and this runner has none; it will be graded on a GPU runner")
+    cases = build_cases(question, bank, params, variant, include_hidden=opts.hidden)
+    expected = expected_outputs(question, cases)
+    support = bank.support_sources(question)
+    files = dict(submission.files)
+    job = CodeJob(files=files, entry=entry, function=question.function, cases=[c.sandbox for c in cases],
+                  support_files=support, limits=_limits(question), device=device,
+                  forbid=frozenset(question.forbid), repeat_for_determinism=question.determinism)
+    outcomes = runner.run(job)
+    results: list[CaseResult] = []
+    forbidden = False
+    tolerances = _tolerances(question)
+    for i, (case, exp, out) in enumerate(zip(cases, expected, outcomes, strict=True)):
+        if out.status == "forbidden":
+            forbidden = True
+        if out.status != "ok":
+            results.append(CaseResult(name=case.name if case.visible else f"case {i + 1}", visible=case.visible, passed=False,
+                                      status=out.status, message=_case_message(i, case, out.message), seconds=out.seconds))
+            continue
+        rule = resolve_ref(question.compare.custom) if question.compare.custom else question.compare.rule
+        cmp = compare(exp, out.value, rule, tolerances, device, show_values=case.visible)
+        passed = cmp.passed
+        message = "" if passed else _case_message(i, case, cmp.message)
+        if passed and question.determinism and out.repeat_value is not None:
+            again = compare(out.value, out.repeat_value, rule, tolerances, device)
+            if not again.passed:
+                passed, message = False, _case_message(i, case, "gave a different result when run twice on the same input")
+        results.append(CaseResult(name=case.name if case.visible else f"case {i + 1}", visible=case.visible,
+                                  passed=passed, status=out.status, message=message, seconds=out.seconds))
+    n_pass = sum(r.passed for r in results)
+    fraction = n_pass / len(results) if results else 0.0
+    lines = [f"passed {n_pass} of {len(results)} cases"]
+    lines += [r.message for r in results if not r.passed]
+    if forbidden:
+        fraction = 0.0
+        lines.insert(0, "the code uses an API this question forbids (" + ", ".join(question.forbid) + "); no marks for this question")
+    if question.complexity is not None and fraction > 0 and opts.secret_checks:
+        ok, msg = _complexity(question, bank, files, entry, params, runner, support)
+        lines.append(("cost check passed: " if ok else "cost check failed: ") + msg)
+        if not ok:
+            fraction = 0.0
+    policy, penalty, floor = _policy(question, "partial")
+    if policy == "all_or_nothing":
+        fraction = 1.0 if fraction == 1.0 else 0.0
+    marks = round(question.marks * fraction, 6)
+    status: QuestionStatus = "correct" if fraction == 1.0 else ("incorrect" if fraction == 0.0 else "partially_correct")
+    ah = answer_hash(answer, {entry: files[entry]})
+    return QuestionResult(
+        question_id=qid, marks=marks, max_marks=question.marks, status=status, feedback="\n".join(lines),
+        solution="", cases=tuple(results), answer_hash=ah,
+    )
+
+
+# ------------------------------------------------------------------------- dispatch
+
+
+def grade_question(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
+                   rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions) -> QuestionResult:
+    """Grade one question (recursing into parts); failures of the grader become ``error`` results."""
+    started = time.perf_counter()
+    try:
+        result = _grade(question, bank, qid, answer, submission, rq, variant, runner, opts)
+    except Exception as exc:  # noqa: BLE001 - the last-resort result a student understands
+        log.exception("grader failure on %s for %s", qid, submission.student)
+        result = QuestionResult(
+            question_id=qid, marks=0.0, max_marks=question.marks, status="error",
+            feedback="the grader could not check this answer because of a problem on our side; "
+                     "your TA has been told and it will be regraded",
+            author_note=f"{type(exc).__name__}: {exc}",
+        )
+    update: dict[str, Any] = {"seconds": round(time.perf_counter() - started, 4)}
+    if not result.answer_hash:
+        update["answer_hash"] = answer_hash(answer, {})
+    if opts.release and not result.solution:
+        update["solution"] = rq.solution
+    return result.model_copy(update=update)
+
+
+def _grade(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
+           rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions) -> QuestionResult:
+    if isinstance(question, MultipartQuestion):
+        if answer is not None and not isinstance(answer, dict):
+            names = ", ".join(p.id for p in question.parts)
+            answer = {question.parts[0].id: answer} if len(question.parts) == 1 else None
+            if answer is None:
+                return QuestionResult(question_id=qid, marks=0.0, max_marks=question.marks, status="invalid",
+                                      feedback=f"this question has parts ({names}); answer with a mapping part: answer")
+        given = {str(k): v for k, v in (answer or {}).items()}
+        parts = []
+        for part in question.parts:
+            parts.append(grade_question(part, bank, f"{qid}/{part.id}", given.get(part.id), submission,
+                                        rq.parts[part.id], variant, runner, opts))
+        unknown = sorted(set(given) - {p.id for p in question.parts})
+        total = round(sum(p.marks for p in parts), 6)
+        statuses = {p.status for p in parts}
+        status: QuestionStatus
+        if statuses == {"correct"}:
+            status = "correct"
+        elif "needs_review" in statuses:
+            status = "needs_review"
+        elif total == 0:
+            status = "incorrect" if statuses - {"missing"} else "missing"
+        else:
+            status = "partially_correct"
+        feedback = "\n".join(f"[{p.question_id.split('/')[-1]}] {p.feedback}" for p in parts if p.feedback)
+        if unknown:
+            feedback += f"\nunknown part(s) {', '.join(unknown)} ignored"
+        return QuestionResult(question_id=qid, marks=total, max_marks=question.marks, status=status, feedback=feedback,
+                              parts=tuple(parts), needs_review=any(p.needs_review for p in parts))
+    if answer is None:
+        return QuestionResult(question_id=qid, marks=0.0, max_marks=question.marks, status="missing",
+                              feedback="no answer given")
+    if isinstance(question, CodeQuestion):
+        if runner is None:
+            raise RuntimeError("a code question needs a runner")
+        return grade_code(question, bank, qid, answer, submission, rq.params, variant, runner, opts)
+    result, default_policy = _check_simple(question, rq, answer, opts)
+    return _from_check(question, rq, qid, result, opts, default_policy)
+
+
+def grade_submission(exam: LoadedExam, submission: Submission, runner: Runner | None, *, variant: int = PAPER_VARIANT,
+                     opts: GradingOptions = GradingOptions(), only: set[str] | None = None) -> SubmissionResult:
+    """Grade every question of ``exam`` (or those in ``only``) for one submission."""
+    results = []
+    for qid in exam.ordered_ids():
+        if only is not None and qid not in only:
+            continue
+        question = exam.questions[qid]
+        bank = exam.question_bank[qid]
+        rq = resolve(question, variant)
+        r = grade_question(question, bank, qid, submission.answers.get(qid), submission, rq, variant, runner, opts)
+        results.append(r.model_copy(update={"question_hash": exam.hash_of(qid)}))
+    return SubmissionResult(student=submission.student, exam=exam.exam.exam, variant=variant,
+                            problems=submission.problems, questions=tuple(results))
+
+

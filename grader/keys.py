@@ -1,0 +1,121 @@
+"""Answer keys of one variant, computed from the reference implementations.
+
+A ``Variant`` of a question fixes its parameters; ``resolve`` turns the question into a
+``ResolvedQuestion``: prompt and options with ``{{ params }}`` filled in, MCQ options in
+the variant's order with the correct set tracked, and numeric keys computed by calling
+the reference implementation named in the bank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from grader.loading import resolve_ref
+from grader.schema import McqQuestion, MultipartQuestion, NumericQuestion, Question
+from grader.schema.params import RefCall
+from grader.templating import fill
+from grader.variants import PAPER_VARIANT, draw_params, question_rng
+
+__all__ = ["ResolvedOption", "ResolvedQuestion", "resolve", "substitute", "evaluate", "to_plain"]
+
+
+def to_plain(value: Any) -> Any:
+    """Tensors, arrays, numpy scalars and tuples -> Python numbers and nested lists."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().tolist()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: to_plain(v) for k, v in value.items()}
+    return value
+
+
+def substitute(value: Any, params: Mapping[str, Any]) -> Any:
+    """Replace ``"$name"`` strings by parameter values, recursively."""
+    if isinstance(value, str) and value.startswith("$") and value[1:] in params:
+        return params[value[1:]]
+    if isinstance(value, list):
+        return [substitute(v, params) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, params) for k, v in value.items()}
+    return value
+
+
+def evaluate(value: Any, params: Mapping[str, Any]) -> Any:
+    """A literal stays itself; a ``RefCall`` is computed with the parameters substituted."""
+    if not isinstance(value, RefCall):
+        return substitute(value, params)
+    result = resolve_ref(value.ref)(**substitute(value.args, params))
+    if value.index is not None:
+        result = result[value.index] if isinstance(value.index, int) else getattr(result, value.index)
+    return to_plain(result)
+
+
+@dataclass(frozen=True)
+class ResolvedOption:
+    """An MCQ option as printed in one variant."""
+
+    label: str
+    text: str
+    correct: bool
+    explanation: str
+    original_label: str
+
+
+@dataclass(frozen=True)
+class ResolvedQuestion:
+    """A question (or part) as it stands in one variant: filled text and computed key."""
+
+    question: Question
+    params: Mapping[str, Any]
+    prompt: str
+    solution: str
+    key: Any
+    """mcq: sorted correct labels; numeric: number or nested list; expression: key string;
+    ordering: label list; text: None; code: None (cases carry the keys); multipart: dict."""
+    options: tuple[ResolvedOption, ...] = ()
+    parts: Mapping[str, ResolvedQuestion] = field(default_factory=dict)
+
+
+def _resolve_mcq(q: McqQuestion, params: Mapping[str, Any], variant: int) -> tuple[tuple[ResolvedOption, ...], list[str]]:
+    order = list(range(len(q.options)))
+    if q.shuffle and variant != PAPER_VARIANT:
+        order = [int(i) for i in question_rng(variant, q.id + "/options").permutation(len(q.options))]
+    labels = q.labels
+    options = []
+    for new_index, old_index in enumerate(order):
+        opt = q.options[old_index]
+        correct = opt.correct if isinstance(opt.correct, bool) else bool(evaluate(opt.correct, params))
+        new_label = chr(ord("A") + new_index) if q.shuffle and variant != PAPER_VARIANT else labels[old_index]
+        options.append(ResolvedOption(new_label, fill(opt.text, params), correct, fill(opt.explanation, params), labels[old_index]))
+    return tuple(options), sorted(o.label for o in options if o.correct)
+
+
+def resolve(question: Question, variant: int = PAPER_VARIANT, params: Mapping[str, Any] | None = None) -> ResolvedQuestion:
+    """The question in ``variant``: parameters drawn (or given), text filled, key computed."""
+    if params is None:
+        params = draw_params(question.params, variant, question.id)
+    prompt = fill(question.prompt, params)
+    solution = fill(question.solution, params)
+    if isinstance(question, MultipartQuestion):
+        parts = {}
+        for part in question.parts:
+            merged = {**params, **draw_params(part.params, variant, f"{question.id}/{part.id}")}
+            parts[part.id] = resolve(part, variant, merged)
+        return ResolvedQuestion(question, params, prompt, solution, {k: p.key for k, p in parts.items()}, parts=parts)
+    if isinstance(question, McqQuestion):
+        options, key = _resolve_mcq(question, params, variant)
+        return ResolvedQuestion(question, params, prompt, solution, key, options=options)
+    if isinstance(question, NumericQuestion):
+        return ResolvedQuestion(question, params, prompt, solution, evaluate(question.answer, params))
+    key = getattr(question, "answer", None)
+    return ResolvedQuestion(question, params, prompt, solution, key)

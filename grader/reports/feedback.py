@@ -1,0 +1,98 @@
+"""Per-student feedback: what each question scored, what was wrong, the worked solution."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from grader.gradebook import Gradebook, StoredAnswer
+from grader.loading import LoadedExam
+from grader.outcomes import QuestionResult
+from grader.reports.export import by_student
+from grader.reports.markdown import markdown_to_html, page
+
+__all__ = ["feedback_markdown", "feedback_html", "write_feedback"]
+
+_STATUS = {
+    "correct": "correct",
+    "partially_correct": "partly correct",
+    "incorrect": "incorrect",
+    "invalid": "could not be read",
+    "unchecked": "could not be checked",
+    "needs_review": "provisional, waiting for TA review",
+    "missing": "not answered",
+    "error": "grader problem, will be regraded",
+}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _quote(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines()) + "\n"
+
+
+def _question_md(r: QuestionResult, level: str, final_marks: float | None, overridden: bool) -> list[str]:
+    marks = final_marks if final_marks is not None else r.marks
+    lines = [f"{level} {r.question_id} — {_fmt(marks)} / {_fmt(r.max_marks)}", ""]
+    status = _STATUS.get(r.status, r.status)
+    if overridden:
+        status = "reviewed by a TA"
+    lines.append(f"*{status}*")
+    lines.append("")
+    if r.feedback:
+        lines.append(_quote(r.feedback))
+    for p in r.parts:
+        lines += _question_md(p, level + "#", None, False)
+    if r.expected is not None:
+        lines += [f"Expected: `{r.expected}`", ""]
+    if r.solution:
+        lines += ["**Worked solution**", "", r.solution.strip(), ""]
+    return lines
+
+
+def feedback_markdown(exam: LoadedExam, student: str, answers: dict[str, StoredAnswer], problems: list[str]) -> str:
+    """The student's feedback page in Markdown."""
+    total = sum(a.marks for a in answers.values())
+    lines = [f"# {exam.exam.title}", "", f"Student: **{student}** — total **{_fmt(total)} / {_fmt(exam.exam.total_marks)}**", ""]
+    pending = [a.question_id for a in answers.values() if a.needs_review]
+    if pending:
+        lines += [f"Marks for {', '.join(pending)} are provisional until a TA reviews them.", ""]
+    if problems:
+        lines += ["## Problems with your submission", ""] + [f"- {p}" for p in problems] + [""]
+    for section in exam.exam.sections:
+        lines += [f"## {section.title}", ""]
+        for qid in section.questions:
+            a = answers.get(qid)
+            if a is None:
+                lines += [f"### {qid} — not graded", ""]
+                continue
+            lines += _question_md(a.result, "###", a.marks, a.overridden)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def feedback_html(exam: LoadedExam, student: str, markdown: str) -> str:
+    """The same page as standalone HTML with rendered math."""
+    return page(f"{exam.exam.title} — {html.escape(student)}", markdown_to_html(markdown))
+
+
+def _safe_name(student: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student)
+    return keep.lstrip(".") or "student"
+
+
+def write_feedback(exam: LoadedExam, gradebook: Gradebook, out: Path) -> list[Path]:
+    """feedback/<student>.md and .html for every graded student."""
+    folder = out / "feedback"
+    folder.mkdir(parents=True, exist_ok=True)
+    table = by_student(gradebook.answers(exam.exam.exam))
+    problems = {s: p for s, _, p, _ in gradebook.submissions(exam.exam.exam)}
+    written = []
+    for student in sorted(table):
+        md = feedback_markdown(exam, student, table[student], problems.get(student, []))
+        name = _safe_name(student)
+        (folder / f"{name}.md").write_text(md, encoding="utf-8")
+        (folder / f"{name}.html").write_text(feedback_html(exam, student, md), encoding="utf-8")
+        written += [folder / f"{name}.md", folder / f"{name}.html"]
+    return written

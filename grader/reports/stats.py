@@ -1,0 +1,123 @@
+"""Class statistics: score histogram and item analysis (difficulty and discrimination).
+
+Difficulty is the classical *p*-value: the mean share of an item's marks the class
+earned (1 = everyone got it). Discrimination is the corrected item-total correlation:
+the Pearson correlation between the item score and the total *without* that item, so an
+item does not correlate with itself. Near zero or negative flags a question to review.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from grader.gradebook import Gradebook
+from grader.loading import LoadedExam
+from grader.reports.export import by_student
+
+__all__ = ["ItemStats", "item_analysis", "write_statistics"]
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    """Statistics of one question over the class."""
+
+    question_id: str
+    max_marks: float
+    n: int
+    mean: float
+    difficulty: float
+    discrimination: float | None
+    """None when undefined (fewer than 3 students, or no variance)."""
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float | None:
+    if len(x) < 3 or float(np.std(x)) == 0.0 or float(np.std(y)) == 0.0:
+        return None
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def item_analysis(exam: LoadedExam, scores: dict[str, dict[str, float]]) -> list[ItemStats]:
+    """Per-question statistics from ``student -> question -> marks`` (missing = 0)."""
+    students = sorted(scores)
+    ids = exam.ordered_ids()
+    matrix = np.array([[scores[s].get(q, 0.0) for q in ids] for s in students], dtype=float).reshape(len(students), len(ids))
+    totals = matrix.sum(axis=1) if len(students) else np.zeros(0)
+    out = []
+    for j, qid in enumerate(ids):
+        col = matrix[:, j] if len(students) else np.zeros(0)
+        mx = exam.questions[qid].marks
+        mean = float(col.mean()) if len(col) else 0.0
+        out.append(ItemStats(qid, mx, len(col), round(mean, 6), round(mean / mx, 6),
+                             None if (d := _corr(col, totals - col)) is None else round(d, 6)))
+    return out
+
+
+def _table(stats: list[ItemStats]) -> str:
+    lines = ["| question | marks | mean | difficulty (p) | discrimination |", "|---|---|---|---|---|"]
+    for s in stats:
+        disc = "n/a" if s.discrimination is None else f"{s.discrimination:.2f}"
+        lines.append(f"| {s.question_id} | {s.max_marks:g} | {s.mean:.2f} | {s.difficulty:.2f} | {disc} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_statistics(exam: LoadedExam, gradebook: Gradebook, out: Path) -> list[Path]:
+    """statistics.md (table + summary), statistics.csv, histogram.png, items.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    table = by_student(gradebook.answers(exam.exam.exam))
+    scores = {s: {q: a.marks for q, a in row.items()} for s, row in table.items()}
+    stats = item_analysis(exam, scores)
+    totals = np.array([sum(v.values()) for v in scores.values()], dtype=float)
+    total_marks = exam.exam.total_marks
+    summary = ["# Class statistics: " + exam.exam.title, ""]
+    if len(totals):
+        summary += [
+            f"- students graded: {len(totals)}",
+            f"- mean {totals.mean():.2f} / {total_marks:g}, median {float(np.median(totals)):.2f}, "
+            f"std {totals.std():.2f}, min {totals.min():.2f}, max {totals.max():.2f}",
+            "",
+        ]
+    md = out / "statistics.md"
+    md.write_text("\n".join(summary) + _table(stats), encoding="utf-8")
+    csv_path = out / "statistics.csv"
+    csv_path.write_text("question,max_marks,n,mean,difficulty,discrimination\n" + "".join(
+        f"{s.question_id},{s.max_marks:g},{s.n},{s.mean:.6g},{s.difficulty:.6g},{'' if s.discrimination is None else f'{s.discrimination:.6g}'}\n"
+        for s in stats), encoding="utf-8")
+
+    plt.rcParams["svg.hashsalt"] = "grader"
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    bins = max(5, min(20, int(math.ceil(total_marks))))
+    ax.hist(totals, bins=bins, range=(0, total_marks), color="#4c72b0", edgecolor="white")
+    ax.set_xlabel(f"total marks (out of {total_marks:g})")
+    ax.set_ylabel("students")
+    ax.set_title(f"{exam.exam.exam}: score distribution")
+    fig.tight_layout()
+    hist = out / "histogram.png"
+    fig.savefig(hist, metadata={"Software": None})
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    xs = [s.difficulty for s in stats]
+    ys = [s.discrimination if s.discrimination is not None else 0.0 for s in stats]
+    ax.scatter(xs, ys, color="#dd8452")
+    for s, x, y in zip(stats, xs, ys, strict=True):
+        ax.annotate(s.question_id, (x, y), fontsize=7, xytext=(3, 2), textcoords="offset points")
+    ax.axhline(0.2, color="grey", lw=0.8, ls="--")
+    ax.set_xlim(-0.05, 1.05)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("difficulty p (share of marks earned)")
+    ax.set_ylabel("discrimination (item-rest correlation)")
+    ax.set_title(f"{exam.exam.exam}: item analysis")
+    fig.tight_layout()
+    items = out / "items.png"
+    fig.savefig(items, metadata={"Software": None})
+    plt.close(fig)
+    return [md, csv_path, hist, items]

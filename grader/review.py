@@ -1,0 +1,109 @@
+"""TA review of text answers: a YAML file the TA edits, decisions stored as overrides.
+
+``write_review_file`` lists every text answer (or text part) with the student's answer,
+the rubric with the points the engine found ticked, and the provisional score; decisions
+already taken are kept in the file. ``apply_review_file`` records every item whose
+``marks`` is set; overrides win over graded marks in every export and survive regrading.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.gradebook import Gradebook, Override
+from grader.loading import LoadedExam
+from grader.outcomes import QuestionResult
+from grader.schema import MultipartQuestion, Question, TextQuestion
+from grader.submissions import read_submission
+
+__all__ = ["write_review_file", "apply_review_file", "text_items"]
+
+HEADER = """\
+# TA review. For each item set `marks` (0 .. max_marks) and optionally `comment`,
+# then run: grader review EXAM --apply. Items left with `marks: null` stay provisional.
+"""
+
+
+def _text_question(exam: LoadedExam, key: str) -> TextQuestion | None:
+    qid, _, part = key.partition("/")
+    q: Question | None = exam.questions.get(qid)
+    if part and isinstance(q, MultipartQuestion):
+        q = next((p for p in q.parts if p.id == part), None)
+    return q if isinstance(q, TextQuestion) else None
+
+
+def text_items(result: QuestionResult) -> list[QuestionResult]:
+    """The text results inside a question result (itself or its parts)."""
+    if result.parts:
+        return [p for p in result.parts if p.needs_review or p.rubric_found or p.status == "needs_review"]
+    return [result] if result.needs_review or result.status == "needs_review" else []
+
+
+def write_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path) -> int:
+    """Write the review file; return how many items still wait for a decision."""
+    exam_id = exam.exam.exam
+    overrides = gradebook.overrides(exam_id)
+    folders = {s: f for s, _, _, f in gradebook.submissions(exam_id)}
+    items: list[dict[str, Any]] = []
+    pending = 0
+    for stored in gradebook.answers(exam_id):
+        for r in text_items(stored.result):
+            q = _text_question(exam, r.question_id)
+            if q is None:
+                continue
+            answer: Any = None
+            folder = folders.get(stored.student)
+            if folder:
+                sub = read_submission(Path(folder), exam_id=exam_id)
+                qid, _, part = r.question_id.partition("/")
+                answer = sub.answers.get(qid)
+                if part and isinstance(answer, dict):
+                    answer = answer.get(part)
+            decided = overrides.get((stored.student, r.question_id))
+            if decided is None:
+                pending += 1
+            items.append({
+                "student": stored.student,
+                "question": r.question_id,
+                "max_marks": r.max_marks,
+                "provisional": r.marks,
+                "rubric": [f"[{'x' if p.id in r.rubric_found else ' '}] {p.id} ({p.marks:g}): {p.description}" for p in q.rubric],
+                "answer": str(answer) if answer is not None else "",
+                "marks": decided.marks if decided else None,
+                "comment": decided.comment if decided else "",
+            })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_dump({"exam": exam_id, "items": items}, sort_keys=False, allow_unicode=True, width=100)
+    path.write_text(HEADER + body, encoding="utf-8")
+    return pending
+
+
+def apply_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path, reviewer: str = "ta") -> tuple[int, list[str]]:
+    """Record the decisions in ``path``; return (recorded, problems with the file)."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        return 0, [f"cannot read {path}: {exc}"]
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+        return 0, [f"{path} must have `exam:` and a list `items:`"]
+    if doc.get("exam") != exam.exam.exam:
+        return 0, [f"{path} is for exam {doc.get('exam')!r}, not {exam.exam.exam!r}"]
+    applied, problems = 0, []
+    for i, item in enumerate(doc["items"]):
+        if not isinstance(item, dict) or item.get("marks") is None:
+            continue
+        student, question = str(item.get("student", "")), str(item.get("question", ""))
+        q = _text_question(exam, question)
+        marks = item.get("marks")
+        if q is None:
+            problems.append(f"items[{i}]: {question!r} is not a text question of this exam")
+            continue
+        if not isinstance(marks, (int, float)) or isinstance(marks, bool) or not 0 <= marks <= q.marks:
+            problems.append(f"items[{i}] ({student}, {question}): marks must be a number from 0 to {q.marks:g}, got {marks!r}")
+            continue
+        gradebook.set_override(exam.exam.exam, Override(student, question, float(marks), str(item.get("comment") or ""), reviewer))
+        applied += 1
+    return applied, problems

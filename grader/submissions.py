@@ -1,0 +1,193 @@
+"""Reading a class's submissions, defensively: one bad folder never stops the others.
+
+A submission is a folder with ``answers.yaml`` and the ``.py`` files its code answers
+name. Everything in it is hostile: sizes are checked before reading, symbolic links are
+refused, YAML aliases (billion-laughs) are refused, and every problem becomes a
+student-facing message while grading goes on with whatever could be read.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import stat
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["Submission", "read_submission", "find_submissions", "read_roster", "MAX_FILE_BYTES", "MAX_ANSWERS_BYTES"]
+
+MAX_FILE_BYTES = 1024 * 1024
+"""Largest code file read from a submission."""
+MAX_ANSWERS_BYTES = 1024 * 1024
+"""Largest answers.yaml read."""
+MAX_FILES = 50
+"""Most .py files taken from one submission."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What could be read of one student's folder."""
+
+    folder: Path
+    student: str
+    exam: str | None
+    variant: int | None
+    answers: Mapping[str, Any]
+    files: Mapping[str, bytes]
+    problems: tuple[str, ...] = ()
+    file_problems: Mapping[str, str] = field(default_factory=dict)
+    """File name -> why it was not taken (binary, too large, a link)."""
+
+
+def _safe_read(path: Path, limit: int) -> tuple[bytes | None, str | None]:
+    """Read a regular file of at most ``limit`` bytes without following links."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None, f"{path.name} is missing"
+    if stat.S_ISLNK(st.st_mode):
+        return None, f"{path.name} is a symbolic link; submit the file itself"
+    if not stat.S_ISREG(st.st_mode):
+        return None, f"{path.name} is not a regular file"
+    if st.st_size > limit:
+        return None, f"{path.name} is {st.st_size / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        return None, f"{path.name} cannot be read ({exc.strerror})"
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        return None, f"{path.name} is larger than {limit / 1e6:.1f} MB"
+    return data, None
+
+
+def _text_problem(name: str, data: bytes) -> str | None:
+    if b"\0" in data:
+        return f"{name} is a binary file, not Python source"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"{name} is not UTF-8 text"
+    return None
+
+
+def _has_alias(text: str) -> bool:
+    try:
+        return any(isinstance(tok, yaml.AliasToken) for tok in yaml.scan(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return False
+
+
+def read_submission(folder: Path, *, exam_id: str | None = None, known_questions: Collection[str] = (),
+                    roster: Collection[str] | None = None) -> Submission:
+    """Read ``folder``; never raises for anything inside it."""
+    problems: list[str] = []
+    answers: dict[str, Any] = {}
+    student = folder.name
+    exam: str | None = None
+    variant: int | None = None
+    raw, err = _safe_read(folder / "answers.yaml", MAX_ANSWERS_BYTES)
+    if raw is None:
+        problems.append(f"answers.yaml: {err}; no answer could be graded" if "missing" not in (err or "") else
+                        "no answers.yaml in the submission folder; no answer could be graded")
+    else:
+        text_err = _text_problem("answers.yaml", raw)
+        if text_err:
+            problems.append(f"{text_err}; no answer could be graded")
+        else:
+            text = raw.decode("utf-8")
+            doc: Any = None
+            if _has_alias(text):
+                problems.append("answers.yaml uses YAML anchors/aliases (& and *), which are not accepted; write each answer out")
+            else:
+                try:
+                    doc = yaml.safe_load(text)
+                except yaml.YAMLError as exc:
+                    mark = getattr(exc, "problem_mark", None)
+                    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+                    problems.append(f"answers.yaml is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}; no answer could be graded")
+            if doc is not None and not isinstance(doc, dict):
+                problems.append("answers.yaml must be a mapping with keys student, exam and answers")
+            elif isinstance(doc, dict):
+                sid = doc.get("student")
+                if isinstance(sid, (str, int)) and str(sid).strip():
+                    student = str(sid).strip()
+                else:
+                    problems.append(f"answers.yaml has no `student:` id; using the folder name {folder.name!r}")
+                if doc.get("exam") is not None:
+                    exam = str(doc.get("exam"))
+                    if exam_id is not None and exam != exam_id:
+                        problems.append(f"answers.yaml is for exam {exam!r}, but this is {exam_id!r}; graded against {exam_id!r}")
+                v = doc.get("variant")
+                if isinstance(v, int) and not isinstance(v, bool):
+                    variant = v
+                elif v is not None:
+                    problems.append(f"`variant: {v!r}` is not a variant number; ignored")
+                ans = doc.get("answers")
+                if ans is None:
+                    problems.append("answers.yaml has no `answers:` mapping")
+                elif not isinstance(ans, dict):
+                    problems.append("`answers:` must map question ids to answers")
+                else:
+                    for key, value in ans.items():
+                        qid = str(key)
+                        if known_questions and qid not in known_questions:
+                            problems.append(f"answer for unknown question {qid!r} ignored")
+                            continue
+                        answers[qid] = value
+                extra = sorted(set(doc) - {"student", "exam", "variant", "answers"}, key=str)
+                if extra:
+                    problems.append(f"answers.yaml has unknown keys {', '.join(map(str, extra))}; ignored")
+    if roster is not None and student not in roster:
+        problems.append(f"student id {student!r} is not on the roster; graded, but check the id")
+    files: dict[str, bytes] = {}
+    file_problems: dict[str, str] = {}
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        entries = []
+        problems.append(f"the submission folder cannot be listed ({exc.strerror})")
+    for entry in entries:
+        if not entry.name.endswith(".py"):
+            continue
+        if len(files) >= MAX_FILES:
+            file_problems[entry.name] = f"more than {MAX_FILES} .py files; {entry.name} ignored"
+            continue
+        data, err = _safe_read(folder / entry.name, MAX_FILE_BYTES)
+        if data is None:
+            file_problems[entry.name] = err or "unreadable"
+            continue
+        text_err = _text_problem(entry.name, data)
+        if text_err:
+            file_problems[entry.name] = text_err
+            continue
+        files[entry.name] = data
+    problems.extend(file_problems.values())
+    return Submission(folder, student, exam, variant, answers, files, tuple(problems), file_problems)
+
+
+def find_submissions(root: Path) -> list[Path]:
+    """Student folders directly under ``root`` (sorted; hidden folders and links skipped)."""
+    out = []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name.startswith(".") or entry.is_symlink():
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            out.append(Path(entry.path))
+    return out
+
+
+def read_roster(path: Path) -> list[str]:
+    """Student ids from a CSV with a `student` (or `id`) column, or one id per line."""
+    text = path.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    if rows and rows[0] is not None:
+        for col in ("student", "id", "student_id"):
+            if col in rows[0]:
+                return [r[col].strip() for r in rows if r.get(col, "").strip()]
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
