@@ -82,3 +82,7 @@ class CheckResult(BaseModel):
     rubric_found: tuple[str, ...] = Field(
         default=(), description="Ids of the rubric points found in a text answer."
     )
+    answered: bool = Field(
+        default=True,
+        description="False when the student left the answer blank; negative marking never penalises a blank.",
+    )

@@ -131,6 +131,9 @@ class Variable(Strict):
     integer: bool = Field(default=False, description="Declared integer.")
     nonnegative: bool = Field(default=False, description="Declared >= 0.")
     real: bool = Field(default=True, description="Declared real.")
+    constant: bool = Field(
+        default=False, description="An arbitrary constant (like `c` in `f + c`): one value at every sample point."
+    )
     aliases: list[str] = Field(
         default_factory=list, description="Other spellings accepted, e.g. `\\pi^*` for pi_star."
     )
