@@ -109,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_verbs() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from grader import cli_grade
+    from grader import cli_grade, cli_papers
 
-    return [cli_grade.register]
+    return [cli_grade.register, cli_papers.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

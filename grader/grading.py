@@ -232,7 +232,11 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
     cases = build_cases(question, bank, params, variant, include_hidden=opts.hidden)
     expected = expected_outputs(question, cases)
     support = bank.support_sources(question)
-    files = dict(submission.files)
+    # A copy of a support module in the submission (kits ship them) is replaced by the original.
+    files = {k: v for k, v in submission.files.items() if k not in support}
+    if entry in support:
+        return QuestionResult(marks=0.0, status="invalid", **base,  # type: ignore[arg-type]
+                              feedback=f"{entry!r} is a module the question provides; put your function in {question.file!r}")
     job = CodeJob(files=files, entry=entry, function=question.function, cases=[c.sandbox for c in cases],
                   support_files=support, limits=_limits(question), device=device,
                   forbid=frozenset(question.forbid), repeat_for_determinism=question.determinism)

@@ -1,0 +1,160 @@
+"""`grader render`, `grader kit` and `grader check`: papers, keys, kits, self-check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from grader.errors import InfrastructureError, SubmissionError
+
+__all__ = ["register", "print_result"]
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from grader.loading import load_exam
+    from grader.render import render_variant
+    from grader.submissions import read_roster
+    from grader.variants import read_secret, variant_seed
+
+    exam = load_exam(args.exam, Path(args.questions))
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    bad = sorted(set(formats) - {"md", "html", "tex", "pdf"})
+    if bad:
+        raise InfrastructureError(f"unknown format(s) {', '.join(bad)}; use md, html, tex, pdf")
+    secret = read_secret(args.secret_file)
+    out = Path(args.out)
+    jobs: list[tuple[int, str | None, str | None]] = []
+    if args.student:
+        jobs.append((variant_seed(secret, exam.exam.exam, args.student), args.student, None))
+    elif args.roster:
+        for sid in read_roster(Path(args.roster)):
+            jobs.append((variant_seed(secret, exam.exam.exam, sid), sid, None))
+    elif args.variants:
+        jobs += [(v, None, None) for v in range(1, args.variants + 1)]
+    else:
+        jobs.append((0, None, "paper-variant-P"))
+    count = 0
+    for variant, student, stem in jobs:
+        try:
+            render_variant(exam, variant, out, formats, student=student, stem=stem)
+        except InfrastructureError as exc:
+            if "pdf" in formats:
+                print(f"render: {exc}", file=sys.stderr)
+                render_variant(exam, variant, out, [f for f in formats if f != "pdf"] + ["tex"], student=student, stem=stem)
+            else:
+                raise
+        count += 1
+    note = "" if secret or not (args.student or args.roster) else " (no secret set: every student gets variant P, the printed paper)"
+    print(f"rendered {count} paper(s) and key(s) into {out}{note}")
+    return 0
+
+
+def _cmd_kit(args: argparse.Namespace) -> int:
+    from grader.kit import build_kit
+    from grader.loading import load_exam
+    from grader.variants import read_secret, variant_seed
+
+    exam = load_exam(args.exam, Path(args.questions))
+    variant = variant_seed(read_secret(args.secret_file), exam.exam.exam, args.student) if args.student else 0
+    files = build_kit(exam, Path(args.out), variant, args.student)
+    print(f"kit for {exam.exam.exam} in {args.out} ({len(files)} files): fill in answers.yaml and the stubs, then run "
+          f"`grader check` there")
+    return 0
+
+
+def print_result(result: object, note: str) -> None:
+    from grader.outcomes import SubmissionResult
+
+    assert isinstance(result, SubmissionResult)
+    for p in result.problems:
+        print(f"problem: {p}")
+    for q in result.questions:
+        label = "readable, marked at grading time" if q.status == "unchecked" and not q.cases else q.status.replace("_", " ")
+        print(f"{q.question_id}: {label}")
+        for line in q.feedback.splitlines():
+            print(f"    {line}")
+    print()
+    print(note)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from grader.kit import SELF_CHECK_NOTE, build_kit, check_kit
+    from grader.sandbox import NO_SANDBOX_WARNING, InProcessRunner, SandboxRunner, sandbox_available
+
+    folder = Path(args.folder)
+    if not (folder / "answers.yaml").is_file():
+        raise SubmissionError(f"no answers.yaml in {folder}; run `grader check` in your kit folder or pass it")
+    if args.sandbox:
+        ok, detail = sandbox_available()
+        if not ok:
+            raise InfrastructureError(detail)
+        runner = SandboxRunner(workers=1)
+    else:
+        print(f"note: {NO_SANDBOX_WARNING} (--no-sandbox is implied for a self-check)", file=sys.stderr)
+        runner = InProcessRunner(workers=1)
+    try:
+        if args.exam:
+            from grader.loading import load_exam
+
+            exam = load_exam(args.exam, Path(args.questions))
+            with tempfile.TemporaryDirectory() as tmp:
+                build_kit(exam, Path(tmp))
+                result = check_kit(Path(tmp), folder, runner)
+        else:
+            kit = Path(args.kit) if args.kit else folder
+            if not (kit / "kit.json").is_file():
+                raise SubmissionError(f"no kit.json in {kit}; pass --kit KIT_DIR or --exam EXAM")
+            result = check_kit(kit, folder, runner)
+    finally:
+        runner.close()
+    print_result(result, SELF_CHECK_NOTE)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `render`, `kit` and `check` verbs."""
+    p = sub.add_parser(
+        "render",
+        help="render exam papers and answer keys",
+        description="Render the paper and its answer key (worked solutions included) for one student (--student), "
+        "every student of a roster (--roster) or N anonymous variants (--variants), as Markdown, standalone HTML "
+        "with rendered math, LaTeX and PDF (PDF needs a LaTeX engine). Without any of them: the printed paper.",
+    )
+    p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
+    p.add_argument("--student", metavar="ID", help="render this student's variant")
+    p.add_argument("--roster", metavar="CSV", help="render the variant of every student on this roster")
+    p.add_argument("--variants", type=int, default=0, metavar="N", help="render N anonymous variants")
+    p.add_argument("--format", default="md,html", metavar="LIST", help="comma-separated: md, html, tex, pdf (default md,html)")
+    p.add_argument("--out", default="out/papers", metavar="DIR", help="output folder (default out/papers)")
+    p.add_argument("--secret-file", metavar="PATH", help="course secret (or $GRADER_SECRET); without one every student gets the printed paper")
+    p.add_argument("--questions", default="questions", metavar="DIR", help="question folder (default questions/)")
+    p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser(
+        "kit",
+        help="build a student kit",
+        description="Write what a student may see: the paper, a stub per code question, an answers.yaml template, "
+        "support modules and the visible cases with expected outputs. No hidden case, key, reference or secret.",
+    )
+    p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
+    p.add_argument("--out", required=True, metavar="DIR", help="kit folder to write")
+    p.add_argument("--student", metavar="ID", help="build this student's variant")
+    p.add_argument("--secret-file", metavar="PATH", help="course secret (or $GRADER_SECRET)")
+    p.add_argument("--questions", default="questions", metavar="DIR", help="question folder (default questions/)")
+    p.set_defaults(func=_cmd_kit)
+
+    p = sub.add_parser(
+        "check",
+        help="self-check answers before submitting",
+        description="Grade the answers in FOLDER against the visible cases and the checks that need no secret "
+        "(can each answer be read?), with the same feedback format as real grading. Hidden cases run at grading "
+        "time. Runs your own code without a sandbox unless --sandbox is given.",
+    )
+    p.add_argument("folder", nargs="?", default=".", metavar="FOLDER", help="your answers folder (default: here)")
+    p.add_argument("--kit", metavar="DIR", help="kit folder (default: FOLDER)")
+    p.add_argument("--exam", metavar="EXAM", help="check against this exam from the repository instead of a kit (TAs)")
+    p.add_argument("--sandbox", action="store_true", help="run the code in the bubblewrap sandbox")
+    p.add_argument("--questions", default="questions", metavar="DIR", help="question folder (default questions/)")
+    p.set_defaults(func=_cmd_check)
