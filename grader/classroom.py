@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from grader.errors import InfrastructureError
 from grader.gradebook import Environment, Gradebook
@@ -26,7 +27,7 @@ from grader.sandbox import InProcessRunner, Runner, SandboxRunner, sandbox_avail
 from grader.submissions import Submission, find_submissions, read_roster, read_submission
 from grader.variants import variant_seed
 
-__all__ = ["ClassReport", "Plan", "grade_class", "make_runner", "content_hash", "plan_student"]
+__all__ = ["Backend", "ClassReport", "LocalBackend", "Plan", "grade_class", "make_runner", "content_hash", "plan_student"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,46 @@ class ClassReport:
     changes: list[tuple[str, str, float, float]] = field(default_factory=list)
     seconds: float = 0.0
     results: dict[str, SubmissionResult] = field(default_factory=dict)
+
+
+OnResult = Callable[[Plan, "SubmissionResult | BaseException"], None]
+
+
+class Backend(Protocol):
+    """Where submissions are graded: this machine's threads, or a cluster."""
+
+    def run(self, exam: LoadedExam, plans: Sequence[Plan], opts: GradingOptions, on_result: OnResult) -> None:
+        """Grade every plan; call ``on_result`` in the calling thread as each finishes."""
+
+
+class LocalBackend:
+    """Threads on this machine sharing one pool of warm sandboxes (the default)."""
+
+    def __init__(self, runner: Runner, workers: int = 1) -> None:
+        self.runner = runner
+        self.workers = max(1, workers)
+
+    def run(self, exam: LoadedExam, plans: Sequence[Plan], opts: GradingOptions, on_result: OnResult) -> None:
+        def work(plan: Plan) -> SubmissionResult:
+            return grade_submission(exam, plan.submission, self.runner, variant=plan.variant, opts=opts,
+                                    only=set(plan.only) if plan.only is not None else None)
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            pending: dict[Future[SubmissionResult], Plan] = {}
+            queue = list(plans)
+            while queue or pending:
+                while queue and len(pending) < self.workers * 2:
+                    plan = queue.pop(0)
+                    pending[pool.submit(work, plan)] = plan
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    plan = pending.pop(fut)
+                    try:
+                        result = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - one student's failure never stops the class
+                        on_result(plan, exc)
+                    else:
+                        on_result(plan, result)
 
 
 def content_hash(sub: Submission) -> str:
@@ -101,7 +142,7 @@ def grade_class(
     exam: LoadedExam,
     submissions_dir: Path,
     gradebook: Gradebook,
-    runner: Runner,
+    runner: Runner | None,
     *,
     workers: int = 1,
     roster_path: Path | None = None,
@@ -110,6 +151,7 @@ def grade_class(
     opts: GradingOptions = GradingOptions(),
     on_progress: Callable[[int, int, str], None] | None = None,
     args: dict[str, object] | None = None,
+    backend: Backend | None = None,
 ) -> ClassReport:
     """Grade every student folder under ``submissions_dir`` into ``gradebook``.
 
@@ -148,33 +190,25 @@ def grade_class(
     total = len(plans)
     done = 0
 
-    def work(plan: Plan) -> SubmissionResult:
-        return grade_submission(exam, plan.submission, runner, variant=plan.variant, opts=opts,
-                                only=set(plan.only) if plan.only is not None else None)
+    def on_result(plan: Plan, outcome: SubmissionResult | BaseException) -> None:
+        nonlocal done
+        student = plan.submission.student
+        if isinstance(outcome, BaseException):
+            report.failed[student] = f"{type(outcome).__name__}: {outcome}"
+        else:
+            gradebook.record(outcome, folder=str(plan.submission.folder), content_hash=plan.content,
+                             run_id=run_id, env=env, replace_all=plan.only is None)
+            report.graded.append(student)
+            report.results[student] = outcome
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total, student)
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        pending: dict[Future[SubmissionResult], Plan] = {}
-        queue = list(plans)
-        while queue or pending:
-            while queue and len(pending) < max(1, workers) * 2:
-                plan = queue.pop(0)
-                pending[pool.submit(work, plan)] = plan
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                plan = pending.pop(fut)
-                student = plan.submission.student
-                try:
-                    result = fut.result()
-                except Exception as exc:  # noqa: BLE001 - one student's failure never stops the class
-                    report.failed[student] = f"{type(exc).__name__}: {exc}"
-                else:
-                    gradebook.record(result, folder=str(plan.submission.folder), content_hash=plan.content,
-                                     run_id=run_id, env=env, replace_all=plan.only is None)
-                    report.graded.append(student)
-                    report.results[student] = result
-                done += 1
-                if on_progress is not None:
-                    on_progress(done, total, student)
+    if backend is None:
+        if runner is None:
+            raise ValueError("grade_class needs a runner or a backend")
+        backend = LocalBackend(runner, workers)
+    backend.run(exam, plans, opts, on_result)
     gradebook.finish_run(run_id)
     report.changes = gradebook.regrades(run_id)
     report.seconds = time.perf_counter() - started

@@ -31,7 +31,14 @@ def write_reports(exam: Any, gradebook: Any, out: Path) -> list[Path]:
 
 def _cmd_grade(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.table import Table
 
     from grader.classroom import grade_class, make_runner
@@ -48,12 +55,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if args.no_sandbox:
         console.print("[bold red]--no-sandbox: student code runs WITHOUT isolation, with your files, network and "
                       "permissions. Use it only for your own code.[/]")
+    backend = None
     if args.backend == "ray":
-        try:
-            from grader.ray_backend import ray_runner
-        except ImportError:
-            raise InfrastructureError("the Ray backend needs Ray: pip install '.[ray]'") from None
-        runner = ray_runner(args.address, args.workers, no_sandbox=args.no_sandbox)
+        from grader.ray_backend import RayBackend
+
+        backend = RayBackend(args.address, no_sandbox=args.no_sandbox)
+        runner = None
     else:
         runner = make_runner(args.workers, no_sandbox=args.no_sandbox)
     gradebook = Gradebook(db_path)
@@ -74,10 +81,11 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             report = grade_class(exam, Path(args.submissions), gradebook, runner, workers=args.workers,
                                  roster_path=Path(args.roster) if args.roster else None, secret=secret, regrade=regrade,
                                  opts=GradingOptions(release=args.release), on_progress=on_progress,
-                                 args={k: v for k, v in vars(args).items() if k != "func"})
+                                 args={k: v for k, v in vars(args).items() if k != "func"}, backend=backend)
         write_reports(exam, gradebook, out)
     finally:
-        runner.close()
+        if runner is not None:
+            runner.close()
     table = Table(title=f"{exam.exam.exam}: {len(report.graded)} graded, {len(report.skipped)} unchanged, "
                         f"{len(report.failed)} failed in {report.seconds:.1f} s")
     table.add_column("student")

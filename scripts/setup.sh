@@ -46,7 +46,7 @@ fi
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   echo "setup: installing torch==2.13.0 (CPU build) and the project into $VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev,ray]' 2>&1 | grep -v "^WARNING: Location" || true
   "$VENV/bin/python" -c 'import torch, grader, reference_impls' || { echo "setup: install failed" >&2; exit 1; }
   touch "$STAMP"
 fi

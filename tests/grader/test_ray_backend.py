@@ -1,0 +1,59 @@
+"""The Ray backend gives the same gradebook as local mode and survives a worker dying."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.classroom import grade_class
+from grader.gradebook import Gradebook
+from grader.loading import load_exam
+from grader.sandbox import InProcessRunner
+
+ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]'")
+
+FIX = Path(__file__).parent / "fixtures"
+EXAM = FIX / "good" / "exam.yaml"
+pytestmark = pytest.mark.slow
+
+
+def rows(db: Path) -> list[tuple[object, ...]]:
+    gb = Gradebook(db)
+    out = gb.rows("SELECT student, question_id, marks, max_marks, status, feedback, needs_review, answer_hash, "
+                  "question_hash, variant FROM answers ORDER BY student, question_id")
+    gb.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    marker = tmp_path_factory.mktemp("ray") / "killed-once"
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"GRADER_RAY_KILL_ONCE": str(marker)}})
+    yield marker
+    ray.shutdown()
+
+
+def test_ray_and_local_give_identical_gradebooks_even_when_a_worker_dies(ray_cluster: Path, tmp_path: Path) -> None:
+    from grader.ray_backend import RayBackend
+
+    klass = tmp_path / "class"
+    shutil.copytree(FIX / "class", klass)
+    exam = load_exam(EXAM)
+    runner = InProcessRunner(workers=1)
+    try:
+        local = Gradebook(tmp_path / "local.sqlite")
+        grade_class(exam, klass, local, runner)
+        local.close()
+    finally:
+        runner.close()
+    distributed = Gradebook(tmp_path / "ray.sqlite")
+    report = grade_class(exam, klass, distributed, None, backend=RayBackend(no_sandbox=True))
+    distributed.close()
+    assert ray_cluster.exists(), "the fault injection should have killed one worker mid-task"
+    assert report.failed == {}
+    assert rows(tmp_path / "ray.sqlite") == rows(tmp_path / "local.sqlite")
+    # complete and unduplicated: one row per student and question
+    assert len(rows(tmp_path / "ray.sqlite")) == 3 * len(exam.ordered_ids())
