@@ -75,6 +75,9 @@ def load_support(folder: Path, support: list[str], module: str) -> types.ModuleT
     return _support_cache[key]
 
 
+_GENERATOR_KEYS = {f.alias or n for n, f in Generated.model_fields.items()}
+
+
 class _Builder:
     """Builds one case's argument values from specs, for one side (reference or sandbox)."""
 
@@ -109,6 +112,8 @@ class _Builder:
         if isinstance(spec, Generated):
             return self.generated(spec)
         if isinstance(spec, dict):
+            if len(spec) == 1 and next(iter(spec)) in _GENERATOR_KEYS:
+                return self.generated(Generated.model_validate(spec))
             return {k: self.build(v) for k, v in spec.items()}
         if isinstance(spec, list):
             return [self.build(v) for v in spec]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,6 +175,29 @@ def _flops_of(fn: Any, args: tuple[Any, ...]) -> int:
     return int(counter.get_total_flops())
 
 
+_memo: dict[tuple[Any, ...], Any] = {}
+_memo_lock = threading.Lock()
+
+
+def _memoized(key: tuple[Any, ...], pin: object, compute: Callable[[], Any]) -> Any:
+    """Per-process cache of reference computations shared by every student of a variant.
+
+    Keys use the question's ``id``; the question itself (``pin``) is stored with the
+    value so that id cannot be reused while the entry lives. Cached values stay in the
+    grader: only sandbox inputs built from them are sent to student code.
+    """
+    with _memo_lock:
+        hit = _memo.get(key)
+        if hit is not None and hit[0] is pin:
+            return hit[1]
+    value = compute()
+    with _memo_lock:
+        if len(_memo) > 512:
+            _memo.clear()
+        _memo[key] = (pin, value)
+    return value
+
+
 def _growth_exponent(sizes: list[int], flops: list[int]) -> float:
     xs = np.log(np.asarray(sizes, dtype=float))
     ys = np.log(np.maximum(np.asarray(flops, dtype=float), 1.0))
@@ -186,12 +210,18 @@ def _complexity(question: CodeQuestion, bank: LoadedBank, files: Mapping[str, by
     assert spec is not None
     device = device_for(question)
     ref = resolve_ref(question.reference)
-    ref_flops, inputs = [], []
-    for i, size in enumerate(spec.sizes):
-        dims = {**spec.dims, spec.dim: size}
-        ref_args, box_args = build_args(question, bank, spec.args, dims, 1000 + i, params, device)
-        ref_flops.append(_flops_of(ref, ref_args))
-        inputs.append(CaseInput(args=box_args, visible=False, name=f"{spec.dim}={size}"))
+
+    def reference_side() -> tuple[list[int], list[CaseInput]]:
+        flops, inputs = [], []
+        for i, size in enumerate(spec.sizes):
+            dims = {**spec.dims, spec.dim: size}
+            ref_args, box_args = build_args(question, bank, spec.args, dims, 1000 + i, params, device)
+            flops.append(_flops_of(ref, ref_args))
+            inputs.append(CaseInput(args=box_args, visible=False, name=f"{spec.dim}={size}"))
+        return flops, inputs
+
+    key = ("complexity", id(question), json.dumps(params, sort_keys=True, default=str), device)
+    ref_flops, inputs = _memoized(key, question, reference_side)
     job = CodeJob(files=files, entry=entry, function=question.function, cases=inputs, support_files=support,
                   limits=_limits(question), device=device, forbid=frozenset(question.forbid), flops=True)
     outcomes = runner.run(job)
@@ -205,6 +235,12 @@ def _complexity(question: CodeQuestion, bank: LoadedBank, files: Mapping[str, by
         return False, (f"work grows like {spec.dim}^{got_exp:.2f} as {spec.dim} grows; "
                        f"the expected growth is about {spec.dim}^{ref_exp:.2f}")
     return True, f"work grows like {spec.dim}^{got_exp:.2f} (expected about {spec.dim}^{ref_exp:.2f})"
+
+
+def _cases_and_expected(question: CodeQuestion, bank: LoadedBank, params: Mapping[str, Any], variant: int,
+                        hidden: bool) -> tuple[list[BuiltCase], list[Any]]:
+    cases = build_cases(question, bank, params, variant, include_hidden=hidden)
+    return cases, expected_outputs(question, cases)
 
 
 def _limits(question: CodeQuestion) -> Limits:
@@ -229,8 +265,8 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
     if device == "cuda" and not torch.cuda.is_available():
         return QuestionResult(marks=0.0, status="unchecked", **base,  # type: ignore[arg-type]
                               feedback="this question needs a CUDA GPU and this runner has none; it will be graded on a GPU runner")
-    cases = build_cases(question, bank, params, variant, include_hidden=opts.hidden)
-    expected = expected_outputs(question, cases)
+    key = ("cases", id(question), json.dumps(params, sort_keys=True, default=str), variant, opts.hidden)
+    cases, expected = _memoized(key, question, lambda: _cases_and_expected(question, bank, params, variant, opts.hidden))
     support = bank.support_sources(question)
     # A copy of a support module in the submission (kits ship them) is replaced by the original.
     files = {k: v for k, v in submission.files.items() if k not in support}

@@ -1,0 +1,273 @@
+"""Building the bubblewrap command line and the per-sandbox process limit.
+
+What the sandbox sees (everything read-only unless said otherwise):
+
+* ``/usr`` and the ``/bin``, ``/lib``, ``/lib64``, ``/sbin`` links or directories;
+* ``/etc/ld.so.cache`` and ``/etc/ld.so.conf*`` (so the loader finds libgomp and friends);
+* the Python installation (``sys.base_prefix``), the virtualenv (``sys.prefix``) and the
+  directories numpy and torch were imported from -- nothing else of the repository: not
+  ``questions/``, not ``reference_impls/``, not ``submissions/``, not ``grader/``;
+* ``/sandbox/_worker.py`` and ``/sandbox/_wire.py``, the only grader files;
+* a private ``/proc`` (own PID namespace), a minimal read-only ``/dev``, and two small
+  writable tmpfs: ``/tmp`` and ``/dev/shm``; the root itself is remounted read-only;
+* with a GPU: the ``/dev/nvidia*`` device nodes and ``/sys`` (read-only), for the driver.
+
+Namespaces: all of them (user, PID, network, IPC, UTS, cgroup), no capabilities, no nested
+user namespaces, a new session (no terminal injection), and the sandbox dies with the
+grader. The environment is cleared and replaced by a minimal one.
+
+Process limits must hold *per sandbox*. ``RLIMIT_NPROC`` is counted per (user namespace,
+uid) on Linux >= 5.14, so with one user namespace per sandbox it is a per-sandbox limit --
+except when the grader runs as root: a root-mapped uid is exempt from ``RLIMIT_NPROC``. As
+root we therefore put each sandbox in its own ``pids`` cgroup (v1 or v2) with ``pids.max``
+set, and refuse to start when no such cgroup can be created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.sandbox._types import SandboxUnavailable
+
+INSTALL_HINT = (
+    "install bubblewrap: `sudo apt-get install bubblewrap` (Debian/Ubuntu) or "
+    "`sudo dnf install bubblewrap` (Fedora)"
+)
+WORKER_DIR = Path(__file__).resolve().parent
+SANDBOX_DIR = "/sandbox"
+TMP_BYTES = 256 * 1024 * 1024
+SHM_BYTES = 16 * 1024 * 1024
+
+
+def find_bwrap() -> str:
+    """Path of the bwrap executable; SandboxUnavailable says how to install it."""
+    exe = shutil.which("bwrap") or (
+        "/usr/bin/bwrap" if os.access("/usr/bin/bwrap", os.X_OK) else None
+    )
+    if exe is None:
+        raise SandboxUnavailable(
+            f"bubblewrap (`bwrap`) is not installed, so student code cannot be isolated; {INSTALL_HINT}. "
+            "To run only your own code without isolation, use --no-sandbox."
+        )
+    return exe
+
+
+def _python_mounts() -> list[str]:
+    import numpy
+    import torch
+
+    paths = {
+        sys.base_prefix,
+        sys.prefix,
+        os.path.realpath(sys.base_prefix),
+        os.path.realpath(sys.prefix),
+    }
+    for module in (numpy, torch):
+        paths.add(str(Path(module.__file__ or "").resolve().parent.parent))
+    exe = os.path.realpath(sys.executable)
+    paths.add(os.path.dirname(os.path.dirname(exe)))
+    kept = sorted(p for p in paths if p and p != "/" and not p.startswith("/usr/"))
+    # drop paths inside another kept path
+    return [p for p in kept if not any(p != q and p.startswith(q + os.sep) for q in kept)]
+
+
+def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
+    """The full bwrap command line running ``command`` in a fresh sandbox."""
+    argv = [
+        bwrap,
+        "--unshare-all",
+        "--unshare-user",
+        "--uid",
+        "1000",
+        "--gid",
+        "1000",
+        "--hostname",
+        "sandbox",
+        "--cap-drop",
+        "ALL",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
+    for name in ("bin", "lib", "lib64", "sbin", "lib32", "libx32"):
+        path = f"/{name}"
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    for path in ["/etc/ld.so.cache", "/etc/ld.so.conf", *glob.glob("/etc/ld.so.conf.d")]:
+        argv += ["--ro-bind-try", path, path]
+    for path in _python_mounts():
+        argv += ["--ro-bind", path, path]
+    argv += [
+        "--ro-bind",
+        str(WORKER_DIR / "_worker.py"),
+        f"{SANDBOX_DIR}/_worker.py",
+        "--ro-bind",
+        str(WORKER_DIR / "_wire.py"),
+        f"{SANDBOX_DIR}/_wire.py",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(SHM_BYTES),
+        "--tmpfs",
+        "/dev/shm",
+        "--size",
+        str(TMP_BYTES),
+        "--tmpfs",
+        "/tmp",
+    ]
+    if gpu:
+        for node in sorted(glob.glob("/dev/nvidia*")):
+            if os.path.isdir(node):
+                continue
+            argv += ["--dev-bind", node, node]
+        argv += ["--ro-bind-try", "/sys", "/sys"]
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp"]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "TMPDIR": "/tmp",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    return argv + ["--", *command]
+
+
+def worker_command(sandboxed: bool, tmp: str) -> list[str]:
+    """The Python command that starts a warm worker."""
+    script = f"{SANDBOX_DIR}/_worker.py" if sandboxed else str(WORKER_DIR / "_worker.py")
+    return [sys.executable, "-I", "-B", script, "--sandboxed" if sandboxed else "--plain", tmp]
+
+
+# --------------------------------------------------------------------------- pids cgroups
+
+
+@dataclass
+class PidsCgroup:
+    """A ``pids`` cgroup holding one sandbox; ``pids.max`` caps its processes plus threads."""
+
+    path: Path
+
+    def set_max(self, count: int) -> None:
+        (self.path / "pids.max").write_text(str(count))
+
+    def current(self) -> int:
+        return int((self.path / "pids.current").read_text().strip() or 0)
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """``argv`` run by a shell that first moves itself into this cgroup."""
+        procs = str(self.path / "cgroup.procs")
+        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', procs, *argv]
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            for pid in (self.path / "cgroup.procs").read_text().split():
+                with contextlib.suppress(OSError):
+                    os.kill(int(pid), 9)
+        for _ in range(200):  # killed processes leave the cgroup a moment later
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.01)
+
+
+def _own_cgroup(controller: str | None) -> str | None:
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if (controller is None and controllers == "") or (
+            controller is not None and controller in controllers.split(",")
+        ):
+            return path
+    return None
+
+
+_counter = 0
+
+
+def make_pids_cgroup() -> PidsCgroup | None:
+    """A fresh pids cgroup for one sandbox, or None when this machine offers none."""
+    global _counter
+    _counter += 1
+    name = f"grader-sandbox-{os.getpid()}-{_counter}"
+    candidates: list[Path] = []
+    v1 = _own_cgroup("pids")
+    if v1 is not None and os.path.isdir("/sys/fs/cgroup/pids"):
+        candidates.append(Path("/sys/fs/cgroup/pids") / v1.lstrip("/"))
+    v2 = _own_cgroup(None)
+    if v2 is not None:
+        for mount in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+            if os.path.exists(f"{mount}/cgroup.controllers"):
+                candidates.append(Path(mount) / v2.lstrip("/"))
+    for parent in candidates:
+        path = parent / name
+        try:
+            path.mkdir()
+        except OSError:
+            continue
+        if (path / "pids.max").exists():
+            return PidsCgroup(path)
+        with contextlib.suppress(OSError):
+            path.rmdir()
+    return None
+
+
+def process_limit_mechanism() -> str:
+    """``"cgroup"`` or ``"rlimit"``; SandboxUnavailable when neither holds per sandbox."""
+    if os.geteuid() != 0:
+        major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+        if (major, minor) >= (5, 14):
+            return "rlimit"
+    cgroup = make_pids_cgroup()
+    if cgroup is not None:
+        cgroup.remove()
+        return "cgroup"
+    raise SandboxUnavailable(
+        "cannot limit processes per sandbox here: the grader runs as root (exempt from "
+        "RLIMIT_NPROC) or on a kernel older than 5.14, and no pids cgroup can be created. "
+        "Run the grader as an unprivileged user on Linux >= 5.14, or give it a writable pids "
+        "cgroup (cgroup v2 with the pids controller delegated)."
+    )
+
+
+def probe(bwrap: str) -> tuple[bool, str]:
+    """Start a real sandbox with the worker's mounts and check that Python runs in it."""
+    code = "import numpy, torch, sys; print('ok', sys.version.split()[0])"
+    argv = bwrap_argv(bwrap, gpu=False, command=[sys.executable, "-I", "-B", "-c", code])
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"bubblewrap could not start a sandbox: {exc}"
+    if out.returncode != 0 or not out.stdout.startswith("ok"):
+        return False, f"bubblewrap failed to start a sandbox: {out.stderr.strip()[:300]}"
+    return (
+        True,
+        f"{bwrap} started a sandbox (Python {out.stdout.split()[-1]}, no network, own PID namespace)",
+    )

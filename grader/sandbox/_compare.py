@@ -1,0 +1,337 @@
+"""Comparing a student's value with the expected one, in the grader, with student-facing reasons.
+
+Rules: ``exact``, ``allclose`` (rtol/atol per dtype and device), ``tokens`` (sequence
+equality), ``set`` (order-free equality), or a custom checker ``(expected, actual) ->
+Comparison | bool | (bool, str)``. The expected value never leaves the grader process.
+Nothing broadcasts, types must match exactly (a subclass or a custom ``__eq__`` cannot pass
+because values arrive rebuilt from bytes, and ``type(x) is`` is checked again here), and
+NaN never equals anything, not even an expected NaN.
+
+Messages follow PrairieLearn: ``does not have correct shape--got: (3,), expected: (3, 1)``.
+For hidden cases keep ``show_values=False``: messages then never quote expected numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from grader.sandbox._types import Comparison
+
+Rule = Literal["exact", "allclose", "tokens", "set"]
+Checker = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``|actual - expected| <= atol + rtol * |expected|``, element-wise."""
+
+    rtol: float
+    """Relative tolerance."""
+    atol: float
+    """Absolute tolerance."""
+
+
+DEFAULT_TOLERANCES: Mapping[str, Tolerance] = {
+    "float64": Tolerance(rtol=1e-6, atol=1e-8),
+    "float32": Tolerance(rtol=1e-4, atol=1e-5),
+    "tf32": Tolerance(rtol=5e-3, atol=5e-4),
+    "float16": Tolerance(rtol=5e-3, atol=1e-3),
+    "bfloat16": Tolerance(rtol=3e-2, atol=1e-2),
+}
+"""Defaults for a student's implementation against an independent reference computed on the
+same device and dtype. ``tf32`` applies to float32 on CUDA, where convolutions (and
+matmuls, when enabled) round inputs to 10-bit mantissas."""
+
+
+def tolerance_for(
+    dtype: str, device: str = "cpu", tolerances: Mapping[str, Tolerance] | None = None
+) -> Tolerance:
+    """The tolerance for values of ``dtype`` computed on ``device``; a question's own
+    ``tolerances`` override the defaults key by key."""
+    table = {**DEFAULT_TOLERANCES, **(tolerances or {})}
+    key = "tf32" if dtype == "float32" and device.startswith("cuda") else dtype
+    if key not in table:
+        return Tolerance(rtol=0.0, atol=0.0)  # integers and bools: exact
+    return table[key]
+
+
+def compare(
+    expected: Any,
+    actual: Any,
+    rule: Rule | Checker = "allclose",
+    tolerances: Mapping[str, Tolerance] | None = None,
+    device: str | None = None,
+    *,
+    show_values: bool = False,
+) -> Comparison:
+    """Check ``actual`` (the student's decoded value) against ``expected`` (the reference's).
+
+    ``device``: where the case ran ("cpu"/"cuda"), for the tolerance and the device check;
+    default: the expected tensor's device. ``show_values``: quote numbers (visible cases).
+    """
+    if callable(rule):
+        return _custom(rule, expected, actual)
+    try:
+        if rule == "tokens":
+            return _result(_tokens(expected, actual, show_values))
+        if rule == "set":
+            return _result(_set(expected, actual, show_values))
+        if rule not in ("exact", "allclose"):
+            raise ValueError(
+                f"unknown comparison rule {rule!r}; use exact, allclose, tokens, set or a function"
+            )
+        return _result(_value(expected, actual, rule, tolerances, device, show_values, ""))
+    except _Mismatch as exc:
+        return Comparison(passed=False, message=str(exc))
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _result(message: str | None) -> Comparison:
+    return Comparison(passed=message is None, message=message or "")
+
+
+def _at(path: str) -> str:
+    return f"{path} " if path else ""
+
+
+def _type_name(value: Any) -> str:
+    t = type(value)
+    return (
+        t.__name__ if t.__module__ == "builtins" else f"{t.__module__.split('.')[0]}.{t.__name__}"
+    )
+
+
+def _value(
+    expected: Any,
+    actual: Any,
+    rule: str,
+    tolerances: Mapping[str, Tolerance] | None,
+    device: str | None,
+    show: bool,
+    path: str,
+) -> str | None:
+    if type(expected) is torch.Tensor or type(expected) is np.ndarray:
+        return _array(expected, actual, rule, tolerances, device, show, path)
+    if type(expected) in (list, tuple):
+        if type(actual) not in (list, tuple):
+            return f"{_at(path)}has the wrong type--got: {_type_name(actual)}, expected: {_type_name(expected)}"
+        if len(actual) != len(expected):
+            return f"{_at(path)}does not have correct length--got: {len(actual)}, expected: {len(expected)}"
+        for k, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            message = _value(e, a, rule, tolerances, device, show, f"{path}[{k}]")
+            if message:
+                return message
+        return None
+    if type(expected) is dict:
+        if type(actual) is not dict:
+            return f"{_at(path)}has the wrong type--got: {_type_name(actual)}, expected: dict"
+        if set(actual) != set(expected):
+            missing = sorted(set(expected) - set(actual))
+            extra = sorted(set(actual) - set(expected))
+            return f"{_at(path)}does not have correct keys--missing: {missing}, unexpected: {extra}"
+        for key in expected:
+            message = _value(
+                expected[key], actual[key], rule, tolerances, device, show, f"{path}[{key!r}]"
+            )
+            if message:
+                return message
+        return None
+    if type(expected) is float or (
+        type(expected) is int and rule == "allclose" and type(actual) is float
+    ):
+        if type(actual) not in (float, int):
+            return f"{_at(path)}has the wrong type--got: {_type_name(actual)}, expected: float"
+        return _scalar(float(expected), float(actual), rule, tolerances, device, show, path)
+    if type(actual) is not type(expected):
+        return f"{_at(path)}has the wrong type--got: {_type_name(actual)}, expected: {_type_name(expected)}"
+    if actual != expected:
+        if show:
+            return f"{_at(path)}is not correct--got: {actual!r}, expected: {expected!r}"
+        return f"{_at(path)}is not correct"
+    return None
+
+
+def _scalar(
+    expected: float,
+    actual: float,
+    rule: str,
+    tolerances: Mapping[str, Tolerance] | None,
+    device: str | None,
+    show: bool,
+    path: str,
+) -> str | None:
+    if math.isnan(actual):
+        return f"{_at(path)}is NaN"
+    if math.isinf(actual) and actual != expected:
+        return f"{_at(path)}is {actual} (Inf)"
+    if rule == "exact":
+        ok = actual == expected
+    else:
+        tol = tolerance_for("float64", device or "cpu", tolerances)
+        ok = actual == expected or abs(actual - expected) <= tol.atol + tol.rtol * abs(expected)
+    if ok:
+        return None
+    if show:
+        return f"{_at(path)}is not correct--got: {actual!r}, expected: {expected!r}"
+    return f"{_at(path)}is not correct"
+
+
+def _dtype_name(value: Any) -> str:
+    if type(value) is torch.Tensor:
+        return str(value.dtype).removeprefix("torch.")
+    return str(value.dtype)
+
+
+def _array(
+    expected: Any,
+    actual: Any,
+    rule: str,
+    tolerances: Mapping[str, Tolerance] | None,
+    device: str | None,
+    show: bool,
+    path: str,
+) -> str | None:
+    where = _at(path)
+    if type(actual) is not type(expected):
+        return f"{where}has the wrong type--got: {_type_name(actual)}, expected: {_type_name(expected)}"
+    run_device = device or (expected.device.type if type(expected) is torch.Tensor else "cpu")
+    if type(expected) is torch.Tensor and actual.device.type != expected.device.type:
+        return f"{where}is on the wrong device--got: {actual.device.type}, expected: {expected.device.type}"
+    e_dtype, a_dtype = _dtype_name(expected), _dtype_name(actual)
+    if a_dtype != e_dtype:
+        return f"{where}does not have correct dtype--got: {a_dtype}, expected: {e_dtype}"
+    if tuple(actual.shape) != tuple(expected.shape):
+        return f"{where}does not have correct shape--got: {tuple(actual.shape)}, expected: {tuple(expected.shape)}"
+    e = _as_numpy(expected)
+    a = _as_numpy(actual)
+    if a.dtype.kind == "f":
+        nan = np.isnan(a)
+        if nan.any():
+            return f"{where}contains NaN at {int(nan.sum())} of {a.size} positions (first at index {_index(nan)})"
+        bad_inf = np.isinf(a) & (a != e)
+        if bad_inf.any():
+            return f"{where}contains Inf at {int(bad_inf.sum())} of {a.size} positions (first at index {_index(bad_inf)})"
+    if rule == "exact" or a.dtype.kind != "f":
+        wrong = a != e
+        if not wrong.any():
+            return None
+        return (
+            f"{where}does not have correct values--{int(wrong.sum())} of {a.size} elements differ"
+            + (
+                f" (first at index {_index(wrong)}: got {a[_index(wrong)]!r}, expected {e[_index(wrong)]!r})"
+                if show
+                else ""
+            )
+        )
+    tol = tolerance_for(e_dtype, run_device, tolerances)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a - e)
+        wrong = ~((diff <= tol.atol + tol.rtol * np.abs(e)) | (a == e))
+    if not wrong.any():
+        return None
+    message = (
+        f"{where}does not have correct values--{int(wrong.sum())} of {a.size} elements "
+        f"differ by more than rtol={tol.rtol:g}, atol={tol.atol:g}"
+    )
+    if show:
+        worst = np.unravel_index(int(np.nanargmax(np.where(wrong, diff, -np.inf))), a.shape)
+        message += f" (largest difference {float(diff[worst]):.3g} at index {tuple(int(i) for i in worst)})"
+    return message
+
+
+def _as_numpy(value: Any) -> np.ndarray[Any, Any]:
+    if type(value) is torch.Tensor:
+        t = value.detach().cpu()
+        if t.dtype in (torch.bfloat16, torch.float16):
+            t = t.to(torch.float64)
+        return t.numpy()
+    arr: np.ndarray[Any, Any] = value
+    return arr.astype(np.float64) if arr.dtype == np.float16 else arr
+
+
+def _index(mask: np.ndarray[Any, Any]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
+
+
+def _as_sequence(value: Any, what: str) -> list[Any]:
+    if type(value) in (torch.Tensor, np.ndarray):
+        if value.ndim != 1:
+            raise _Mismatch(
+                f"does not have correct shape--got: {tuple(value.shape)}, expected: a 1-D {what}"
+            )
+        if (
+            value.dtype.is_floating_point
+            if type(value) is torch.Tensor
+            else value.dtype.kind == "f"
+        ):
+            raise _Mismatch(
+                f"does not have correct dtype--got: {_dtype_name(value)}, expected: integer token ids"
+            )
+        return [int(x) for x in value.tolist()]
+    if type(value) in (list, tuple):
+        if not all(type(x) in (int, str) for x in value):
+            raise _Mismatch(f"has the wrong type--expected: a {what} of integers or strings")
+        return list(value)
+    raise _Mismatch(f"has the wrong type--got: {_type_name(value)}, expected: a {what}")
+
+
+def _tokens(expected: Any, actual: Any, show: bool) -> str | None:
+    e = _as_sequence(expected, "sequence")
+    a = _as_sequence(actual, "sequence")
+    for k, (x, y) in enumerate(zip(e, a, strict=False)):
+        if x != y or type(x) is not type(y):
+            return f"differs from the expected sequence at position {k}" + (
+                f"--got: {y!r}, expected: {x!r}" if show else ""
+            )
+    if len(a) != len(e):
+        return f"does not have correct length--got: {len(a)}, expected: {len(e)}"
+    return None
+
+
+def _hashable(value: Any) -> Any:
+    if type(value) in (torch.Tensor, np.ndarray):
+        return ("array", tuple(value.shape), tuple(np.asarray(_as_numpy(value)).ravel().tolist()))
+    if type(value) in (list, tuple):
+        return tuple(_hashable(v) for v in value)
+    if type(value) is float and math.isnan(value):
+        raise _Mismatch("contains NaN")
+    if type(value) not in (int, str, bool, float, type(None)):
+        raise _Mismatch(f"has an element of type {_type_name(value)}, which cannot be compared")
+    return value
+
+
+def _set(expected: Any, actual: Any, show: bool) -> str | None:
+    if type(actual) not in (list, tuple, set, frozenset):
+        return f"has the wrong type--got: {_type_name(actual)}, expected: a list or set"
+    e = {_hashable(v) for v in expected}
+    a_list = [_hashable(v) for v in actual]
+    a = set(a_list)
+    if len(a_list) != len(a) and len(expected) == len(e):
+        return "contains duplicate elements"
+    missing, extra = e - a, a - e
+    if not missing and not extra:
+        return None
+    message = f"is missing {len(missing)} expected element{'s' * (len(missing) != 1)} and has {len(extra)} unexpected element{'s' * (len(extra) != 1)}"
+    if show:
+        message += f"--unexpected: {sorted(map(repr, extra))[:10]}"
+    return message
+
+
+def _custom(checker: Checker, expected: Any, actual: Any) -> Comparison:
+    result = checker(expected, actual)
+    if isinstance(result, Comparison):
+        return result
+    if isinstance(result, bool):
+        return Comparison(passed=result, message="" if result else "is not correct")
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], bool):
+        return Comparison(passed=result[0], message=str(result[1]))
+    raise TypeError(f"a checker must return Comparison, bool or (bool, str), got {result!r}")

@@ -1,0 +1,653 @@
+"""Warm workers and the two runners: ``SandboxRunner`` (bubblewrap) and ``InProcessRunner``.
+
+A worker is one long-lived process running ``_worker.py`` (the zygote) that has imported
+numpy and torch once and forks a fresh child per job. The grader talks to it over two
+pipes with length-prefixed frames, reads with hard size bounds and deadlines, and decodes
+every returned value with the hostile-bytes decoder of ``_wire``. A worker that stops
+answering, dies, or breaks the protocol is killed and replaced; the unanswered cases of
+its job are reported, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import re
+import select
+import subprocess
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, cast
+
+import torch
+
+from grader.sandbox import _bwrap, _wire
+from grader.sandbox._types import (
+    CaseOutcome,
+    CaseStatus,
+    CodeJob,
+    Construct,
+    SandboxUnavailable,
+)
+
+NO_SANDBOX_WARNING = (
+    "NO SANDBOX: student code runs as you, with your files, your network and your "
+    "environment; limits are best effort and a hostile submission can read or change "
+    "anything you can. Use this only to check your own code."
+)
+_STARTUP_SECONDS = 120.0
+_GRACE_SECONDS = 15.0
+_AUTOGRAD_NAMES = (
+    "autograd",
+    "torch.Tensor.backward",
+    "torch.autograd.backward",
+    "torch.autograd.grad",
+)
+
+
+class Runner(Protocol):
+    """Runs code jobs; ``SandboxRunner`` is the real one, ``InProcessRunner`` its test twin."""
+
+    def run(self, job: CodeJob) -> list[CaseOutcome]:
+        """Run every case of ``job``; one outcome per case, in order. Never raises for
+        anything the student's code does."""
+        ...
+
+    def close(self) -> None:
+        """Stop the workers."""
+        ...
+
+
+# --------------------------------------------------------------------------- one worker
+
+
+class _Worker:
+    """One warm zygote process and the pipes to it."""
+
+    def __init__(
+        self, argv: list[str], cgroup: _bwrap.PidsCgroup | None, *, hide_args: bool = False
+    ) -> None:
+        self.cgroup = cgroup
+        pass_fds: tuple[int, ...] = ()
+        if hide_args:  # bwrap reads its arguments from a pipe: /proc/1/cmdline shows nothing
+            r, w = os.pipe()
+            cut = argv.index("--")  # bwrap wants the command itself on its command line
+            os.write(w, b"".join(a.encode() + b"\0" for a in argv[1:cut]))
+            os.close(w)
+            argv, pass_fds = [argv[0], "--args", str(r), *argv[cut:]], (r,)
+        try:
+            self.proc = subprocess.Popen(
+                cgroup.wrap(argv) if cgroup else argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                close_fds=True,
+                start_new_session=True,
+                pass_fds=pass_fds,
+                env={
+                    "PATH": "/usr/bin:/bin",
+                    "LANG": "C.UTF-8",
+                    "OMP_NUM_THREADS": "1",
+                    "MKL_NUM_THREADS": "1",
+                    "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
+                },
+            )
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.wfd = self.proc.stdin.fileno()
+        self.rfd = self.proc.stdout.fileno()
+        os.set_blocking(self.rfd, False)
+        self.reader = _wire.FrameReader(1 << 20)
+        self.pending: list[tuple[dict[str, Any], list[bytes]]] = []
+        self.baseline = 0
+
+    def wait_ready(self) -> None:
+        try:
+            header, _ = self.next_frame(time.monotonic() + _STARTUP_SECONDS, 1 << 20)
+        except (_WorkerLost, _wire.WireError) as exc:
+            err = b""
+            if self.proc.stderr is not None:
+                os.set_blocking(self.proc.stderr.fileno(), False)
+                try:
+                    err = self.proc.stderr.read(4000) or b""
+                except OSError:
+                    pass
+            self.kill()
+            raise SandboxUnavailable(
+                f"the sandboxed worker did not start ({exc}): {err.decode(errors='replace').strip()[-1500:]}"
+            ) from exc
+        if header.get("op") != "ready":
+            self.kill()
+            raise SandboxUnavailable("the sandboxed worker did not start: unexpected first message")
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
+        if self.cgroup is not None:
+            self.baseline = self.cgroup.current()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def send(self, data: bytes) -> None:
+        try:
+            _wire.write_all(self.wfd, data)
+        except OSError as exc:
+            raise _WorkerLost("the worker stopped") from exc
+
+    def next_frame(self, deadline: float, max_bytes: int) -> tuple[dict[str, Any], list[bytes]]:
+        self.reader.max_bytes = max_bytes
+        while not self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _WorkerTimeout("no answer before the deadline")
+            ready, _, _ = select.select([self.rfd], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            try:
+                data = os.read(self.rfd, 1 << 20)
+            except BlockingIOError:
+                continue
+            if not data:
+                raise _WorkerLost("the worker ended")
+            self.pending.extend(self.reader.feed(data))
+        return self.pending.pop(0)
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, 9)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        if self.cgroup is not None:
+            self.cgroup.remove()
+
+
+class _WorkerLost(Exception):
+    pass
+
+
+class _WorkerTimeout(_WorkerLost):
+    pass
+
+
+# --------------------------------------------------------------------------- runners
+
+
+class _PoolRunner:
+    """Shared machinery: a pool of warm workers, job encoding, outcome decoding."""
+
+    sandboxed: bool
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers!r}")
+        self.workers = workers
+        self._idle: queue.Queue[_Worker | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._job_ids = 0
+        self._tmp = "/tmp"
+        started = [self._spawn() for _ in range(workers)]
+        try:
+            for worker in started:
+                worker.wait_ready()
+        except BaseException:
+            for worker in started:
+                worker.kill()
+            raise
+        for worker in started:
+            self._idle.put(worker)
+
+    def _spawn(self) -> _Worker:
+        raise NotImplementedError
+
+    def _fresh_worker(self) -> _Worker:
+        worker = self._spawn()
+        worker.wait_ready()
+        return worker
+
+    # -------------------------------------------------------------- public API
+
+    def run(self, job: CodeJob) -> list[CaseOutcome]:
+        """Run every case of ``job`` on a warm worker; see ``Runner.run``."""
+        _check_job(job)
+        if job.device == "cuda" and not torch.cuda.is_available():
+            return [_outcome(job, i, {"status": "not_runnable"}, []) for i in range(len(job.cases))]
+        if not job.cases:
+            return []
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this runner is closed")
+            self._job_ids += 1
+            job_id = self._job_ids
+        # Visible and hidden cases run as separate jobs, visible first: the process whose
+        # printed output and messages are shown never had a hidden input in its memory.
+        visible = [i for i, c in enumerate(job.cases) if c.visible]
+        hidden = [i for i, c in enumerate(job.cases) if not c.visible]
+        outcomes: dict[int, CaseOutcome] = {}
+        for part in (visible, hidden):
+            if part:
+                sub = dataclasses.replace(job, cases=[job.cases[i] for i in part])
+                for k, outcome in enumerate(self._run_part(job, sub, part, job_id)):
+                    outcomes[part[k]] = outcome
+        return [outcomes[i] for i in range(len(job.cases))]
+
+    def _run_part(
+        self, job: CodeJob, sub: CodeJob, part: list[int], job_id: int
+    ) -> list[CaseOutcome]:
+        frame = _encode_job(sub, job_id)
+        worker = self._idle.get()
+        if worker is None or not worker.alive():
+            if worker is not None:
+                worker.kill()
+            try:
+                worker = self._fresh_worker()
+            except BaseException:
+                self._idle.put(None)  # keep the slot; the next job tries again
+                raise
+        outcomes, healthy = self._drive(worker, job, sub, part, frame)
+        if not healthy:
+            worker.kill()
+            try:
+                worker = self._fresh_worker()
+            except SandboxUnavailable:
+                self._idle.put(None)  # the next job tries to start one again
+                return outcomes
+        self._idle.put(worker)
+        return outcomes
+
+    def run_many(self, jobs: Iterable[CodeJob]) -> list[list[CaseOutcome]]:
+        """Run several jobs on all workers at once; results in the order of ``jobs``."""
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(self.run, jobs))
+
+    def close(self) -> None:
+        """Stop every worker (idempotent)."""
+        with self._lock:
+            self._closed = True
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            if worker is not None:
+                worker.kill()
+
+    def __enter__(self) -> _PoolRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- driving a job
+
+    def _drive(
+        self, worker: _Worker, job: CodeJob, sub: CodeJob, part: list[int], frame: bytes
+    ) -> tuple[list[CaseOutcome], bool]:
+        n = len(sub.cases)
+        got: dict[int, CaseOutcome] = {}
+        limits = job.limits
+        if worker.cgroup is not None:
+            worker.cgroup.set_max(worker.baseline + limits.max_processes + 2)
+        deadline = time.monotonic() + limits.job_wall_seconds + n * 0.5 + _GRACE_SECONDS
+        max_frame = limits.max_result_bytes + limits.max_output_bytes * 4 + (4 << 20)
+        healthy = True
+        reason = "the sandbox stopped answering"
+        try:
+            worker.send(frame)
+            while True:
+                header, bufs = worker.next_frame(deadline, max_frame)
+                op = header.get("op")
+                if op == "done":
+                    break
+                i = header.get("i")
+                if op != "case" or type(i) is not int or not 0 <= i < n or i in got:
+                    raise _wire.WireError("unexpected message from the worker")
+                got[i] = _outcome(job, part[i], header, bufs)
+        except _WorkerTimeout:
+            healthy, reason = False, "timeout"
+        except (_WorkerLost, _wire.WireError, OSError):
+            healthy = False
+        outcomes = []
+        for i in range(n):
+            if i in got:
+                outcomes.append(got[i])
+            elif reason == "timeout":
+                outcomes.append(_outcome(job, part[i], {"status": "timeout", "phase": "job"}, []))
+            else:
+                outcomes.append(
+                    _outcome(job, part[i], {"status": "crashed", "detail": "sandbox"}, [])
+                )
+        return outcomes, healthy
+
+
+class SandboxRunner(_PoolRunner):
+    """Runs student code in bubblewrap sandboxes kept warm (numpy and torch imported once).
+
+    Each of ``workers`` sandboxes is a separate bwrap with its own namespaces and its own
+    process limit; each job gets a freshly forked child of the clean zygote. ``gpu``
+    exposes the NVIDIA device nodes (default: when torch sees CUDA here). Raises
+    ``SandboxUnavailable`` when bubblewrap is missing or cannot start.
+    """
+
+    sandboxed = True
+
+    def __init__(self, workers: int = 2, *, gpu: bool | None = None) -> None:
+        self._bwrap = _bwrap.find_bwrap()
+        self._mechanism = _bwrap.process_limit_mechanism()
+        self._gpu = torch.cuda.is_available() if gpu is None else gpu
+        super().__init__(workers)
+
+    @property
+    def process_limit(self) -> str:
+        """How processes are limited per sandbox: ``"cgroup"`` (pids.max) or ``"rlimit"``."""
+        return self._mechanism
+
+    def _spawn(self) -> _Worker:
+        argv = _bwrap.bwrap_argv(
+            self._bwrap, gpu=self._gpu, command=_bwrap.worker_command(True, "/tmp")
+        )
+        cgroup = _bwrap.make_pids_cgroup() if self._mechanism == "cgroup" else None
+        if self._mechanism == "cgroup" and cgroup is None:
+            raise SandboxUnavailable("could not create a pids cgroup for a new sandbox")
+        return _Worker(argv, cgroup, hide_args=True)
+
+
+class InProcessRunner(_PoolRunner):
+    """The test twin and ``--no-sandbox`` self-check: same worker, same protocol, NO isolation.
+
+    The worker runs as a plain subprocess of the grader (no bubblewrap): the student's code
+    sees your files, environment and network; CPU, memory, file-size and output limits
+    still apply per case, but process limits are per user and leftovers are only cleaned
+    up by process group. Warns with ``NO_SANDBOX_WARNING`` when created.
+    """
+
+    sandboxed = False
+
+    def __init__(self, workers: int = 1) -> None:
+        warnings.warn(NO_SANDBOX_WARNING, RuntimeWarning, stacklevel=2)
+        self._tmpdir = tempfile.TemporaryDirectory(prefix="grader-nosandbox-")
+        super().__init__(workers)
+
+    def _spawn(self) -> _Worker:
+        return _Worker(_bwrap.worker_command(False, self._tmpdir.name), None)
+
+    def close(self) -> None:
+        super().close()
+        self._tmpdir.cleanup()
+
+
+def sandbox_available() -> tuple[bool, str]:
+    """Start a real sandbox; ``(True, what works)`` or ``(False, what to install or change)``."""
+    try:
+        exe = _bwrap.find_bwrap()
+        mechanism = _bwrap.process_limit_mechanism()
+    except SandboxUnavailable as exc:
+        return False, str(exc)
+    ok, detail = _bwrap.probe(exe)
+    if ok:
+        detail += f"; processes limited per sandbox by {'pids cgroup' if mechanism == 'cgroup' else 'RLIMIT_NPROC per user namespace'}"
+    return ok, detail
+
+
+# --------------------------------------------------------------------------- jobs in
+
+
+_ENTRY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*\.py$")
+
+
+def _check_job(job: CodeJob) -> None:
+    for path in list(job.files) + list(job.support_files):
+        parts = path.split("/")
+        if path.startswith("/") or ".." in parts or "" in parts or "\\" in path or "\0" in path:
+            raise ValueError(f"file paths must be relative without '..', got {path!r}")
+    if job.entry not in job.files or not _ENTRY_RE.match(job.entry):
+        raise ValueError(f"entry must name one of the student's .py files, got {job.entry!r}")
+    if not job.function.isidentifier():
+        raise ValueError(f"function must be a Python identifier, got {job.function!r}")
+    support = {_module_name(p).split(".")[0] for p in job.support_files}
+    clash = sorted(p for p in job.files if _module_name(p).split(".")[0] in support)
+    if clash:
+        raise ValueError(f"student files {clash!r} would shadow the question's support modules")
+
+
+def _module_name(path: str) -> str:
+    return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def _encode_job(job: CodeJob, job_id: int) -> bytes:
+    buffers: list[bytes] = []
+    files = []
+    for path, data in job.files.items():
+        buffers.append(bytes(data))
+        files.append([path, len(buffers) - 1])
+    support = []
+    for path, data in job.support_files.items():
+        buffers.append(bytes(data))
+        support.append([path, len(buffers) - 1])
+    cases = []
+    for case in job.cases:
+        for value in [*case.args, *case.kwargs.values()]:
+            _check_constructs(value, job)
+        cases.append(
+            {
+                "args": _wire.encode(tuple(case.args), buffers),
+                "kwargs": _wire.encode(dict(case.kwargs), buffers),
+                "visible": case.visible,
+            }
+        )
+    header = {
+        "op": "job",
+        "id": job_id,
+        "entry": job.entry,
+        "function": job.function,
+        "files": files,
+        "support": support,
+        "cases": cases,
+        "support_modules": sorted({_module_name(p) for p in job.support_files}),
+        "limits": dataclasses.asdict(job.limits),
+        "device": job.device,
+        "forbid": sorted(job.forbid),
+        "flops": job.flops,
+        "repeat": job.repeat_for_determinism,
+    }
+    return _wire.pack(header, buffers)
+
+
+def _check_constructs(value: Any, job: CodeJob) -> None:
+    if isinstance(value, Construct):
+        module = value.fn.partition(":")[0]
+        if module not in {_module_name(p) for p in job.support_files}:
+            raise ValueError(f"Construct {value.fn!r} names no support module of this job")
+        for v in [*value.args, *value.kwargs.values()]:
+            _check_constructs(v, job)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_constructs(v, job)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _check_constructs(v, job)
+
+
+# --------------------------------------------------------------------------- outcomes out
+
+_STATUSES: frozenset[str] = frozenset(CaseStatus.__args__)  # type: ignore[attr-defined]
+_DETAIL_RE = re.compile(r"^(signal SIG[A-Z0-9]{1,10}|exit status \d{1,3}|sandbox)$")
+
+
+def _outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> CaseOutcome:
+    """Validate one case message from the worker and word it for the student."""
+    case = job.cases[i]
+    visible = case.visible
+    limits = job.limits
+    n = i + 1
+    status = h.get("status")
+    if status not in _STATUSES:
+        status = "bad_output"
+    value = repeat = None
+    device = None
+    error_type = error_file = None
+    error_line = None
+    stdout = None
+    if visible and type(h.get("stdout")) is str:
+        stdout = h["stdout"][: limits.max_output_bytes]
+    if status == "ok":
+        decoder = _wire.Decoder(bufs, max_bytes=limits.max_result_bytes)
+        try:
+            value = decoder.decode(h.get("value"))
+            if job.repeat_for_determinism:
+                repeat = decoder.decode(h.get("value2"))
+            if isinstance(value, torch.Tensor):
+                device = str(value.device)
+        except _wire.WireError as exc:
+            status = "bad_output"
+            h = {"error_message": str(exc)}
+    if status in ("exception", "memory_limit", "forbidden"):
+        error_file = h.get("error_file") if h.get("error_file") in job.files else None
+        line = h.get("error_line")
+        error_line = line if type(line) is int and 0 < line < 1_000_000 else None
+        error_type = _error_type(h, visible)
+    flops = h.get("flops") if type(h.get("flops")) is int and 0 <= h["flops"] < 1 << 63 else None
+    raw_seconds: Any = h.get("seconds")
+    seconds = (
+        float(raw_seconds) if type(raw_seconds) in (int, float) and 0 <= raw_seconds < 1e6 else 0.0
+    )
+    message = _message(job, status, n, h, visible, error_type, error_file, error_line)
+    return CaseOutcome(
+        name=case.name,
+        index=i,
+        status=cast(CaseStatus, status),
+        message=message,
+        value=value,
+        repeat_value=repeat,
+        error_type=error_type if status == "exception" else None,
+        error_line=error_line,
+        error_file=error_file,
+        stdout=stdout,
+        flops=flops,
+        seconds=seconds,
+        device=device,
+    )
+
+
+def _error_type(h: dict[str, Any], visible: bool) -> str | None:
+    """The exception's class name; for hidden cases only names the student cannot choose."""
+    import builtins
+
+    name, module = h.get("error_type"), h.get("error_module")
+    if type(name) is not str or not name.isidentifier() or len(name) > 100:
+        return None
+    if visible:
+        return name
+    builtin = getattr(builtins, name, None)
+    if module == "builtins" and isinstance(builtin, type) and issubclass(builtin, BaseException):
+        return name
+    if type(module) is str and module.split(".")[0] in ("torch", "numpy"):
+        return name
+    return None
+
+
+def _message(
+    job: CodeJob,
+    status: str,
+    n: int,
+    h: dict[str, Any],
+    visible: bool,
+    error_type: str | None,
+    error_file: str | None,
+    error_line: int | None,
+) -> str:
+    limits = job.limits
+    phase = h.get("phase")
+    if status == "ok":
+        return ""
+    if status == "not_runnable":
+        return "this question needs a CUDA GPU; this runner has none"
+    if status == "timeout":
+        if phase == "job":
+            return f"case {n} was not run: the job used up its {limits.job_wall_seconds:g} s wall-clock limit"
+        return f"exceeded {limits.wall_seconds:g} s wall-clock time on case {n}"
+    if status == "cpu_limit":
+        return f"exceeded {limits.cpu_seconds:g} s CPU time on case {n}"
+    if status == "memory_limit":
+        return f"exceeded {limits.memory_mb} MB of memory on case {n}"
+    if status == "output_limit":
+        if phase == "result":
+            return f"returned more than {limits.max_result_bytes} bytes on case {n}"
+        if phase == "file":
+            return f"wrote a file larger than {limits.max_file_bytes} bytes on case {n}"
+        return f"printed more than {limits.max_output_bytes} bytes on case {n}"
+    if status == "crashed":
+        detail = h.get("detail")
+        if detail == "sandbox":
+            return f"the sandbox stopped during case {n}; the case gets no marks"
+        why = f" ({detail})" if type(detail) is str and _DETAIL_RE.match(detail) else ""
+        return f"the process ended during case {n} without returning a result{why}"
+    if status == "forbidden":
+        name = h.get("forbidden")
+        if name in _AUTOGRAD_NAMES or (
+            type(name) is str and name.startswith(("torch.func.", "torch.autograd."))
+        ):
+            return "used autograd, which this question forbids"
+        if type(name) is str and name in job.forbid:
+            return f"used {name}, which this question forbids"
+        return "used an API this question forbids"
+    if status == "bad_output":
+        if phase == "protocol":
+            return f"wrote to the grader's result channel or broke its protocol on case {n}"
+        text = h.get("error_message")
+        if visible and type(text) is str:
+            return f"the value returned on case {n} {text[:300]}"
+        return f"the value returned on case {n} cannot be checked: {_bad_output_hint(h.get('code', text))}"
+    # exception
+    if phase == "missing":
+        return f"{job.entry} does not define a function named {job.function!r}"
+    what = (
+        f"raised {error_type}"
+        if error_type
+        else "raised an exception of a class defined in your code"
+    )
+    where = f" at line {error_line} of {error_file}" if error_line and error_file else ""
+    when = " while being imported" if phase == "import" else f" on case {n}"
+    text = h.get("error_message")
+    detail = f": {text[:1000]}" if visible and type(text) is str and text else ""
+    return f"{what}{where}{when}{detail}"
+
+
+def _bad_output_hint(text: Any) -> str:
+    """A fixed phrase for a hidden case (never text the student's code chose)."""
+    if type(text) is not str:
+        return "return tensors, arrays, numbers, strings or lists of them"
+    for prefix, hint in (
+        (
+            "is a torch.Tensor subclass",
+            "it is a torch.Tensor subclass; return a plain torch.Tensor",
+        ),
+        (
+            "is a numpy.ndarray subclass",
+            "it is a numpy.ndarray subclass; return a plain numpy.ndarray",
+        ),
+        ("is a numpy array of dtype", "its dtype is not allowed"),
+        ("is a tensor of dtype", "its dtype is not allowed"),
+        ("is nested", "it is nested too deeply"),
+        ("is larger than", "it is too large"),
+    ):
+        if text.startswith(prefix):
+            return hint
+    return "return tensors, arrays, numbers, strings or lists of them"

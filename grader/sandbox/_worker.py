@@ -1,0 +1,734 @@
+"""The warm worker that runs INSIDE the sandbox (a "zygote").
+
+Standalone on purpose: it imports the standard library, numpy, torch and the sibling
+``_wire.py`` only, and is mounted read-only at ``/sandbox/_worker.py``. It never imports
+student code itself and never receives expected outputs.
+
+Life cycle:
+
+1. start once: import numpy and torch, pin every thread pool to one thread before the
+   first torch op (a forked child of a process that used the intra-op pool can hang in
+   libgomp), warm up, make itself non-dumpable (no ptrace, no /proc/<pid>/mem from the
+   students' processes) and a child subreaper, then say ``ready``;
+2. per job: write the files into a fresh ``/tmp/job-N``, fork a child that applies the
+   rlimits, closes every inherited descriptor, imports the student's module and runs the
+   cases, sending each result on a dedicated pipe (stdout/stderr go to a separate bounded
+   capture, so printing cannot forge frames);
+3. supervise the child: per-case wall clock, per-case CPU time and RSS read from /proc,
+   bounded stdout and result sizes; when the child dies mid-case, that case gets the
+   reason and a new child continues with the next case;
+4. after the job: SIGKILL every other process in the sandbox's PID namespace
+   (``kill(-1)``), reap them, wipe /tmp and /dev/shm, answer ``done``.
+
+Usage: ``python -I -B _worker.py --sandboxed|--plain TMPDIR``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import io
+import math
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import time
+import traceback
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _wire  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional  # noqa: E402, F401
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+torch.set_num_threads(1)
+try:
+    torch.set_num_interop_threads(1)
+except RuntimeError:
+    pass
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+POLL = 0.01
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _prctl(option: int, value: int) -> None:
+    _libc.prctl(option, value, 0, 0, 0)
+
+
+# =========================================================================== the child
+
+
+class _ForbiddenCall(BaseException):
+    """Raised by a forbidden API; a BaseException so ``except Exception`` does not hide it."""
+
+
+def _install_forbid(names: list[str], hits: list[str]) -> None:
+    def stub(label: str) -> Any:
+        def forbidden(*args: Any, **kwargs: Any) -> Any:
+            hits.append(label)
+            raise _ForbiddenCall(f"{label} is forbidden in this question")
+
+        return forbidden
+
+    for name in names:
+        if name == "autograd":
+            _forbid_autograd(stub, hits)
+            continue
+        module_name, _, attr = name.rpartition(".")
+        owner: Any = None
+        parts = module_name.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                owner = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            for part in parts[cut:]:
+                owner = getattr(owner, part)
+            break
+        if owner is not None and hasattr(owner, attr):
+            setattr(owner, attr, stub(name))
+
+
+def _forbid_autograd(stub: Any, hits: list[str]) -> None:
+    import torch.autograd.functional as functional
+    import torch.autograd.graph as graph
+    import torch.autograd.variable as variable
+
+    class _NoEngine:
+        """Stands in for the C++ engine: every backward pass ends up here."""
+
+        def run_backward(self, *args: Any, **kwargs: Any) -> Any:
+            hits.append("autograd")
+            raise _ForbiddenCall("autograd is forbidden in this question")
+
+        def queue_callback(self, *args: Any, **kwargs: Any) -> Any:
+            return self.run_backward()
+
+        def is_checkpoint_valid(self) -> bool:
+            return True
+
+    variable.Variable._execution_engine = _NoEngine()  # type: ignore[assignment]
+    graph.Variable._execution_engine = variable.Variable._execution_engine  # type: ignore[attr-defined]
+    torch._C._ImperativeEngine = _NoEngine  # type: ignore[assignment,misc]
+    torch.Tensor.backward = stub("torch.Tensor.backward")  # type: ignore[method-assign]
+    torch.autograd.backward = stub("torch.autograd.backward")
+    torch.autograd.grad = stub("torch.autograd.grad")
+    graph._engine_run_backward = stub("autograd")
+    for fn in ("vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"):
+        setattr(functional, fn, stub(f"torch.autograd.functional.{fn}"))
+    import torch.func as func
+
+    for fn in ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"):
+        if hasattr(func, fn):
+            setattr(func, fn, stub(f"torch.func.{fn}"))
+    try:
+        import torch._functorch.eager_transforms as eager
+
+        for fn in ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd"):
+            if hasattr(eager, fn):
+                setattr(eager, fn, stub(f"torch.func.{fn}"))
+    except ImportError:
+        pass
+
+
+def _student_frame(tb: Any, src: str) -> tuple[str | None, int | None]:
+    where: tuple[str | None, int | None] = (None, None)
+    for frame in traceback.extract_tb(tb):
+        path = os.path.abspath(frame.filename)
+        if path.startswith(src + os.sep):
+            where = (os.path.relpath(path, src), frame.lineno)
+    return where
+
+
+def _exception_fields(exc: BaseException, src: str) -> dict[str, Any]:
+    file, line = _student_frame(exc.__traceback__, src)
+    cls = type(exc)
+    try:
+        text = str(exc)[:2000]
+    except BaseException:  # noqa: BLE001 -- a hostile __str__
+        text = "<the exception's message could not be shown>"
+    return {
+        "error_type": cls.__name__[:200],
+        "error_module": str(cls.__module__)[:200],
+        "error_file": file,
+        "error_line": line,
+        "error_message": text,
+    }
+
+
+def _is_memory_error(exc: BaseException) -> bool:
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc) if isinstance(exc, RuntimeError) else ""
+    return "can't allocate memory" in text or "out of memory" in text.lower()
+
+
+class _Sender:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, header: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        _wire.write_all(self.fd, _wire.pack(header, buffers))
+
+
+def _child(
+    job: dict[str, Any],
+    bufs: list[bytes],
+    first: int,
+    res_w: int,
+    out_w: int,
+    ack_r: int,
+    jobdir: str,
+    sandboxed: bool,
+) -> None:
+    """Runs in the forked child; never returns."""
+    try:
+        _child_main(job, bufs, first, res_w, out_w, ack_r, jobdir, sandboxed)
+    except BaseException:  # noqa: BLE001
+        pass
+    os._exit(0)
+
+
+def _child_main(
+    job: dict[str, Any],
+    bufs: list[bytes],
+    first: int,
+    res_w: int,
+    out_w: int,
+    ack_r: int,
+    jobdir: str,
+    sandboxed: bool,
+) -> None:
+    os.setpgid(0, 0)
+    limits = job["limits"]
+    # descriptors: 0 <- /dev/null, 1 and 2 -> capture pipe, 3 -> results; close the rest
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(out_w, 1)
+    os.dup2(out_w, 2)
+    os.dup2(res_w, 3)
+    os.dup2(ack_r, 4)
+    os.closerange(5, 65536)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115
+    sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
+    sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
+    out = _Sender(3)
+    visible_job = any(c.get("visible") for c in job["cases"])
+
+    src = os.path.join(jobdir, "src")
+    support = os.path.join(jobdir, "support")
+    os.chdir(src)
+    sys.path[:0] = [support, src]
+    sys.argv = [job["entry"]]
+
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = used.ru_utime + used.ru_stime
+    cpu_hard = math.ceil(cpu0 + limits["job_cpu_seconds"]) + 2
+    tasks = _count_tasks() if sandboxed else 0
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_open_files"],) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_file_bytes"],) * 2)
+    if sandboxed:  # counted per user namespace, i.e. per sandbox (ignored for a root-mapped uid)
+        resource.setrlimit(resource.RLIMIT_NPROC, (tasks + limits["max_processes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_hard, cpu_hard))
+    if job["device"] == "cpu":
+        vm = _vm_bytes(os.getpid())
+        cap = vm + limits["memory_mb"] * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    torch.set_num_threads(1)
+
+    cases = job["cases"]
+    device = job["device"]
+    if device == "cuda" and not torch.cuda.is_available():
+        for i in range(first, len(cases)):
+            out.send({"op": "start", "i": i})
+            out.send({"op": "case", "i": i, "status": "not_runnable"})
+        out.send({"op": "end"})
+        return
+
+    support_modules = set(job["support_modules"])
+
+    def construct(fn: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        module_name, _, attr = fn.partition(":")
+        if module_name not in support_modules or not attr.isidentifier():
+            raise ValueError(f"Construct {fn!r} does not name a function of a support module")
+        return getattr(importlib.import_module(module_name), attr)(*args, **kwargs)
+
+    def build(i: int) -> tuple[list[Any], dict[str, Any]]:
+        case = cases[i]
+        dec = _wire.Decoder(bufs, device=device, construct=construct)
+        args = dec.decode(case["args"])
+        dec.used.clear()
+        kwargs = dec.decode(case["kwargs"])
+        return list(args), dict(kwargs)
+
+    hits: list[str] = []
+    if job["forbid"]:
+        _install_forbid(list(job["forbid"]), hits)
+
+    module_name = job["entry"].removesuffix(".py").replace("/", ".")
+    try:
+        module = importlib.import_module(module_name)
+        fn = getattr(module, job["function"], None)
+        if not callable(fn):
+            raise _MissingFunction()
+    except _MissingFunction:
+        for i in range(first, len(cases)):
+            out.send({"op": "start", "i": i})
+            out.send({"op": "case", "i": i, "status": "exception", "phase": "missing"})
+        out.send({"op": "end"})
+        return
+    except BaseException as exc:  # noqa: BLE001 -- anything the student's import raises
+        fields = _exception_fields(exc, src)
+        status = "forbidden" if hits else ("memory_limit" if _is_memory_error(exc) else "exception")
+        for i in range(first, len(cases)):
+            out.send({"op": "start", "i": i})
+            out.send({"op": "case", "i": i, "status": status, "phase": "import", **fields})
+        out.send({"op": "end"})
+        return
+
+    for i in range(first, len(cases)):
+        out.send({"op": "start", "i": i})
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        soft = min(cpu_hard, math.ceil(used.ru_utime + used.ru_stime + limits["cpu_seconds"]) + 1)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
+        header: dict[str, Any] = {"op": "case", "i": i}
+        buffers: list[bytes] = []
+        try:
+            header.update(_run_case(fn, build, i, job, buffers))
+        except _wire.WireError as exc:
+            header.update(status="bad_output", error_message=str(exc), code=exc.args[0][:60])
+            buffers = []
+        except BaseException as exc:  # noqa: BLE001 -- the student's exception, reported
+            header.update(_exception_fields(exc, src))
+            header["status"] = "memory_limit" if _is_memory_error(exc) else "exception"
+            buffers = []
+        if hits:
+            header = {"op": "case", "i": i, "status": "forbidden", "forbidden": hits[0][:200]}
+            buffers = []
+        if sum(len(b) for b in buffers) > limits["max_result_bytes"]:
+            header = {"op": "case", "i": i, "status": "output_limit", "phase": "result"}
+            buffers = []
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+        out.send(header, buffers)
+        if visible_job:  # wait until the supervisor has taken this case's printed output
+            os.read(4, 1)
+    out.send({"op": "end"})
+
+
+class _MissingFunction(Exception):
+    pass
+
+
+def _run_case(
+    fn: Any, build: Any, i: int, job: dict[str, Any], buffers: list[bytes]
+) -> dict[str, Any]:
+    args, kwargs = build(i)
+    flops = None
+    t0 = time.perf_counter()
+    if job["flops"]:
+        with FlopCounterMode(display=False) as counter:
+            value = fn(*args, **kwargs)
+        flops = int(counter.get_total_flops())
+    else:
+        value = fn(*args, **kwargs)
+    seconds = time.perf_counter() - t0
+    if job["device"] == "cuda":
+        torch.cuda.synchronize()
+    header: dict[str, Any] = {"status": "ok", "seconds": seconds, "flops": flops}
+    header["value"] = _wire.encode(value, buffers)
+    if isinstance(value, torch.Tensor):
+        header["device"] = str(value.device)
+    if job["repeat"]:
+        args, kwargs = build(i)
+        header["value2"] = _wire.encode(fn(*args, **kwargs), buffers)
+    return header
+
+
+def _count_tasks() -> int:
+    total = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                total += len(os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                pass
+    return total
+
+
+def _vm_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as fh:
+        return int(fh.read().split()[0]) * PAGE
+
+
+# =========================================================================== the zygote
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+_CHILD_KEYS = {
+    "status": str,
+    "value": object,
+    "value2": object,
+    "error_type": str,
+    "error_module": str,
+    "error_file": str,
+    "error_line": int,
+    "error_message": str,
+    "flops": int,
+    "seconds": float,
+    "device": str,
+    "phase": str,
+    "code": str,
+    "forbidden": str,
+}
+_CHILD_STATUSES = {
+    "ok",
+    "exception",
+    "forbidden",
+    "bad_output",
+    "memory_limit",
+    "output_limit",
+    "not_runnable",
+}
+
+
+class Zygote:
+    def __init__(self, inp: int, out: int, tmp: str, sandboxed: bool) -> None:
+        self.inp, self.out, self.tmp, self.sandboxed = inp, out, tmp, sandboxed
+        self.dev_entries = set(os.listdir("/dev")) if sandboxed else set()
+
+    def send(self, header: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        _wire.write_all(self.out, _wire.pack(header, buffers))
+
+    def serve(self) -> None:
+        """Fork a job holder per job; the zygote itself never reads a job's bytes."""
+        self.send(
+            {"op": "ready", "pid": os.getpid(), "torch": torch.__version__, "numpy": np.__version__}
+        )
+        while True:
+            select.select([self.inp], [], [])
+            holder = os.fork()
+            if holder == 0:
+                code = 0
+                try:
+                    code = self.hold_job()
+                except BaseException:  # noqa: BLE001
+                    code = 2
+                os._exit(code)
+            _, status = os.waitpid(holder, 0)
+            self._cleanup_processes()
+            self._cleanup_files()
+            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:
+                return  # the grader closed the pipe
+            self.send({"op": "done"})
+
+    # ----------------------------------------------------------------- one job
+
+    def hold_job(self) -> int:
+        """In the job holder: read one job, run its cases in runner children, report them.
+
+        The holder (a fork of the clean zygote) is the only process that holds this job's
+        inputs, so no other job's inputs are in any student's memory.
+        """
+        frame = _wire.read_frame(self.inp, 1 << 31)
+        os.close(self.inp)
+        if frame is None:
+            return 3
+        job, bufs = frame
+        jobdir = os.path.join(self.tmp, f"job-{int(job['id'])}")
+        self._write_files(job, bufs, jobdir)
+        n = len(job["cases"])
+        limits = job["limits"]
+        job_deadline = time.monotonic() + limits["job_wall_seconds"]
+        i = 0
+        while i < n:
+            if time.monotonic() >= job_deadline:
+                for k in range(i, n):
+                    self.send({"op": "case", "i": k, "status": "timeout", "phase": "job"})
+                break
+            i = self._run_child(job, bufs, i, jobdir, job_deadline)
+        return 0
+
+    def _write_files(self, job: dict[str, Any], bufs: list[bytes], jobdir: str) -> None:
+        for sub, key in (("src", "files"), ("support", "support")):
+            root = os.path.join(jobdir, sub)
+            os.makedirs(root, exist_ok=True)
+            for rel, idx in job[key]:
+                path = os.path.normpath(os.path.join(root, rel))
+                if not path.startswith(root + os.sep):
+                    continue
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as fh:
+                    fh.write(bufs[idx])
+
+    def _run_child(
+        self, job: dict[str, Any], bufs: list[bytes], first: int, jobdir: str, job_deadline: float
+    ) -> int:
+        """Fork a child for cases ``first..``; return the index of the next case to run."""
+        limits = job["limits"]
+        visible = [bool(c.get("visible")) for c in job["cases"]]
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        ack_r, ack_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            for fd in (res_r, out_r, ack_w, self.out):
+                os.close(fd)
+            _child(job, bufs, first, res_w, out_w, ack_r, jobdir, self.sandboxed)
+        os.close(res_w)
+        os.close(out_w)
+        os.close(ack_r)
+        os.set_blocking(res_r, False)
+        os.set_blocking(out_r, False)
+        reader = _wire.FrameReader(limits["max_result_bytes"] + (1 << 20))
+        captured = bytearray()
+        current: int | None = None  # case started, result not yet received
+        nxt = first
+        deadline = min(job_deadline, time.monotonic() + limits["wall_seconds"])
+        cpu_base = 0.0
+        failure: dict[str, Any] | None = None
+        open_fds = {res_r, out_r}
+        next_poll = 0.0
+        try:
+            while True:
+                ready, _, _ = (
+                    select.select(list(open_fds), [], [], POLL) if open_fds else ([], [], [])
+                )
+                if out_r in ready:
+                    data = _read_some(out_r)
+                    if data is None:
+                        open_fds.discard(out_r)
+                    else:
+                        captured += data
+                        if len(captured) > limits["max_output_bytes"]:
+                            failure = {"status": "output_limit", "phase": "stdout"}
+                            break
+                if res_r in ready:
+                    data = _read_some(res_r)
+                    if data is None:
+                        open_fds.discard(res_r)
+                    else:
+                        try:
+                            frames = reader.feed(data)
+                        except _wire.WireError:
+                            failure = {"status": "output_limit", "phase": "result"}
+                            break
+                        for header, fbufs in frames:
+                            op = header.get("op")
+                            if op == "start" and current is None and header.get("i") == nxt:
+                                current = nxt
+                                cpu_base = _cpu_seconds(pid)
+                                deadline = min(
+                                    job_deadline, time.monotonic() + limits["wall_seconds"]
+                                )
+                            elif (
+                                op == "case" and current is not None and header.get("i") == current
+                            ):
+                                while (more := _read_some(out_r)) and len(captured) <= limits[
+                                    "max_output_bytes"
+                                ]:
+                                    captured += more
+                                self._forward(header, fbufs, current, visible[current], captured)
+                                try:
+                                    os.write(ack_w, b"k")
+                                except OSError:
+                                    pass
+                                current = None
+                                nxt += 1
+                                captured.clear()
+                            elif op == "end" and current is None:
+                                pass
+                            else:
+                                failure = {"status": "bad_output", "phase": "protocol"}
+                                break
+                        if failure:
+                            break
+                if res_r not in open_fds:
+                    break
+                now = time.monotonic()
+                if now >= deadline:
+                    failure = {
+                        "status": "timeout",
+                        "phase": "job" if now >= job_deadline else "case",
+                    }
+                    break
+                if (current is not None or nxt == first) and now >= next_poll:
+                    next_poll = now + POLL
+                    cpu = _cpu_seconds(pid) - cpu_base
+                    if cpu > limits["cpu_seconds"] + 0.05:
+                        failure = {"status": "cpu_limit"}
+                        break
+                    if _rss_bytes(pid) > limits["memory_mb"] * 1024 * 1024 + self.base_rss:
+                        failure = {"status": "memory_limit"}
+                        break
+        finally:
+            for kill in (os.killpg, os.kill):  # the runner, then what it left in its group
+                try:
+                    kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            _, wait_status, usage = os.wait4(pid, 0)
+            for fd in (res_r, out_r, ack_w):
+                os.close(fd)
+        if nxt >= len(job["cases"]):
+            return nxt
+        # the child ended or was stopped during case `nxt` (or before starting it)
+        if failure is None:
+            failure = _death_reason(
+                wait_status, usage.ru_utime + usage.ru_stime - cpu_base, limits["cpu_seconds"]
+            )
+        self.send({"op": "case", "i": nxt, **failure})
+        return nxt + 1
+
+    base_rss = 0
+
+    def _forward(
+        self, header: dict[str, Any], bufs: list[bytes], i: int, visible: bool, captured: bytearray
+    ) -> None:
+        clean: dict[str, Any] = {"op": "case", "i": i, "from": "child"}
+        for key, kind in _CHILD_KEYS.items():
+            if key in header and (
+                kind is object
+                or type(header[key]) is kind
+                or (kind is float and type(header[key]) is int)
+            ):
+                clean[key] = header[key]
+        if clean.get("status") not in _CHILD_STATUSES:
+            clean = {"op": "case", "i": i, "status": "bad_output", "phase": "protocol"}
+            bufs = []
+        if visible:
+            clean["stdout"] = captured.decode("utf-8", "replace")
+        else:
+            clean.pop("error_message", None)
+        self.send(clean, bufs)
+
+    # ----------------------------------------------------------------- cleanup
+
+    def _cleanup_processes(self) -> None:
+        if not self.sandboxed:
+            _reap_all(wait=False)  # without a PID namespace we cannot find escaped processes
+            return
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process in this PID namespace but init and us
+        except ProcessLookupError:
+            pass
+        _reap_all(wait=True)
+
+    def _cleanup_files(self) -> None:
+        roots = ("/tmp", "/dev/shm") if self.sandboxed else (self.tmp,)
+        for root in roots:
+            try:
+                names = os.listdir(root)
+            except OSError:
+                continue
+            for name in names:
+                path = os.path.join(root, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+        for name in (set(os.listdir("/dev")) - self.dev_entries) if self.sandboxed else ():
+            path = os.path.join("/dev", name)
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+            except OSError:
+                pass
+
+
+def _death_reason(status: int, cpu: float, cpu_limit: float) -> dict[str, Any]:
+    """Why a child ended without a result, from its wait status and the CPU it used."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= cpu_limit):
+            return {"status": "cpu_limit"}
+        if sig == signal.SIGXFSZ:
+            return {"status": "output_limit", "phase": "file"}
+        return {"status": "crashed", "detail": f"signal {signal.Signals(sig).name}"}
+    return {"status": "crashed", "detail": f"exit status {os.WEXITSTATUS(status)}"}
+
+
+def _read_some(fd: int) -> bytes | None:
+    try:
+        data = os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return b""
+    return data if data else None
+
+
+def _reap_all(wait: bool) -> None:
+    deadline = time.monotonic() + 5.0
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if not wait or time.monotonic() > deadline:
+                return
+            time.sleep(0.002)
+
+
+def main() -> None:
+    mode, tmp = sys.argv[1], sys.argv[2]
+    sandboxed = mode == "--sandboxed"
+    if sandboxed and os.getpid() != 2:
+        sys.exit("the sandboxed worker must run as PID 2 of its own PID namespace")
+    inp, out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.set_inheritable(inp, False)
+    os.set_inheritable(out, False)
+    # warm up the code paths every child uses, with one thread
+    a = torch.randn(8, 8)
+    (a @ a).softmax(-1).sum().item()
+    with FlopCounterMode(display=False):
+        (a @ a).sum()
+    _prctl(4, 0)  # PR_SET_DUMPABLE: no ptrace or /proc/<pid>/mem from students' processes
+    _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans of the students' processes come to us
+    zygote = Zygote(inp, out, tmp, sandboxed)
+    zygote.base_rss = _rss_bytes(os.getpid())
+    zygote.serve()
+
+
+if __name__ == "__main__":
+    main()
