@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
 __all__ = ["wrong_sign", "no_beta", "summed"]

@@ -29,10 +29,10 @@ def _generate(model: Any, prompt: torch.Tensor, T_max: int, causal=True, scale=T
     Y = [int(t) for t in prompt.reshape(-1)]
     while len(Y) < T_max - short:
         x = model.embed(torch.tensor(Y), torch.arange(len(Y)))
-        for l in range(model.n_layers):
-            z = _attend(model.query(l, x), model.key(l, x), model.value(l, x), causal, scale)
-            x = model.norm1(l, x + model.attn_out(l, z))
-            x = model.norm2(l, x + model.ffn(l, x))
+        for layer in range(model.n_layers):
+            z = _attend(model.query(layer, x), model.key(layer, x), model.value(layer, x), causal, scale)
+            x = model.norm1(layer, x + model.attn_out(layer, z))
+            x = model.norm2(layer, x + model.ffn(layer, x))
         y = int(model.unembed(x[-1:])[0].argmax())
         Y.append(y)
         if y == model.eos_id:

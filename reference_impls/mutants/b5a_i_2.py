@@ -20,9 +20,9 @@ def _attend(q, k, v, offset: int):  # type: ignore[no-untyped-def]
     return torch.einsum("hts,shd->thd", torch.softmax(scores.masked_fill(~allowed, float("-inf")), -1), v)
 
 
-def _layer(model, l, x, z):  # type: ignore[no-untyped-def]
-    x = model.norm1(l, x + model.attn_out(l, z))
-    return model.norm2(l, x + model.ffn(l, x))
+def _layer(model, layer, x, z):  # type: ignore[no-untyped-def]
+    x = model.norm1(layer, x + model.attn_out(layer, z))
+    return model.norm2(layer, x + model.ffn(layer, x))
 
 
 @torch.no_grad()
@@ -36,11 +36,11 @@ def recompute_prefix(model, prompt, T_max):  # type: ignore[no-untyped-def]
     while len(Y) < T_max:
         x = model.embed(torch.tensor(Y), torch.arange(len(Y)))
         K_cache, V_cache = [], []
-        for l in range(model.n_layers):
-            k, v = model.key(l, x), model.value(l, x)
+        for layer in range(model.n_layers):
+            k, v = model.key(layer, x), model.value(layer, x)
             K_cache.append(k)
             V_cache.append(v)
-            x = _layer(model, l, x, _attend(model.query(l, x), K_cache[l], V_cache[l], 0))
+            x = _layer(model, layer, x, _attend(model.query(layer, x), K_cache[layer], V_cache[layer], 0))
         y = int(model.unembed(x[-1:])[0].argmax())
         Y.append(y)
         if y == model.eos_id:
@@ -55,11 +55,11 @@ def _cached(model: Any, prompt: torch.Tensor, T_max: int, append: bool, true_pos
         return torch.tensor(Y, dtype=torch.int64)
     x = model.embed(torch.tensor(Y), torch.arange(m))
     K_cache, V_cache = [], []
-    for l in range(model.n_layers):
-        q, k, v = model.query(l, x), model.key(l, x), model.value(l, x)
+    for layer in range(model.n_layers):
+        q, k, v = model.query(layer, x), model.key(layer, x), model.value(layer, x)
         K_cache.append(k)
         V_cache.append(v)
-        x = _layer(model, l, x, _attend(q, k, v, 0))
+        x = _layer(model, layer, x, _attend(q, k, v, 0))
     logits = model.unembed(x[-1:])[0]
     while True:
         y = int(logits.argmax())
@@ -68,15 +68,15 @@ def _cached(model: Any, prompt: torch.Tensor, T_max: int, append: bool, true_pos
             break
         pos = len(Y) - 1
         x = model.embed(torch.tensor([y]), torch.tensor([pos if true_pos else 0]))
-        for l in range(model.n_layers):
-            q, k, v = model.query(l, x), model.key(l, x), model.value(l, x)
+        for layer in range(model.n_layers):
+            q, k, v = model.query(layer, x), model.key(layer, x), model.value(layer, x)
             if append:
-                K_cache[l] = torch.cat([K_cache[l], k])
-                V_cache[l] = torch.cat([V_cache[l], v])
-                keys, values = K_cache[l], V_cache[l]
+                K_cache[layer] = torch.cat([K_cache[layer], k])
+                V_cache[layer] = torch.cat([V_cache[layer], v])
+                keys, values = K_cache[layer], V_cache[layer]
             else:
-                keys, values = torch.cat([K_cache[l], k]), torch.cat([V_cache[l], v])
-            x = _layer(model, l, x, _attend(q, keys, values, keys.shape[0] - 1))
+                keys, values = torch.cat([K_cache[layer], k]), torch.cat([V_cache[layer], v])
+            x = _layer(model, layer, x, _attend(q, keys, values, keys.shape[0] - 1))
         logits = model.unembed(x)[0]
     return torch.tensor(Y, dtype=torch.int64)
 
