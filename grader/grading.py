@@ -309,9 +309,11 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
         lines.append(("cost check passed: " if ok else "cost check failed: ") + msg)
         if not ok:
             fraction = 0.0
-    policy, penalty, floor = _policy(question, "partial")
-    if policy == "all_or_nothing":
-        fraction = 1.0 if fraction == 1.0 else 0.0
+    policy, penalty, floor = _policy(question)
+    if policy == "all_or_nothing" and fraction < 1.0:
+        if fraction > 0:
+            lines.append("this question gives marks only when every case passes")
+        fraction = 0.0
     marks = round(question.marks * fraction, 6)
     status: QuestionStatus = "correct" if fraction == 1.0 else ("incorrect" if fraction == 0.0 else "partially_correct")
     ah = answer_hash(answer, {entry: files[entry]})

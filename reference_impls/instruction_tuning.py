@@ -42,7 +42,8 @@ def next_token_targets(
 
 def _token_nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """-log p(target) at every position; logits (B, T, V), targets (B, T) -> (B, T)."""
-    logp = F.log_softmax(logits.float(), dim=-1)  # (B, T, V)
+    dtype = torch.promote_types(logits.dtype, torch.float32)  # half precision computes in fp32, fp64 stays fp64
+    logp = F.log_softmax(logits.to(dtype), dim=-1)  # (B, T, V)
     return -logp.gather(-1, targets.long().unsqueeze(-1)).squeeze(-1)  # (B, T)
 
 
@@ -54,8 +55,9 @@ def instruction_tuning_loss(
     logits (B, T, V); targets (B, T) aligned with the logits (see ``next_token_targets``);
     response_mask (B, T) of 1 where targets[b, t] is a response token.
     """
-    m = response_mask.to(torch.float32)
-    return (_token_nll(logits, targets) * m).sum() / m.sum()  # sum_i sum_j -log P / sum_i |R_i|
+    nll = _token_nll(logits, targets)  # (B, T)
+    m = response_mask.to(nll.dtype)
+    return (nll * m).sum() / m.sum()  # sum_i sum_j -log P / sum_i |R_i|
 
 
 def per_sequence_mean_loss(
@@ -66,6 +68,7 @@ def per_sequence_mean_loss(
     Same shapes as ``instruction_tuning_loss``; equal to it only when every sequence has the
     same number of response tokens.
     """
-    m = response_mask.to(torch.float32)
-    per_sequence = (_token_nll(logits, targets) * m).sum(-1) / m.sum(-1)  # (B,)
+    nll = _token_nll(logits, targets)  # (B, T)
+    m = response_mask.to(nll.dtype)
+    per_sequence = (nll * m).sum(-1) / m.sum(-1)  # (B,)
     return per_sequence.mean()
