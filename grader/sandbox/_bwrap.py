@@ -97,6 +97,12 @@ def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
         "--die-with-parent",
         "--new-session",
         "--clearenv",
+        # The private /tmp comes first so that a Python or venv that lives under /tmp (a CI
+        # checkout, say) is bound on top of it instead of being hidden by it.
+        "--size",
+        str(TMP_BYTES),
+        "--tmpfs",
+        "/tmp",
         "--ro-bind",
         "/usr",
         "/usr",
@@ -126,10 +132,6 @@ def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
         str(SHM_BYTES),
         "--tmpfs",
         "/dev/shm",
-        "--size",
-        str(TMP_BYTES),
-        "--tmpfs",
-        "/tmp",
     ]
     if gpu:
         for node in sorted(glob.glob("/dev/nvidia*")):
@@ -148,6 +150,12 @@ def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
         "OPENBLAS_NUM_THREADS": "1",
         "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        # No passwd entry exists for the sandbox's uid: name the user for getpass.getuser()
+        # (torch's compile caches ask for it) and keep torch's caches in the private /tmp.
+        "USER": "student",
+        "LOGNAME": "student",
+        "TORCHINDUCTOR_CACHE_DIR": "/tmp/.torchinductor",
+        "TRITON_CACHE_DIR": "/tmp/.triton",
     }
     for key, value in env.items():
         argv += ["--setenv", key, value]
@@ -225,7 +233,15 @@ def make_pids_cgroup() -> PidsCgroup | None:
     if v2 is not None:
         for mount in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
             if os.path.exists(f"{mount}/cgroup.controllers"):
-                candidates.append(Path(mount) / v2.lstrip("/"))
+                own = Path(mount) / v2.lstrip("/")
+                # Delegate pids to our own cgroup's children when we may (it fails, harmlessly,
+                # while the cgroup itself holds processes and the kernel forbids it).
+                with contextlib.suppress(OSError):
+                    (own / "cgroup.subtree_control").write_text("+pids")
+                candidates.append(own)
+                # A root that may manage cgroups can also place sandboxes at the top level
+                # (a container or VM whose own cgroup cannot delegate controllers).
+                candidates.append(Path(mount))
     for parent in candidates:
         path = parent / name
         try:

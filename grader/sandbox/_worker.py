@@ -655,14 +655,7 @@ class Zygote:
             except OSError:
                 continue
             for name in names:
-                path = os.path.join(root, name)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    try:
-                        os.unlink(path)
-                    except OSError:
-                        pass
+                _wipe(os.path.join(root, name))
         for name in (set(os.listdir("/dev")) - self.dev_entries) if self.sandboxed else ():
             path = os.path.join("/dev", name)
             try:
@@ -692,6 +685,29 @@ def _read_some(fd: int) -> bytes | None:
     except BlockingIOError:
         return b""
     return data if data else None
+
+
+def _wipe(path: str) -> None:
+    """Remove ``path`` and what it holds, never entering a mount point: a Python or venv
+    bound read-only under /tmp (a CI checkout) stays, everything the student wrote goes."""
+    if os.path.ismount(path):
+        return
+    if os.path.isdir(path) and not os.path.islink(path):
+        try:
+            entries = os.listdir(path)
+        except OSError:
+            entries = []
+        for name in entries:
+            _wipe(os.path.join(path, name))
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+    else:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def _reap_all(wait: bool) -> None:
