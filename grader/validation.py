@@ -69,9 +69,29 @@ def mutant_survivors(question: CodeQuestion, bank: LoadedBank, variant: int = 0)
             if not compare(exp, got, rule, tolerances, None).passed:
                 killed = True
                 break
+        if not killed and question.complexity is not None:
+            killed = _grows_too_fast(question, bank, fn, rq.params)
         if not killed:
             survivors.append(ref)
     return survivors
+
+
+def _grows_too_fast(question: CodeQuestion, bank: LoadedBank, fn: Any, params: Any) -> bool:
+    """Whether ``fn`` fails the question's cost check (FLOP growth above the reference's)."""
+    from grader.cases import build_args, device_for
+    from grader.grading import _flops_of, _growth_exponent
+
+    spec = question.complexity
+    assert spec is not None
+    ref = resolve_ref(question.reference)
+    ref_flops, got_flops = [], []
+    for i, size in enumerate(spec.sizes):
+        dims = {**spec.dims, spec.dim: size}
+        args, _ = build_args(question, bank, spec.args, dims, 1000 + i, params, device_for(question))
+        ref_flops.append(_flops_of(ref, args))
+        args, _ = build_args(question, bank, spec.args, dims, 1000 + i, params, device_for(question))
+        got_flops.append(_flops_of(fn, args))
+    return _growth_exponent(spec.sizes, got_flops) > _growth_exponent(spec.sizes, ref_flops) + spec.slack
 
 
 def _check_one(q: Question, bank: LoadedBank, variant: int, where: str, with_mutants: bool) -> list[str]:
