@@ -138,7 +138,8 @@ def _check_simple(question: Question, rq: ResolvedQuestion, answer: Any, opts: G
             "partial" if question.partial else "all_or_nothing"
         )
     if isinstance(question, TextQuestion):
-        rubric = [p.model_dump() for p in question.rubric]
+        # One line per point in feedback: collapse the YAML block's line breaks.
+        rubric = [{**p.model_dump(), "description": " ".join(p.description.split()).rstrip(".")} for p in question.rubric]
         return checks.check_text(answer, rubric=rubric), "partial"
     raise TypeError(f"not a simple question: {type(question).__name__}")
 
@@ -164,7 +165,37 @@ def _student_file(question: CodeQuestion, answer: Any, submission: Submission) -
 
 def _case_message(index: int, case: BuiltCase, text: str) -> str:
     label = case.name if case.visible else f"case {index + 1}"
+    if text.startswith(f"case {index + 1} "):
+        return text if not case.visible else f"{label}: {text}"
     return f"{label}: {text}"
+
+
+def _collapse_not_run(lines: list[str]) -> list[str]:
+    """``case 6 was not run: R`` ... ``case 16 was not run: R`` -> one line for the run."""
+    out: list[str] = []
+    run: list[int] = []
+    reason = ""
+
+    def flush() -> None:
+        if run:
+            label = f"case {run[0]}" if len(run) == 1 else f"cases {run[0]}-{run[-1]}"
+            out.append(f"{label} {'was' if len(run) == 1 else 'were'} not run: {reason}")
+            run.clear()
+
+    for line in lines:
+        head, sep, rest = line.partition(" was not run: ")
+        if sep and head.startswith("case ") and head[5:].isdigit() and (not run or rest == reason):
+            run.append(int(head[5:]))
+            reason = rest
+            continue
+        flush()
+        if sep and head.startswith("case ") and head[5:].isdigit():
+            run.append(int(head[5:]))
+            reason = rest
+            continue
+        out.append(line)
+    flush()
+    return out
 
 
 def _flops_of(fn: Any, args: tuple[Any, ...]) -> int:
@@ -300,7 +331,7 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
     n_pass = sum(r.passed for r in results)
     fraction = n_pass / len(results) if results else 0.0
     lines = [f"passed {n_pass} of {len(results)} cases"]
-    lines += [r.message for r in results if not r.passed]
+    lines += _collapse_not_run([r.message for r in results if not r.passed])
     if forbidden:
         fraction = 0.0
         lines.insert(0, "the code uses an API this question forbids (" + ", ".join(question.forbid) + "); no marks for this question")

@@ -30,7 +30,8 @@ def _fmt(x: float) -> str:
 
 
 def _quote(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines()) + "\n"
+    """Feedback lines as a Markdown list (wraps in HTML, unlike a code block)."""
+    return "\n".join(f"- {line.strip()}" for line in text.splitlines() if line.strip()) + "\n"
 
 
 def _question_md(r: QuestionResult, level: str, final_marks: float | None, overridden: bool) -> list[str]:
@@ -41,7 +42,7 @@ def _question_md(r: QuestionResult, level: str, final_marks: float | None, overr
         status = "reviewed by a TA"
     lines.append(f"*{status}*")
     lines.append("")
-    if r.feedback:
+    if r.feedback and not r.parts:
         lines.append(_quote(r.feedback))
     for p in r.parts:
         lines += _question_md(p, level + "#", None, False)

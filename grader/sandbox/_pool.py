@@ -563,6 +563,11 @@ def _error_type(h: dict[str, Any], visible: bool) -> str | None:
     return None
 
 
+SKIP_AFTER_LIMITS = 3
+"""After this many consecutive cases hit a CPU or wall-time limit, the rest of the job is
+skipped (and fails): a submission that hangs on every case costs seconds, not minutes."""
+
+
 def _message(
     job: CodeJob,
     status: str,
@@ -582,6 +587,8 @@ def _message(
     if status == "timeout":
         if phase == "job":
             return f"case {n} was not run: the job used up its {limits.job_wall_seconds:g} s wall-clock limit"
+        if phase == "skipped":
+            return f"case {n} was not run: skipped after {SKIP_AFTER_LIMITS} cases in a row exceeded their time limit"
         return f"exceeded {limits.wall_seconds:g} s wall-clock time on case {n}"
     if status == "cpu_limit":
         return f"exceeded {limits.cpu_seconds:g} s CPU time on case {n}"

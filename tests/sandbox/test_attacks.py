@@ -188,3 +188,15 @@ def test_reloading_torch_autograd_does_not_restore_it(sandbox: SandboxRunner) ->
 def test_autograd_works_when_not_forbidden(sandbox: SandboxRunner) -> None:
     (outcome,) = sandbox.run(job(attack("use_backward"), inputs(1)))
     assert outcome.status == "ok"
+
+
+def test_a_job_that_hangs_on_every_case_is_cut_short(sandbox: SandboxRunner) -> None:
+    import time
+
+    cases = inputs(10)
+    started = time.monotonic()
+    outcomes = sandbox.run(job(attack("infinite_loop"), cases))
+    elapsed = time.monotonic() - started
+    assert [o.status for o in outcomes] == ["cpu_limit"] * 3 + ["timeout"] * 7
+    assert outcomes[3].message == "case 4 was not run: skipped after 3 cases in a row exceeded their time limit"
+    assert elapsed < 8, "three 1 s CPU limits, not ten"
