@@ -26,8 +26,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from grader._yaml import Located, YamlSyntaxError, format_path, load_located
 from grader.errors import AuthoringError, Problem
 from grader.schema import Bank, CodeQuestion, Exam, MultipartQuestion, Question
-from grader.schema.cases import ConstructSpec, Generated
 from grader.schema._base import REF_PATTERN
+from grader.schema.cases import ConstructSpec, Generated
 from grader.schema.params import RefCall
 from grader.schema.questions import MARKS_EPS, McqQuestion
 
