@@ -238,7 +238,9 @@ class CompareSpec(Strict):
 class LimitsSpec(Strict):
     """Resource limits for one run of the student's code."""
 
-    cpu_seconds: float = Field(default=2.0, gt=0, description="CPU seconds per case.")
+    cpu_seconds: float = Field(
+        default=1.0, gt=0, description="CPU seconds per case (course functions on small tensors need milliseconds)."
+    )
     wall_seconds: float = Field(default=20.0, gt=0, description="Wall seconds for the whole job.")
     memory_mb: int = Field(default=4096, gt=64, description="Memory limit in MiB.")
 

@@ -1,0 +1,271 @@
+"""Benchmark: our grader against Otter-Grader on the same assignment, side by side in one run.
+
+Not a test. The assignment is ``benchmarks/otter_assignment`` (softmax and scaled
+dot-product attention, 2 visible + 12 hidden cases each) and its 20 synthetic submissions
+of mixed quality (``otter_assignment/students.py``). Otter's tests are generated from our
+bank's cases (same inputs, same tolerance; see ``otter_assignment/otter_build.py``).
+
+* Otter: ``otter run -a autograder.zip --no-logo -o OUT sNN.ipynb`` once per submission,
+  sequentially, each timed (a fresh Jupyter kernel per submission: Otter's clean state;
+  no sandbox, since ``otter run`` grades without Docker).
+* Ours: ``grade_class`` with the real bubblewrap sandbox (a fresh fork of a clean zygote per
+  submission and question), with 1 and 2 workers; the warm pool's start-up is timed apart.
+
+Prints an agreement table (cases passed per question by each grader), seconds per
+submission for each grader and the ratio Otter / ours. Otter lives in its own virtual
+environment (``--otter-venv``, default ``benchmarks/.otter-venv``, else ``otter`` on PATH);
+without it the script prints how to install it and exits 0.
+
+Usage: python benchmarks/bench_otter.py [--otter-venv PATH] [--workers 1,2] [--keep DIR] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_VENV = ROOT / "benchmarks" / ".otter-venv"
+TARGET_RATIO = 300.0
+
+INSTALL = """\
+Otter-Grader is not installed (looked for {where}).
+It lives in its own virtual environment, never in .venv. To install it (torch first, the
+CPU build on this platform, so the Jupyter kernel that runs the notebooks can import it):
+
+    python3.11 -m venv benchmarks/.otter-venv
+    benchmarks/.otter-venv/bin/pip install torch==2.13.0
+    benchmarks/.otter-venv/bin/pip install otter-grader ipykernel numpy
+
+then run this benchmark again (or pass --otter-venv PATH for a venv elsewhere)."""
+
+
+# ----------------------------------------------------------------------------- finding Otter
+
+
+def find_otter(venv: str | None) -> tuple[Path | None, str]:
+    """The ``otter`` executable of a venv that can also import torch and ipykernel, or why not."""
+    candidates: list[Path] = []
+    if venv:
+        candidates.append(Path(venv) / "bin" / "otter")
+    else:
+        candidates.append(DEFAULT_VENV / "bin" / "otter")
+        on_path = shutil.which("otter")
+        if on_path:
+            candidates.append(Path(on_path))
+    where = ", ".join(str(c) for c in candidates)
+    for otter in candidates:
+        if not otter.is_file() or not os.access(otter, os.X_OK):
+            continue
+        python = otter.parent / "python"
+        if not python.exists():
+            python = Path(shutil.which("python3") or "python3")
+        probe = subprocess.run([str(python), "-c", "import otter, torch, ipykernel, nbconvert"],
+                               capture_output=True, text=True, timeout=120)
+        if probe.returncode == 0:
+            return otter, ""
+        where += f" ({otter}: {probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else 'import failed'})"
+    return None, where
+
+
+def otter_version(otter: Path) -> str:
+    python = otter.parent / "python"
+    proc = subprocess.run([str(python), "-c", "import otter; print(otter.__version__)"], capture_output=True, text=True)
+    return proc.stdout.strip() or "?"
+
+
+# ----------------------------------------------------------------------------- grading
+
+
+def grade_otter(otter: Path, autograder: Path, notebooks: dict[str, Path], work: Path) -> dict[str, Any]:
+    """``otter run`` per submission, sequentially; per-student scores and seconds."""
+    env = dict(os.environ)
+    env["PATH"] = f"{otter.parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("PYTHONPATH", None)
+    per: dict[str, dict[str, Any]] = {}
+    for sid, nb in notebooks.items():
+        out = work / "otter-results" / sid
+        out.mkdir(parents=True)
+        t0 = time.perf_counter()
+        proc = subprocess.run([str(otter), "run", "-a", str(autograder), "--no-logo", "-o", str(out), str(nb)],
+                              capture_output=True, text=True, env=env, cwd=work, timeout=300)
+        seconds = time.perf_counter() - t0
+        scores: dict[str, tuple[float, float]] = {}
+        error = ""
+        try:
+            results = json.loads((out / "results.json").read_text())
+            for t in results.get("tests", []):
+                if "max_score" in t:
+                    scores[t["name"]] = (float(t.get("score") or 0.0), float(t["max_score"]))
+                elif t.get("name", "").startswith("Autograder"):
+                    error = t["name"]
+        except (OSError, ValueError) as exc:
+            error = f"no results.json ({exc}); rc={proc.returncode}: {proc.stderr.strip()[-300:]}"
+        if proc.returncode != 0 and not error:
+            error = f"rc={proc.returncode}: {proc.stderr.strip()[-300:]}"
+        per[sid] = {"seconds": seconds, "scores": scores, "error": error}
+        print(f"  otter run {sid}: {seconds:5.2f} s", flush=True)
+    return per
+
+
+def grade_ours(workers: int, subs: Path, work: Path) -> dict[str, Any]:
+    """Our grader with the real sandbox; pool start-up and grading timed apart."""
+    from grader.classroom import LocalBackend, grade_class, make_runner
+    from grader.gradebook import Gradebook
+    from grader.loading import load_exam
+
+    from benchmarks.otter_assignment.otter_build import EXAM_FILE
+
+    exam = load_exam(EXAM_FILE)  # fresh objects: nothing memoized from an earlier run
+    t0 = time.perf_counter()
+    runner = make_runner(workers)
+    startup = time.perf_counter() - t0
+    try:
+        gb = Gradebook(work / f"gradebook-{workers}.sqlite")
+        t1 = time.perf_counter()
+        report = grade_class(exam, subs, gb, runner, workers=workers, backend=LocalBackend(runner, workers))
+        seconds = time.perf_counter() - t1
+        gb.close()
+    finally:
+        runner.close()
+    per = {}
+    for sid, res in report.results.items():
+        per[sid] = {q.question_id: {"passed": sum(c.passed for c in q.cases), "cases": len(q.cases),
+                                    "marks": q.marks, "max": q.max_marks, "status": q.status} for q in res.questions}
+    return {"workers": workers, "startup_s": startup, "grading_s": seconds, "per": per,
+            "failed": dict(report.failed), "sandboxed": bool(getattr(runner, "sandboxed", False))}
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _cell(passed: int, n: int) -> str:
+    return f"{passed:>2}/{n}"
+
+
+def agreement(students: list[Any], n_cases: dict[str, int], otter: dict[str, Any], ours: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Rows of the table and the disagreements (cases passed per question, per grader)."""
+    qids = list(n_cases)
+    head = f"{'student':<8}" + "".join(f"{q + ' ours':>10}{q + ' otter':>11}" for q in qids) + f"  {'agree':<6}what"
+    rows = [head, "-" * len(head)]
+    disagreements = []
+    for s in students:
+        cells, agree = [], True
+        for q in qids:
+            n = n_cases[q]
+            o = ours["per"].get(s.id, {}).get(q)
+            ours_pass = o["passed"] if o else 0
+            score, possible = otter[s.id]["scores"].get(q, (0.0, 0.0))
+            otter_pass = round(score / possible * n) if possible else 0
+            if ours_pass != otter_pass or otter[s.id]["error"]:
+                agree = False
+                disagreements.append(f"{s.id} {q}: ours {ours_pass}/{n} ({o['status'] if o else 'not graded'}), "
+                                     f"otter {otter_pass}/{n} ({score:g}/{possible:g} points){' ' + otter[s.id]['error'] if otter[s.id]['error'] else ''}")
+            cells.append(f"{_cell(ours_pass, n):>10}{_cell(otter_pass, n):>11}")
+        rows.append(f"{s.id:<8}" + "".join(cells) + f"  {'yes' if agree else 'NO':<6}{s.what}")
+    return rows, disagreements
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--otter-venv", help=f"virtual environment holding otter-grader (default {DEFAULT_VENV.relative_to(ROOT)}, else PATH)")
+    ap.add_argument("--workers", default="1,2", help="our grader's worker counts, comma-separated")
+    ap.add_argument("--keep", help="also write the generated assignment (both formats) and results into this folder")
+    ap.add_argument("--json", help="write the figures to this file")
+    args = ap.parse_args()
+
+    otter, where = find_otter(args.otter_venv)
+    if otter is None:
+        print(INSTALL.format(where=where))
+        return 0
+
+    from grader.classroom import make_runner  # noqa: F401 - fail early without the project
+
+    from benchmarks.otter_assignment.otter_build import build_autograder, question_cases
+    from benchmarks.otter_assignment.students import STUDENTS, write_notebooks, write_ours
+
+    workers = [int(w) for w in args.workers.split(",") if w]
+    with tempfile.TemporaryDirectory(prefix="bench-otter-") as tmp:
+        work = Path(args.keep).resolve() if args.keep else Path(tmp)
+        if args.keep and work.exists() and any(work.iterdir()):
+            print(f"--keep {args.keep}: the folder must be new or empty")
+            return 2
+        work.mkdir(parents=True, exist_ok=True)
+        t_setup = time.perf_counter()
+        qcs = question_cases()
+        n_cases = {qc.qid: len(qc.cases) for qc in qcs}
+        autograder = build_autograder(work / "otter-assignment", otter, qcs)
+        notebooks = write_notebooks(work / "otter-submissions")
+        subs = write_ours(work / "our-submissions")
+        setup = time.perf_counter() - t_setup
+        n = len(STUDENTS)
+        print(f"assignment: {', '.join(f'{q} ({c} cases: {sum(v for _, v, _, _ in qc.cases)} visible)' for qc in qcs for q, c in [(qc.qid, len(qc.cases))])}; "
+              f"{n} submissions; Otter {otter_version(otter)} at {otter}; setup {setup:.1f} s (not timed)")
+        print()
+        print("Otter-Grader: otter run per submission, sequentially")
+        t0 = time.perf_counter()
+        otter_per = grade_otter(otter, autograder, notebooks, work)
+        otter_total = time.perf_counter() - t0
+        ours_runs = []
+        for w in workers:
+            r = grade_ours(w, subs, work)
+            ours_runs.append(r)
+            print(f"ours ({w} worker{'s' if w > 1 else ''}): pool start-up {r['startup_s']:.2f} s, grading {r['grading_s']:.3f} s")
+
+        print()
+        print("agreement: cases passed per question (visible + hidden)")
+        rows, disagreements = agreement(STUDENTS, n_cases, otter_per, ours_runs[0])
+        print("\n".join(rows))
+        for r in ours_runs[1:]:
+            other_rows, _ = agreement(STUDENTS, n_cases, otter_per, r)
+            if other_rows != rows:
+                disagreements.append(f"ours with {r['workers']} workers differs from ours with {ours_runs[0]['workers']}")
+        if disagreements:
+            print(f"{len(disagreements)} disagreement(s):")
+            for d in disagreements:
+                print(f"  {d}")
+        else:
+            print(f"both graders agree on every case count for all {n} submissions x {len(n_cases)} questions")
+
+        secs = [p["seconds"] for p in otter_per.values()]
+        otter_per_sub = otter_total / n
+        print()
+        print(f"{'grader':<34} {'s/submission':>13} {'Otter / ours':>13}")
+        print(f"{'Otter (otter run, fresh kernel)':<34} {otter_per_sub:>13.3f} {'1.0x':>13}")
+        print(f"{'':<34} (median {statistics.median(secs):.2f} s, min {min(secs):.2f}, max {max(secs):.2f}; total {otter_total:.1f} s)")
+        figures: dict[str, Any] = {"submissions": n, "otter_version": otter_version(otter),
+                                   "otter_s_per_submission": otter_per_sub, "otter_total_s": otter_total,
+                                   "otter_median_s": statistics.median(secs), "ours": [],
+                                   "agree": not disagreements, "disagreements": disagreements}
+        for r in ours_runs:
+            excl = r["grading_s"] / n
+            incl = (r["grading_s"] + r["startup_s"]) / n
+            label = f"ours, {r['workers']} worker{'s' if r['workers'] > 1 else ''}, sandboxed"
+            print(f"{label + ' (excl. start-up)':<34} {excl:>13.4f} {otter_per_sub / excl:>12.0f}x")
+            print(f"{label + ' (incl. start-up)':<34} {incl:>13.4f} {otter_per_sub / incl:>12.0f}x")
+            figures["ours"].append({"workers": r["workers"], "startup_s": r["startup_s"], "grading_s": r["grading_s"],
+                                    "s_per_submission_excl_startup": excl, "s_per_submission_incl_startup": incl,
+                                    "ratio_excl_startup": otter_per_sub / excl, "ratio_incl_startup": otter_per_sub / incl,
+                                    "sandboxed": r["sandboxed"], "failed": r["failed"]})
+        best = max(figures["ours"], key=lambda f: f["ratio_excl_startup"])
+        verdict = "meets" if best["ratio_excl_startup"] >= TARGET_RATIO else "MISSES"
+        print(f"target: at least {TARGET_RATIO:.0f}x per submission (excluding pool start-up): best {best['ratio_excl_startup']:.0f}x "
+              f"with {best['workers']} worker(s) -> {verdict} the target; including start-up {best['ratio_incl_startup']:.0f}x")
+        if args.json:
+            Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

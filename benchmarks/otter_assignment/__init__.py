@@ -1,0 +1,1 @@
+"""The benchmark assignment graded by our grader and by Otter-Grader (see README.md)."""
