@@ -22,7 +22,7 @@ import torch
 
 from grader.keys import substitute
 from grader.loading import LoadedBank, resolve_ref
-from grader.sandbox import CaseInput, Construct
+from grader.sandbox import CaseInput, Construct, Device
 from grader.schema import CodeQuestion, Generated
 from grader.schema.cases import CaseSpec, ConstructSpec, Shape
 
@@ -50,11 +50,11 @@ class BuiltCase:
     seed: int
 
 
-def device_for(question: CodeQuestion) -> str:
+def device_for(question: CodeQuestion) -> Device:
     """``cpu`` or ``cuda`` for this runner; ``auto`` picks CUDA when a GPU is present."""
     if question.device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    return question.device
+    return "cuda" if question.device == "cuda" else "cpu"
 
 
 _support_cache: dict[tuple[str, str], types.ModuleType] = {}

@@ -35,8 +35,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(line)
         if report.problems:
             print(f"{len(report.problems)} problem(s) found by the deep checks:", file=sys.stderr)
-            for p in report.problems:
-                print(f"  {p}", file=sys.stderr)
+            for line in report.problems:
+                print(f"  {line}", file=sys.stderr)
             return 1
         extra = " (cases, keys and mutants checked)"
     print(f"ok: {len(files)} file(s) valid{extra}")

@@ -81,11 +81,18 @@ def print_result(result: object, note: str) -> None:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from grader.kit import SELF_CHECK_NOTE, build_kit, check_kit
-    from grader.sandbox import NO_SANDBOX_WARNING, InProcessRunner, SandboxRunner, sandbox_available
+    from grader.sandbox import (
+        NO_SANDBOX_WARNING,
+        InProcessRunner,
+        Runner,
+        SandboxRunner,
+        sandbox_available,
+    )
 
     folder = Path(args.folder)
     if not (folder / "answers.yaml").is_file():
         raise SubmissionError(f"no answers.yaml in {folder}; run `grader check` in your kit folder or pass it")
+    runner: Runner
     if args.sandbox:
         ok, detail = sandbox_available()
         if not ok:

@@ -24,10 +24,10 @@ class Finding:
 def _bwrap_probe() -> tuple[bool, str]:
     try:
         from grader.sandbox import sandbox_available
-    except ImportError:
-        sandbox_available = None
-    if sandbox_available is not None:
+
         return sandbox_available()
+    except ImportError:
+        pass
     exe = shutil.which("bwrap")
     if exe is None:
         return False, "bubblewrap is not installed: run `sudo apt-get install bubblewrap`"

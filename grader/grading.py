@@ -318,7 +318,7 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
             results.append(CaseResult(name=case.name if case.visible else f"case {i + 1}", visible=case.visible, passed=False,
                                       status=out.status, message=_case_message(i, case, out.message), seconds=out.seconds))
             continue
-        rule = resolve_ref(question.compare.custom) if question.compare.custom else question.compare.rule
+        rule: Any = resolve_ref(question.compare.custom) if question.compare.custom else question.compare.rule
         cmp = compare(exp, out.value, rule, tolerances, device, show_values=case.visible)
         passed = cmp.passed
         message = "" if passed else _case_message(i, case, cmp.message)
@@ -346,10 +346,10 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
             lines.append("this question gives marks only when every case passes")
         fraction = 0.0
     marks = round(question.marks * fraction, 6)
-    status: QuestionStatus = "correct" if fraction == 1.0 else ("incorrect" if fraction == 0.0 else "partially_correct")
+    outcome: QuestionStatus = "correct" if fraction == 1.0 else ("incorrect" if fraction == 0.0 else "partially_correct")
     ah = answer_hash(answer, {entry: files[entry]})
     return QuestionResult(
-        question_id=qid, marks=marks, max_marks=question.marks, status=status, feedback="\n".join(lines),
+        question_id=qid, marks=marks, max_marks=question.marks, status=outcome, feedback="\n".join(lines),
         solution="", cases=tuple(results), answer_hash=ah,
     )
 

@@ -113,8 +113,8 @@ def resolve(question: Question, variant: int = PAPER_VARIANT, params: Mapping[st
             parts[part.id] = resolve(part, variant, merged)
         return ResolvedQuestion(question, params, prompt, solution, {k: p.key for k, p in parts.items()}, parts=parts)
     if isinstance(question, McqQuestion):
-        options, key = _resolve_mcq(question, params, variant)
-        return ResolvedQuestion(question, params, prompt, solution, key, options=options)
+        options, labels = _resolve_mcq(question, params, variant)
+        return ResolvedQuestion(question, params, prompt, solution, labels, options=options)
     if isinstance(question, NumericQuestion):
         return ResolvedQuestion(question, params, prompt, solution, evaluate(question.answer, params))
     key = getattr(question, "answer", None)

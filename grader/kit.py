@@ -23,9 +23,9 @@ from grader import checks
 from grader.cases import build_cases, expected_outputs
 from grader.keys import resolve
 from grader.loading import LoadedExam
-from grader.outcomes import CaseResult, QuestionResult, SubmissionResult
+from grader.outcomes import CaseResult, QuestionResult, QuestionStatus, SubmissionResult
 from grader.render import paper_markdown
-from grader.sandbox import CaseInput, CodeJob, Construct, Limits, Runner, Tolerance, compare
+from grader.sandbox import CaseInput, CodeJob, Construct, Device, Limits, Runner, Tolerance, compare
 from grader.schema import (
     CodeQuestion,
     ExpressionQuestion,
@@ -156,7 +156,7 @@ def build_kit(exam: LoadedExam, out: Path, variant: int = 0, student: str | None
     manifest = {"format": KIT_FORMAT, "exam": exam.exam.exam, "title": exam.exam.title, "variant": variant,
                 "questions": questions}
     (out / "kit.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    template = {"student": student or "YOUR-ID", "exam": exam.exam.exam, "answers": answers}
+    template: dict[str, Any] = {"student": student or "YOUR-ID", "exam": exam.exam.exam, "answers": answers}
     if variant:
         template["variant"] = variant
     (out / "answers.yaml").write_text(
@@ -202,7 +202,7 @@ def _check_code(d: dict[str, Any], answer: Any, qid: str, folder: Path, files: d
     cases = [decode_value(c["args"]) for c in d["cases"]]
     limits = Limits(cpu_seconds=d["limits"]["cpu_seconds"], job_wall_seconds=d["limits"]["wall_seconds"],
                     memory_mb=d["limits"]["memory_mb"])
-    device = "cuda" if d["device"] == "cuda" or (d["device"] == "auto" and torch.cuda.is_available()) else "cpu"
+    device: Device = "cuda" if d["device"] == "cuda" or (d["device"] == "auto" and torch.cuda.is_available()) else "cpu"
     job = CodeJob(files=files, entry=name, function=d["function"], support_files=support, limits=limits, device=device,
                   forbid=frozenset(d["forbid"]),
                   cases=[CaseInput(args=tuple(a), visible=True, name=c["name"]) for a, c in zip(cases, d["cases"], strict=True)])
@@ -218,7 +218,7 @@ def _check_code(d: dict[str, Any], answer: Any, qid: str, folder: Path, files: d
                                   message="" if cmp.passed else f"{c['name']}: {cmp.message}"))
     n = sum(r.passed for r in results)
     lines = [f"passed {n} of {len(results)} visible cases"] + [r.message for r in results if not r.passed]
-    status = "correct" if results and n == len(results) else ("incorrect" if n == 0 else "partially_correct")
+    status: QuestionStatus = "correct" if results and n == len(results) else ("incorrect" if n == 0 else "partially_correct")
     return QuestionResult(marks=0.0, status=status, feedback="\n".join(lines), cases=tuple(results), **base)
 
 

@@ -61,8 +61,8 @@ def _draw(spec: ParamSpec, rng: np.random.Generator) -> Any:
         low, high = spec.int_range
         return int(rng.integers(low, high + 1))
     if spec.uniform is not None:
-        low, high = spec.uniform
-        value = float(rng.uniform(low, high))
+        lo, hi = spec.uniform
+        value = float(rng.uniform(lo, hi))
         return round(value, spec.decimals) if spec.decimals is not None else value
     return spec.default
 

@@ -18,7 +18,7 @@ __all__ = ["markdown_to_html", "latex_to_mathml", "page"]
 def latex_to_mathml(tex: str, display: bool = False) -> str:
     """One formula as MathML; an unparsable formula falls back to its escaped source."""
     try:
-        out = latex2mathml.converter.convert(tex, display="block" if display else "inline")
+        out: str = str(latex2mathml.converter.convert(tex, display="block" if display else "inline"))
     except Exception:  # noqa: BLE001 - the converter raises many kinds on bad TeX
         return f'<code class="tex">{html.escape(tex)}</code>'
     return str(out)
@@ -39,7 +39,7 @@ _MD = _renderer()
 
 def markdown_to_html(text: str) -> str:
     """Render Markdown (raw HTML disabled: student text cannot inject markup)."""
-    return _MD.render(text)
+    return str(_MD.render(text))
 
 
 _STYLE = """
