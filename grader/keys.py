@@ -21,7 +21,7 @@ from grader.schema.params import RefCall
 from grader.templating import fill
 from grader.variants import PAPER_VARIANT, draw_params, question_rng
 
-__all__ = ["ResolvedOption", "ResolvedQuestion", "resolve", "substitute", "evaluate", "to_plain"]
+__all__ = ["ResolvedOption", "ResolvedQuestion", "constrained_params", "resolve", "substitute", "evaluate", "to_plain"]
 
 
 def to_plain(value: Any) -> Any:
@@ -100,16 +100,35 @@ def _resolve_mcq(q: McqQuestion, params: Mapping[str, Any], variant: int) -> tup
     return tuple(options), sorted(o.label for o in options if o.correct)
 
 
+MAX_DRAWS = 100
+"""Attempts at drawing parameters that satisfy a question's constraints."""
+
+
+def constrained_params(question: Question, variant: int, qid: str | None = None) -> dict[str, Any]:
+    """The variant's parameters, redrawn until every constraint of the question holds.
+
+    Attempt k draws with its own stream (``qid#k``), so a variant stays deterministic.
+    Variant 0 (the printed paper) is never redrawn: its defaults must satisfy the constraints.
+    """
+    qid = qid or question.id
+    for attempt in range(MAX_DRAWS if variant != PAPER_VARIANT else 1):
+        params = draw_params(question.params, variant, qid if attempt == 0 else f"{qid}#{attempt}")
+        if all(bool(evaluate(c, params)) for c in question.constraints):
+            return params
+    which = "the printed paper's defaults break" if variant == PAPER_VARIANT else f"no draw in {MAX_DRAWS} satisfies"
+    raise ValueError(f"question {qid!r} variant {variant}: {which} its constraints")
+
+
 def resolve(question: Question, variant: int = PAPER_VARIANT, params: Mapping[str, Any] | None = None) -> ResolvedQuestion:
     """The question in ``variant``: parameters drawn (or given), text filled, key computed."""
     if params is None:
-        params = draw_params(question.params, variant, question.id)
+        params = constrained_params(question, variant)
     prompt = fill(question.prompt, params)
     solution = fill(question.solution, params)
     if isinstance(question, MultipartQuestion):
         parts = {}
         for part in question.parts:
-            merged = {**params, **draw_params(part.params, variant, f"{question.id}/{part.id}")}
+            merged = {**params, **constrained_params(part, variant, f"{question.id}/{part.id}")}
             parts[part.id] = resolve(part, variant, merged)
         return ResolvedQuestion(question, params, prompt, solution, {k: p.key for k, p in parts.items()}, parts=parts)
     if isinstance(question, McqQuestion):

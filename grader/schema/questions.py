@@ -65,6 +65,11 @@ class _Base(Strict):
         description="Randomizable parameters, referenced as {{ name }} in text and $name in refs.",
     )
     scoring: Scoring = Field(default_factory=Scoring, description="Scoring policy.")
+    constraints: list[RefCall] = Field(
+        default_factory=list,
+        description="Reference calls that must return true for a variant's parameters (no zero "
+        "division, options a tolerance apart, ...); parameters are redrawn until they do.",
+    )
 
 
 class Option(Strict):

@@ -61,3 +61,25 @@ def test_shuffled_mcq_tracks_the_correct_options() -> None:
         orders.add(tuple(o.text for o in rq.options))
         assert {o.text for o in rq.options if o.label in rq.key} == texts_correct
     assert len(orders) > 1
+
+
+def test_constraints_redraw_parameters_until_they_hold() -> None:
+    from grader.schema.params import RefCall
+
+    q = load_exam(EXAM).questions["N1"]
+    keep_low = RefCall(ref="exam_tasks.constraints:in_range", args={"value": "$gamma", "low": 0.8, "high": 0.86})
+    constrained = q.model_copy(update={"constraints": [keep_low]})
+    drawn = [resolve(constrained, v).params["gamma"] for v in range(1, 40)]
+    assert all(0.8 <= g <= 0.86 for g in drawn)
+    assert resolve(constrained, 7).params == resolve(constrained, 7).params  # still deterministic
+
+
+def test_paper_defaults_that_break_a_constraint_are_an_authoring_error() -> None:
+    import pytest
+
+    from grader.schema.params import RefCall
+
+    q = load_exam(EXAM).questions["N1"]
+    impossible = RefCall(ref="exam_tasks.constraints:in_range", args={"value": "$gamma", "low": 0.0, "high": 0.5})
+    with pytest.raises(ValueError, match="printed paper's defaults break its constraints"):
+        resolve(q.model_copy(update={"constraints": [impossible]}), 0)
