@@ -5,7 +5,8 @@
 #   - the project itself, editable, with its dev extras
 #   - Debian's bubblewrap for the sandbox: installed with apt when running as root,
 #     otherwise the exact command to run is printed
-#   - Debian's chromium for the browser test of rendered HTML (same rule)
+#   - Debian's chromium for the browser test of rendered HTML, and a LaTeX engine plus
+#     poppler-utils for PDF papers (same rule; GRADER_WITH_BROWSER=0 / GRADER_WITH_PDF=0 skip them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,11 +28,15 @@ command -v bwrap >/dev/null 2>&1 || apt_missing+=(bubblewrap)
 if [ "${GRADER_WITH_BROWSER:-1}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 fi
+if [ "${GRADER_WITH_PDF:-1}" = 1 ]; then
+  command -v pdflatex >/dev/null 2>&1 || apt_missing+=(texlive-latex-recommended)
+  command -v pdftotext >/dev/null 2>&1 || apt_missing+=(poppler-utils)
+fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${apt_missing[*]} with apt-get"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
   else
     echo "setup: missing system packages: ${apt_missing[*]}"
     echo "       run: sudo apt-get install -y ${apt_missing[*]}"

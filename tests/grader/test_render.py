@@ -80,4 +80,6 @@ def test_pdf_has_the_papers_text(tmp_path: Path) -> None:
     r = render_variant(load_exam(EXAM), 0, tmp_path, ["pdf"])
     pdf = [p for p in r.paper if p.suffix == ".pdf"][0]
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
-    assert "Demo exam" in text and "Section A" in text
+    assert "Demo exam" in text and "Section A" in text and "Section B" in text
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "Pages:           1" in info  # the whole demo paper fits on one A4 page
