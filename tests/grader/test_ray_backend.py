@@ -10,12 +10,10 @@ import pytest
 from grader.classroom import grade_class
 from grader.gradebook import Gradebook
 from grader.loading import load_exam
-from grader.sandbox import InProcessRunner
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]'")
 
-FIX = Path(__file__).parent / "fixtures"
-EXAM = FIX / "good" / "exam.yaml"
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
@@ -37,12 +35,15 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
 
 
 def test_ray_and_local_give_identical_gradebooks_even_when_a_worker_dies(ray_cluster: Path, tmp_path: Path) -> None:
+    from grader.classroom import make_runner
     from grader.ray_backend import RayBackend
 
+    # The bundled example class of the quiz, graded in the sandbox by both backends.
     klass = tmp_path / "class"
-    shutil.copytree(FIX / "class", klass)
-    exam = load_exam(EXAM)
-    runner = InProcessRunner(workers=1)
+    shutil.copytree(ROOT / "submissions" / "quiz-2025", klass)
+    exam = load_exam("quiz-2025", ROOT / "questions")
+    sandboxed = shutil.which("bwrap") is not None
+    runner = make_runner(1, no_sandbox=not sandboxed)
     try:
         local = Gradebook(tmp_path / "local.sqlite")
         grade_class(exam, klass, local, runner)
@@ -51,11 +52,12 @@ def test_ray_and_local_give_identical_gradebooks_even_when_a_worker_dies(ray_clu
         runner.close()
     distributed = Gradebook(tmp_path / "ray.sqlite")
     # Every Ray worker wraps student code in its own bubblewrap sandbox, as in production.
-    sandboxed = shutil.which("bwrap") is not None
     report = grade_class(exam, klass, distributed, None, backend=RayBackend(no_sandbox=not sandboxed))
     distributed.close()
     assert ray_cluster.exists(), "the fault injection should have killed one worker mid-task"
     assert report.failed == {}
     assert rows(tmp_path / "ray.sqlite") == rows(tmp_path / "local.sqlite")
     # complete and unduplicated: one row per student and question
-    assert len(rows(tmp_path / "ray.sqlite")) == 3 * len(exam.ordered_ids())
+    students = {r[0] for r in rows(tmp_path / "ray.sqlite")}
+    assert len(students) == 6
+    assert len(rows(tmp_path / "ray.sqlite")) == len(students) * len(exam.ordered_ids())
