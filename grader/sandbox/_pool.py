@@ -10,6 +10,7 @@ its job are reported, and the batch goes on.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import os
 import queue
@@ -189,7 +190,7 @@ class _WorkerTimeout(_WorkerLost):
 # --------------------------------------------------------------------------- runners
 
 
-class _PoolRunner:
+class _PoolRunner(abc.ABC):
     """Shared machinery: a pool of warm workers, job encoding, outcome decoding."""
 
     sandboxed: bool
@@ -214,8 +215,9 @@ class _PoolRunner:
         for worker in started:
             self._idle.put(worker)
 
+    @abc.abstractmethod
     def _spawn(self) -> _Worker:
-        raise NotImplementedError
+        """Start one warm worker: sandboxed (``SandboxRunner``) or plain (``InProcessRunner``)."""
 
     def _fresh_worker(self) -> _Worker:
         worker = self._spawn()
