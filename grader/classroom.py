@@ -115,8 +115,8 @@ def make_runner(workers: int, *, no_sandbox: bool = False, gpu: bool | None = No
     ok, detail = sandbox_available()
     if not ok:
         raise InfrastructureError(
-            f"refusing to run other people's code without a sandbox: {detail}. "
-            "Install bubblewrap (sudo apt-get install bubblewrap) and run `grader doctor`."
+            f"refusing to run other people's code without a sandbox: {detail.rstrip('.')}. "
+            "`grader doctor` shows what this machine offers."
         )
     return SandboxRunner(workers=workers, gpu=gpu)
 

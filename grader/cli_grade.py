@@ -49,6 +49,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     exam = load_exam(args.exam, Path(args.questions))
+    if not Path(args.submissions).is_dir():
+        raise InfrastructureError(f"submissions folder {args.submissions!r} does not exist; it should hold one folder per student")
     out, db_path = _out_paths(args)
     out.mkdir(parents=True, exist_ok=True)
     secret = read_secret(args.secret_file)
