@@ -23,13 +23,6 @@ FIX = Path(__file__).parent / "fixtures"
 EXAM = FIX / "good" / "exam.yaml"
 
 
-@pytest.fixture(scope="module")
-def runner() -> InProcessRunner:
-    r = InProcessRunner(workers=1)
-    yield r
-    r.close()
-
-
 @pytest.fixture
 def klass(tmp_path: Path) -> Path:
     dest = tmp_path / "class"

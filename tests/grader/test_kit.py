@@ -18,13 +18,6 @@ FIX = Path(__file__).parent / "fixtures"
 EXAM = FIX / "good" / "exam.yaml"
 
 
-@pytest.fixture(scope="module")
-def runner() -> InProcessRunner:
-    r = InProcessRunner(workers=1)
-    yield r
-    r.close()
-
-
 def test_kit_contains_paper_stubs_template_support_and_visible_cases(tmp_path: Path) -> None:
     build_kit(load_exam(EXAM), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.yaml", "c1.py", "kit.json", "paper.md", "tiny.py"]
