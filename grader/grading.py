@@ -26,7 +26,7 @@ from grader.keys import ResolvedQuestion, resolve
 from grader.loading import LoadedBank, LoadedExam, resolve_ref
 from grader.outcomes import CaseResult, QuestionResult, QuestionStatus, SubmissionResult
 from grader.results import CheckResult
-from grader.sandbox import CaseInput, CodeJob, Limits, Runner, Tolerance, compare
+from grader.sandbox import CaseInput, CaseOutcome, CodeJob, Limits, Runner, Tolerance, compare
 from grader.schema import (
     CodeQuestion,
     ExpressionQuestion,
@@ -284,9 +284,21 @@ def _tolerances(question: CodeQuestion) -> dict[str, Tolerance]:
     return {k: Tolerance(rtol=v.rtol, atol=v.atol) for k, v in question.compare.tolerances.items()}
 
 
-def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
-               params: Mapping[str, Any], variant: int, runner: Runner, opts: GradingOptions) -> QuestionResult:
-    """Run the student's function on the cases in the sandbox and compare outside it."""
+@dataclass(frozen=True)
+class _CodeTask:
+    """A code answer ready to run: the job and what its outcomes are checked against."""
+
+    entry: str
+    files: Mapping[str, bytes]
+    support: Mapping[str, bytes]
+    cases: list[BuiltCase]
+    expected: list[Any]
+    job: CodeJob
+
+
+def _prepare_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
+                  params: Mapping[str, Any], variant: int, opts: GradingOptions) -> _CodeTask | QuestionResult:
+    """The sandbox job for a code answer, or the result when there is nothing to run."""
     entry, problem = _student_file(question, answer, submission)
     base = {"question_id": qid, "max_marks": question.marks, "solution": "", "answer_hash": ""}
     if entry is None:
@@ -307,7 +319,23 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
     job = CodeJob(files=files, entry=entry, function=question.function, cases=[c.sandbox for c in cases],
                   support_files=support, limits=_limits(question), device=device,
                   forbid=frozenset(question.forbid), repeat_for_determinism=question.determinism)
-    outcomes = runner.run(job)
+    return _CodeTask(entry, files, support, cases, expected, job)
+
+
+def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
+               params: Mapping[str, Any], variant: int, runner: Runner, opts: GradingOptions,
+               outcomes: list[CaseOutcome] | None = None) -> QuestionResult:
+    """Run the student's function on the cases in the sandbox and compare outside it.
+
+    ``outcomes``: the job's outcomes when it already ran in a batch (``grade_submission``).
+    """
+    task = _prepare_code(question, bank, qid, answer, submission, params, variant, opts)
+    if isinstance(task, QuestionResult):
+        return task
+    entry, files, support, cases, expected = task.entry, task.files, task.support, task.cases, task.expected
+    device = task.job.device
+    if outcomes is None or len(outcomes) != len(cases):
+        outcomes = runner.run(task.job)
     results: list[CaseResult] = []
     forbidden = False
     tolerances = _tolerances(question)
@@ -358,11 +386,15 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
 
 
 def grade_question(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
-                   rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions) -> QuestionResult:
-    """Grade one question (recursing into parts); failures of the grader become ``error`` results."""
+                   rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions,
+                   prefetched: Mapping[str, list[CaseOutcome]] | None = None) -> QuestionResult:
+    """Grade one question (recursing into parts); failures of the grader become ``error`` results.
+
+    ``prefetched``: outcomes of code jobs that already ran, by question id (see ``grade_submission``).
+    """
     started = time.perf_counter()
     try:
-        result = _grade(question, bank, qid, answer, submission, rq, variant, runner, opts)
+        result = _grade(question, bank, qid, answer, submission, rq, variant, runner, opts, prefetched or {})
     except Exception as exc:  # noqa: BLE001 - the last-resort result a student understands
         log.exception("grader failure on %s for %s", qid, submission.student)
         result = QuestionResult(
@@ -379,20 +411,28 @@ def grade_question(question: Question, bank: LoadedBank, qid: str, answer: Any, 
     return result.model_copy(update=update)
 
 
+def _part_answers(question: MultipartQuestion, answer: Any) -> dict[str, Any] | None:
+    """The answers by part id; None when the answer cannot be split into parts."""
+    if answer is not None and not isinstance(answer, dict):
+        if len(question.parts) != 1:
+            return None
+        answer = {question.parts[0].id: answer}
+    return {str(k): v for k, v in (answer or {}).items()}
+
+
 def _grade(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
-           rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions) -> QuestionResult:
+           rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions,
+           prefetched: Mapping[str, list[CaseOutcome]]) -> QuestionResult:
     if isinstance(question, MultipartQuestion):
-        if answer is not None and not isinstance(answer, dict):
+        given = _part_answers(question, answer)
+        if given is None:
             names = ", ".join(p.id for p in question.parts)
-            answer = {question.parts[0].id: answer} if len(question.parts) == 1 else None
-            if answer is None:
-                return QuestionResult(question_id=qid, marks=0.0, max_marks=question.marks, status="invalid",
-                                      feedback=f"this question has parts ({names}); answer with a mapping part: answer")
-        given = {str(k): v for k, v in (answer or {}).items()}
+            return QuestionResult(question_id=qid, marks=0.0, max_marks=question.marks, status="invalid",
+                                  feedback=f"this question has parts ({names}); answer with a mapping part: answer")
         parts = []
         for part in question.parts:
             parts.append(grade_question(part, bank, f"{qid}/{part.id}", given.get(part.id), submission,
-                                        rq.parts[part.id], variant, runner, opts))
+                                        rq.parts[part.id], variant, runner, opts, prefetched))
         unknown = sorted(set(given) - {p.id for p in question.parts})
         total = round(sum(p.marks for p in parts), 6)
         statuses = {p.status for p in parts}
@@ -416,24 +456,71 @@ def _grade(question: Question, bank: LoadedBank, qid: str, answer: Any, submissi
     if isinstance(question, CodeQuestion):
         if runner is None:
             raise RuntimeError("a code question needs a runner")
-        return grade_code(question, bank, qid, answer, submission, rq.params, variant, runner, opts)
+        return grade_code(question, bank, qid, answer, submission, rq.params, variant, runner, opts,
+                          prefetched.get(qid))
     result, default_policy = _check_simple(question, rq, answer, opts)
     return _from_check(question, rq, qid, result, opts, default_policy)
 
 
 def grade_submission(exam: LoadedExam, submission: Submission, runner: Runner | None, *, variant: int = PAPER_VARIANT,
                      opts: GradingOptions = GradingOptions(), only: set[str] | None = None) -> SubmissionResult:
-    """Grade every question of ``exam`` (or those in ``only``) for one submission."""
+    """Grade every question of ``exam`` (or those in ``only``) for one submission.
+
+    Every code answer of the submission runs in ONE batch on the runner (one fresh process
+    tree from the clean zygote, a runner per question; see ``Runner.run_batch``), then
+    each question is checked; a job that cannot be prepared runs on its own later.
+    """
+    wanted = [qid for qid in exam.ordered_ids() if only is None or qid in only]
+    resolved = {qid: resolve(exam.questions[qid], variant) for qid in wanted}
+    prefetched = _run_code_batch(exam, submission, resolved, variant, runner, opts)
     results = []
-    for qid in exam.ordered_ids():
-        if only is not None and qid not in only:
-            continue
+    for qid in wanted:
         question = exam.questions[qid]
         bank = exam.question_bank[qid]
-        rq = resolve(question, variant)
-        r = grade_question(question, bank, qid, submission.answers.get(qid), submission, rq, variant, runner, opts)
+        r = grade_question(question, bank, qid, submission.answers.get(qid), submission, resolved[qid], variant,
+                           runner, opts, prefetched)
         results.append(r.model_copy(update={"question_hash": exam.hash_of(qid)}))
     return SubmissionResult(student=submission.student, exam=exam.exam.exam, variant=variant,
                             problems=submission.problems, questions=tuple(results))
 
 
+
+
+def _code_tasks(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
+                rq: ResolvedQuestion, variant: int, opts: GradingOptions) -> dict[str, _CodeTask]:
+    """The code jobs of one question (its parts included), by question id."""
+    if isinstance(question, MultipartQuestion):
+        given = _part_answers(question, answer) or {}
+        tasks: dict[str, _CodeTask] = {}
+        for part in question.parts:
+            tasks.update(_code_tasks(part, bank, f"{qid}/{part.id}", given.get(part.id), submission,
+                                     rq.parts[part.id], variant, opts))
+        return tasks
+    if not isinstance(question, CodeQuestion) or answer is None:
+        return {}
+    task = _prepare_code(question, bank, qid, answer, submission, rq.params, variant, opts)
+    return {qid: task} if isinstance(task, _CodeTask) else {}
+
+
+def _run_code_batch(exam: LoadedExam, submission: Submission, resolved: Mapping[str, ResolvedQuestion], variant: int,
+                    runner: Runner | None, opts: GradingOptions) -> dict[str, list[CaseOutcome]]:
+    """Run every code job of one submission in one batch; {} when there is no runner or none
+    is needed. Whatever goes wrong here is left for the per-question grading to report."""
+    run_batch = getattr(runner, "run_batch", None)
+    if run_batch is None:
+        return {}
+    tasks: dict[str, _CodeTask] = {}
+    for qid, rq in resolved.items():
+        try:
+            tasks.update(_code_tasks(exam.questions[qid], exam.question_bank[qid], qid, submission.answers.get(qid),
+                                     submission, rq, variant, opts))
+        except Exception:  # noqa: BLE001 - grade_question reports it for this question
+            log.debug("could not prepare the code job of %s for %s", qid, submission.student, exc_info=True)
+    if not tasks:
+        return {}
+    try:
+        outcomes = run_batch([t.job for t in tasks.values()])
+    except Exception:  # noqa: BLE001 - each question then runs (and reports) on its own
+        log.warning("batch run failed for %s; running its questions one by one", submission.student, exc_info=True)
+        return {}
+    return dict(zip(tasks, outcomes, strict=True))

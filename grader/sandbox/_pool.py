@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, cast
 
@@ -57,6 +57,11 @@ class Runner(Protocol):
     def run(self, job: CodeJob) -> list[CaseOutcome]:
         """Run every case of ``job``; one outcome per case, in order. Never raises for
         anything the student's code does."""
+        ...
+
+    def run_batch(self, jobs: Sequence[CodeJob]) -> list[list[CaseOutcome]]:
+        """Run several jobs of one student together (one fresh process tree); outcomes
+        per job, in order."""
         ...
 
     def close(self) -> None:
@@ -228,32 +233,43 @@ class _PoolRunner(abc.ABC):
 
     def run(self, job: CodeJob) -> list[CaseOutcome]:
         """Run every case of ``job`` on a warm worker; see ``Runner.run``."""
-        _check_job(job)
-        if job.device == "cuda" and not torch.cuda.is_available():
-            return [_outcome(job, i, {"status": "not_runnable"}, []) for i in range(len(job.cases))]
-        if not job.cases:
-            return []
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("this runner is closed")
-            self._job_ids += 1
-            job_id = self._job_ids
-        # Visible and hidden cases run as separate jobs, visible first: the process whose
-        # printed output and messages are shown never had a hidden input in its memory.
-        visible = [i for i, c in enumerate(job.cases) if c.visible]
-        hidden = [i for i, c in enumerate(job.cases) if not c.visible]
-        outcomes: dict[int, CaseOutcome] = {}
-        for part in (visible, hidden):
-            if part:
-                sub = dataclasses.replace(job, cases=[job.cases[i] for i in part])
-                for k, outcome in enumerate(self._run_part(job, sub, part, job_id)):
-                    outcomes[part[k]] = outcome
-        return [outcomes[i] for i in range(len(job.cases))]
+        return self.run_batch([job])[0]
 
-    def _run_part(
-        self, job: CodeJob, sub: CodeJob, part: list[int], job_id: int
-    ) -> list[CaseOutcome]:
-        frame = _encode_job(sub, job_id)
+    def run_batch(self, jobs: Sequence[CodeJob]) -> list[list[CaseOutcome]]:
+        """Run several jobs of ONE student (say every code question of a submission) in one
+        fresh fork of a clean zygote: one job holder for all of them, one runner per job.
+
+        Visible cases of every job run first, each job's in its own runner; the hidden
+        cases are sent into the sandbox only after every visible case has been reported
+        (see ``_worker.Zygote.hold_batch``). Never mix students in one batch: their jobs
+        would share a process tree and a /tmp.
+        """
+        for job in jobs:
+            _check_job(job)
+        results: list[list[CaseOutcome] | None] = [None] * len(jobs)
+        todo: list[int] = []
+        for j, job in enumerate(jobs):
+            if job.device == "cuda" and not torch.cuda.is_available():
+                results[j] = [
+                    _outcome(job, i, {"status": "not_runnable"}, []) for i in range(len(job.cases))
+                ]
+            elif not job.cases:
+                results[j] = []
+            else:
+                todo.append(j)
+        if todo:
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("this runner is closed")
+                self._job_ids += 1
+                batch_id = self._job_ids
+            batch = [jobs[j] for j in todo]
+            for j, outcomes in zip(todo, self._run_on_worker(batch, batch_id), strict=True):
+                results[j] = outcomes
+        return [r if r is not None else [] for r in results]
+
+    def _run_on_worker(self, jobs: list[CodeJob], batch_id: int) -> list[list[CaseOutcome]]:
+        visible_frames, hidden_frames = _encode_batch(jobs, batch_id)
         worker = self._idle.get()
         if worker is None or not worker.alive():
             if worker is not None:
@@ -263,7 +279,7 @@ class _PoolRunner(abc.ABC):
             except BaseException:
                 self._idle.put(None)  # keep the slot; the next job tries again
                 raise
-        outcomes, healthy = self._drive(worker, job, sub, part, frame)
+        outcomes, healthy = self._drive(worker, jobs, visible_frames, hidden_frames)
         if not healthy:
             worker.kill()
             try:
@@ -300,43 +316,69 @@ class _PoolRunner(abc.ABC):
     # -------------------------------------------------------------- driving a job
 
     def _drive(
-        self, worker: _Worker, job: CodeJob, sub: CodeJob, part: list[int], frame: bytes
-    ) -> tuple[list[CaseOutcome], bool]:
-        n = len(sub.cases)
-        got: dict[int, CaseOutcome] = {}
-        limits = job.limits
+        self,
+        worker: _Worker,
+        jobs: list[CodeJob],
+        visible_frames: bytes,
+        hidden_frames: bytes | None,
+    ) -> tuple[list[list[CaseOutcome]], bool]:
+        got: dict[tuple[int, int], CaseOutcome] = {}
         if worker.cgroup is not None:
-            worker.cgroup.set_max(worker.baseline + limits.max_processes + 2)
-        deadline = time.monotonic() + limits.job_wall_seconds + n * 0.5 + _GRACE_SECONDS
-        max_frame = limits.max_result_bytes + limits.max_output_bytes * 4 + (4 << 20)
+            most = max(job.limits.max_processes for job in jobs)
+            worker.cgroup.set_max(worker.baseline + most + len(jobs) + 4)
+        budget = sum(job.limits.job_wall_seconds + len(job.cases) * 0.5 for job in jobs)
+        deadline = time.monotonic() + budget + _GRACE_SECONDS
+        max_frame = max(j.limits.max_result_bytes + j.limits.max_output_bytes * 4 for j in jobs) + (
+            4 << 20
+        )
         healthy = True
         reason = "the sandbox stopped answering"
+        phase_visible = True
         try:
-            worker.send(frame)
+            worker.send(visible_frames)
             while True:
                 header, bufs = worker.next_frame(deadline, max_frame)
                 op = header.get("op")
                 if op == "done":
+                    if header.get("failed") is True:
+                        healthy = False
                     break
-                i = header.get("i")
-                if op != "case" or type(i) is not int or not 0 <= i < n or i in got:
+                if op == "visible_done" and phase_visible and hidden_frames is not None:
+                    phase_visible = False
+                    worker.send(hidden_frames)
+                    continue
+                j, i = header.get("j"), header.get("i")
+                if (
+                    op != "case"
+                    or type(j) is not int
+                    or type(i) is not int
+                    or not 0 <= j < len(jobs)
+                    or not 0 <= i < len(jobs[j].cases)
+                    or (j, i) in got
+                    or jobs[j].cases[i].visible != phase_visible
+                ):
                     raise _wire.WireError("unexpected message from the worker")
-                got[i] = _outcome(job, part[i], header, bufs)
+                got[j, i] = _outcome(jobs[j], i, header, bufs)
         except _WorkerTimeout:
             healthy, reason = False, "timeout"
         except (_WorkerLost, _wire.WireError, OSError):
             healthy = False
-        outcomes = []
-        for i in range(n):
-            if i in got:
-                outcomes.append(got[i])
-            elif reason == "timeout":
-                outcomes.append(_outcome(job, part[i], {"status": "timeout", "phase": "job"}, []))
-            else:
-                outcomes.append(
-                    _outcome(job, part[i], {"status": "crashed", "detail": "sandbox"}, [])
-                )
-        return outcomes, healthy
+        if healthy and len(got) < sum(len(job.cases) for job in jobs):
+            healthy = False  # a holder that ends early is not trusted with the next batch
+        results = []
+        for j, job in enumerate(jobs):
+            outcomes = []
+            for i in range(len(job.cases)):
+                if (j, i) in got:
+                    outcomes.append(got[j, i])
+                elif reason == "timeout":
+                    outcomes.append(_outcome(job, i, {"status": "timeout", "phase": "job"}, []))
+                else:
+                    outcomes.append(
+                        _outcome(job, i, {"status": "crashed", "detail": "sandbox"}, [])
+                    )
+            results.append(outcomes)
+        return results, healthy
 
 
 class SandboxRunner(_PoolRunner):
@@ -433,43 +475,55 @@ def _module_name(path: str) -> str:
     return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
-def _encode_job(job: CodeJob, job_id: int) -> bytes:
-    buffers: list[bytes] = []
-    files = []
-    for path, data in job.files.items():
-        buffers.append(bytes(data))
-        files.append([path, len(buffers) - 1])
-    support = []
-    for path, data in job.support_files.items():
-        buffers.append(bytes(data))
-        support.append([path, len(buffers) - 1])
-    cases = []
-    for case in job.cases:
-        for value in [*case.args, *case.kwargs.values()]:
-            _check_constructs(value, job)
-        cases.append(
-            {
-                "args": _wire.encode(tuple(case.args), buffers),
-                "kwargs": _wire.encode(dict(case.kwargs), buffers),
-                "visible": case.visible,
-            }
-        )
-    header = {
-        "op": "job",
-        "id": job_id,
-        "entry": job.entry,
-        "function": job.function,
-        "files": files,
-        "support": support,
-        "cases": cases,
-        "support_modules": sorted({_module_name(p) for p in job.support_files}),
-        "limits": dataclasses.asdict(job.limits),
-        "device": job.device,
-        "forbid": sorted(job.forbid),
-        "flops": job.flops,
-        "repeat": job.repeat_for_determinism,
-    }
-    return _wire.pack(header, buffers)
+def _encode_batch(jobs: list[CodeJob], batch_id: int) -> tuple[bytes, bytes | None]:
+    """The frames of a batch: a header and, per job, its files and visible cases; then (sent
+    only when the worker asks for them) per job its hidden cases. None when nothing is hidden."""
+    visible = [_wire.pack({"op": "batch", "id": batch_id, "jobs": len(jobs)})]
+    hidden = []
+    for job in jobs:
+        buffers: list[bytes] = []
+        files = []
+        for path, data in job.files.items():
+            buffers.append(bytes(data))
+            files.append([path, len(buffers) - 1])
+        support = []
+        for path, data in job.support_files.items():
+            buffers.append(bytes(data))
+            support.append([path, len(buffers) - 1])
+        hidden_buffers: list[bytes] = []
+        cases: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+        for i, case in enumerate(job.cases):
+            for value in [*case.args, *case.kwargs.values()]:
+                _check_constructs(value, job)
+            bufs = buffers if case.visible else hidden_buffers
+            cases[case.visible].append(
+                {
+                    "i": i,
+                    "args": _wire.encode(tuple(case.args), bufs),
+                    "kwargs": _wire.encode(dict(case.kwargs), bufs),
+                    "visible": case.visible,
+                }
+            )
+        header = {
+            "op": "job",
+            "entry": job.entry,
+            "function": job.function,
+            "files": files,
+            "support": support,
+            "cases": cases[True],
+            "hidden": len(cases[False]),
+            "input_bytes": sum(len(b) for b in buffers) + sum(len(b) for b in hidden_buffers),
+            "support_modules": sorted({_module_name(p) for p in job.support_files}),
+            "limits": dataclasses.asdict(job.limits),
+            "device": job.device,
+            "forbid": sorted(job.forbid),
+            "flops": job.flops,
+            "repeat": job.repeat_for_determinism,
+        }
+        visible.append(_wire.pack(header, buffers))
+        hidden.append(_wire.pack({"op": "hidden", "cases": cases[False]}, hidden_buffers))
+    any_hidden = any(not c.visible for job in jobs for c in job.cases)
+    return b"".join(visible), (b"".join(hidden) if any_hidden else None)
 
 
 def _check_constructs(value: Any, job: CodeJob) -> None:

@@ -26,6 +26,8 @@ Usage: ``python -I -B _worker.py --sandboxed|--plain TMPDIR``.
 from __future__ import annotations
 
 import ctypes
+import fcntl
+import gc
 import importlib
 import io
 import math
@@ -184,50 +186,41 @@ class _Sender:
         _wire.write_all(self.fd, _wire.pack(header, buffers))
 
 
-def _child(
-    job: dict[str, Any],
-    bufs: list[bytes],
-    first: int,
-    res_w: int,
-    out_w: int,
-    ack_r: int,
-    jobdir: str,
-    sandboxed: bool,
-) -> None:
-    """Runs in the forked child; never returns."""
+def _runner(cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool) -> None:
+    """Runs in a forked runner; never returns."""
     try:
-        _child_main(job, bufs, first, res_w, out_w, ack_r, jobdir, sandboxed)
+        _runner_main(cmd_r, res_w, out_w, ack_r, sandboxed)
     except BaseException:  # noqa: BLE001
         pass
     os._exit(0)
 
 
-def _child_main(
-    job: dict[str, Any],
-    bufs: list[bytes],
-    first: int,
-    res_w: int,
-    out_w: int,
-    ack_r: int,
-    jobdir: str,
-    sandboxed: bool,
-) -> None:
+def _runner_main(cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool) -> None:
+    """A runner serves one job of a batch: a ``setup`` frame (which module, which limits),
+    then ``cases`` frames, each answered case by case and closed by ``end``. It may be
+    forked before its job is known (its memory then holds no job's data at all), and it
+    waits between the visible and the hidden cases of its job."""
     os.setpgid(0, 0)
-    limits = job["limits"]
-    # descriptors: 0 <- /dev/null, 1 and 2 -> capture pipe, 3 -> results; close the rest
+    # descriptors: 0 <- /dev/null, 1 and 2 -> capture pipe, 3 -> results, 4 <- acks,
+    # 5 <- commands; everything else inherited (the grader's pipes included) is closed
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in (out_w, res_w, ack_r, cmd_r)]
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    os.dup2(out_w, 1)
-    os.dup2(out_w, 2)
-    os.dup2(res_w, 3)
-    os.dup2(ack_r, 4)
-    os.closerange(5, 65536)
+    for target, fd in zip((1, 3, 4, 5), high, strict=True):
+        os.dup2(fd, target)
+    os.dup2(1, 2)
+    os.closerange(6, 65536)
     sys.stdin = open(0, closefd=False)  # noqa: SIM115
     sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
     sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
     out = _Sender(3)
-    visible_job = any(c.get("visible") for c in job["cases"])
 
+    frame = _wire.read_frame(5, 1 << 20)
+    if frame is None or frame[0].get("op") != "setup":
+        return
+    job = frame[0]
+    limits = job["limits"]
+    jobdir = job["jobdir"]
     src = os.path.join(jobdir, "src")
     support = os.path.join(jobdir, "support")
     os.chdir(src)
@@ -245,21 +238,15 @@ def _child_main(
         resource.setrlimit(resource.RLIMIT_NPROC, (tasks + limits["max_processes"],) * 2)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_hard, cpu_hard))
     if job["device"] == "cpu":
+        # the inputs still to come (hidden cases) arrive after the cap is set: room for them
         vm = _vm_bytes(os.getpid())
-        cap = vm + limits["memory_mb"] * 1024 * 1024
+        cap = vm + limits["memory_mb"] * 1024 * 1024 + 3 * int(job["input_bytes"])
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     torch.set_num_threads(1)
 
-    cases = job["cases"]
     device = job["device"]
-    if device == "cuda" and not torch.cuda.is_available():
-        for i in range(first, len(cases)):
-            out.send({"op": "start", "i": i})
-            out.send({"op": "case", "i": i, "status": "not_runnable"})
-        out.send({"op": "end"})
-        return
-
+    runnable = device != "cuda" or torch.cuda.is_available()
     support_modules = set(job["support_modules"])
 
     def construct(fn: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -268,80 +255,98 @@ def _child_main(
             raise ValueError(f"Construct {fn!r} does not name a function of a support module")
         return getattr(importlib.import_module(module_name), attr)(*args, **kwargs)
 
-    def build(i: int) -> tuple[list[Any], dict[str, Any]]:
-        case = cases[i]
+    hits: list[str] = []
+    fn: Any = None
+    failed: dict[str, Any] | None = None  # what every case reports when the import failed
+    if not runnable:
+        failed = {"status": "not_runnable"}
+    else:
+        if job["forbid"]:
+            _install_forbid(list(job["forbid"]), hits)
+        module_name = job["entry"].removesuffix(".py").replace("/", ".")
+        try:
+            module = importlib.import_module(module_name)
+            fn = getattr(module, job["function"], None)
+            if not callable(fn):
+                failed = {"status": "exception", "phase": "missing"}
+        except BaseException as exc:  # noqa: BLE001 -- anything the student's import raises
+            status = (
+                "forbidden" if hits else ("memory_limit" if _is_memory_error(exc) else "exception")
+            )
+            failed = {"status": status, "phase": "import", **_exception_fields(exc, src)}
+
+    while True:
+        frame = _wire.read_frame(5, 1 << 31)
+        if frame is None:
+            return
+        batch, bufs = frame
+        for case in batch["cases"]:
+            i = case["i"]
+            out.send({"op": "start", "i": i})
+            if failed is not None:
+                out.send({"op": "case", "i": i, **failed})
+                continue
+            _run_one(fn, case, bufs, i, job, limits, cpu_hard, device, construct, hits, src, out)
+            if case.get(
+                "visible"
+            ):  # wait until the supervisor has taken this case's printed output
+                os.read(4, 1)
+        out.send({"op": "end"})
+
+
+def _run_one(
+    fn: Any,
+    case: dict[str, Any],
+    bufs: list[bytes],
+    i: int,
+    job: dict[str, Any],
+    limits: dict[str, Any],
+    cpu_hard: int,
+    device: str,
+    construct: Any,
+    hits: list[str],
+    src: str,
+    out: _Sender,
+) -> None:
+    """Run the student's function on one case and send its result frame."""
+
+    def build() -> tuple[list[Any], dict[str, Any]]:
         dec = _wire.Decoder(bufs, device=device, construct=construct)
         args = dec.decode(case["args"])
         dec.used.clear()
         kwargs = dec.decode(case["kwargs"])
         return list(args), dict(kwargs)
 
-    hits: list[str] = []
-    if job["forbid"]:
-        _install_forbid(list(job["forbid"]), hits)
-
-    module_name = job["entry"].removesuffix(".py").replace("/", ".")
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = min(cpu_hard, math.ceil(used.ru_utime + used.ru_stime + limits["cpu_seconds"]) + 1)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
+    header: dict[str, Any] = {"op": "case", "i": i}
+    buffers: list[bytes] = []
     try:
-        module = importlib.import_module(module_name)
-        fn = getattr(module, job["function"], None)
-        if not callable(fn):
-            raise _MissingFunction()
-    except _MissingFunction:
-        for i in range(first, len(cases)):
-            out.send({"op": "start", "i": i})
-            out.send({"op": "case", "i": i, "status": "exception", "phase": "missing"})
-        out.send({"op": "end"})
-        return
-    except BaseException as exc:  # noqa: BLE001 -- anything the student's import raises
-        fields = _exception_fields(exc, src)
-        status = "forbidden" if hits else ("memory_limit" if _is_memory_error(exc) else "exception")
-        for i in range(first, len(cases)):
-            out.send({"op": "start", "i": i})
-            out.send({"op": "case", "i": i, "status": status, "phase": "import", **fields})
-        out.send({"op": "end"})
-        return
-
-    for i in range(first, len(cases)):
-        out.send({"op": "start", "i": i})
-        used = resource.getrusage(resource.RUSAGE_SELF)
-        soft = min(cpu_hard, math.ceil(used.ru_utime + used.ru_stime + limits["cpu_seconds"]) + 1)
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
-        header: dict[str, Any] = {"op": "case", "i": i}
-        buffers: list[bytes] = []
-        try:
-            header.update(_run_case(fn, build, i, job, buffers))
-        except _wire.WireError as exc:
-            header.update(status="bad_output", error_message=str(exc), code=exc.args[0][:60])
-            buffers = []
-        except BaseException as exc:  # noqa: BLE001 -- the student's exception, reported
-            header.update(_exception_fields(exc, src))
-            header["status"] = "memory_limit" if _is_memory_error(exc) else "exception"
-            buffers = []
-        if hits:
-            header = {"op": "case", "i": i, "status": "forbidden", "forbidden": hits[0][:200]}
-            buffers = []
-        if sum(len(b) for b in buffers) > limits["max_result_bytes"]:
-            header = {"op": "case", "i": i, "status": "output_limit", "phase": "result"}
-            buffers = []
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BaseException:  # noqa: BLE001
-            pass
-        out.send(header, buffers)
-        if visible_job:  # wait until the supervisor has taken this case's printed output
-            os.read(4, 1)
-    out.send({"op": "end"})
+        header.update(_run_case(fn, build, job, buffers))
+    except _wire.WireError as exc:
+        header.update(status="bad_output", error_message=str(exc), code=exc.args[0][:60])
+        buffers = []
+    except BaseException as exc:  # noqa: BLE001 -- the student's exception, reported
+        header.update(_exception_fields(exc, src))
+        header["status"] = "memory_limit" if _is_memory_error(exc) else "exception"
+        buffers = []
+    if hits:
+        header = {"op": "case", "i": i, "status": "forbidden", "forbidden": hits[0][:200]}
+        buffers = []
+    if sum(len(b) for b in buffers) > limits["max_result_bytes"]:
+        header = {"op": "case", "i": i, "status": "output_limit", "phase": "result"}
+        buffers = []
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # noqa: BLE001
+        pass
+    out.send(header, buffers)
 
 
-class _MissingFunction(Exception):
-    pass
-
-
-def _run_case(
-    fn: Any, build: Any, i: int, job: dict[str, Any], buffers: list[bytes]
-) -> dict[str, Any]:
-    args, kwargs = build(i)
+def _run_case(fn: Any, build: Any, job: dict[str, Any], buffers: list[bytes]) -> dict[str, Any]:
+    args, kwargs = build()
     flops = None
     t0 = time.perf_counter()
     if job["flops"]:
@@ -358,7 +363,7 @@ def _run_case(
     if isinstance(value, torch.Tensor):
         header["device"] = str(value.device)
     if job["repeat"]:
-        args, kwargs = build(i)
+        args, kwargs = build()
         header["value2"] = _wire.encode(fn(*args, **kwargs), buffers)
     return header
 
@@ -426,75 +431,155 @@ _CHILD_STATUSES = {
 }
 
 
+PARK_MAX_RSS = 256 * 1024 * 1024
+"""A runner that holds more than this (above the zygote) is not kept waiting for its hidden
+cases; a fresh one is forked for them instead."""
+
+
+class _RunnerProc:
+    """The holder's end of one runner: its pid and the pipes to it."""
+
+    def __init__(self, pid: int, res_r: int, out_r: int, ack_w: int, cmd_w: int) -> None:
+        self.pid, self.res_r, self.out_r, self.ack_w, self.cmd_w = pid, res_r, out_r, ack_w, cmd_w
+        self.set_up = False  # has it been sent its job's setup frame?
+
+    def close(self) -> None:
+        for fd in (self.res_r, self.out_r, self.ack_w, self.cmd_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def kill(self) -> None:
+        for kill in (os.killpg, os.kill):  # the runner, then what it left in its group
+            try:
+                kill(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+class _JobState:
+    """One job of a batch, as the holder tracks it."""
+
+    def __init__(self, j: int, header: dict[str, Any], bufs: list[bytes], jobdir: str) -> None:
+        self.j, self.header, self.jobdir = j, header, jobdir
+        self.bufs = {"visible": bufs, "hidden": []}
+        self.cases: dict[int, dict[str, Any]] = {c["i"]: c for c in header["cases"]}
+        self.runner: _RunnerProc | None = None
+        self.spent = 0.0  # wall-clock seconds its cases have used so far
+
+
 class Zygote:
     def __init__(self, inp: int, out: int, tmp: str, sandboxed: bool) -> None:
         self.inp, self.out, self.tmp, self.sandboxed = inp, out, tmp, sandboxed
         self.dev_entries = set(os.listdir("/dev")) if sandboxed else set()
+        self.spare: _RunnerProc | None = None
 
     def send(self, header: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         _wire.write_all(self.out, _wire.pack(header, buffers))
 
     def serve(self) -> None:
-        """Fork a job holder per job; the zygote itself never reads a job's bytes."""
+        """Fork a holder per batch; the zygote itself never reads a batch's bytes."""
         self.send(
             {"op": "ready", "pid": os.getpid(), "torch": torch.__version__, "numpy": np.__version__}
         )
         while True:
-            # The next job's holder is forked before its job arrives (a clean fork either way:
-            # the zygote never reads a job), so the fork is off the job's critical path.
+            # The next batch's holder is forked before its batch arrives (a clean fork either
+            # way: the zygote never reads a batch), so the fork is off the critical path.
             holder = os.fork()
             if holder == 0:
-                code = 0
+                code = 2
                 try:
-                    code = self.hold_job()
+                    code = self.hold_batch()
                 except BaseException:  # noqa: BLE001
-                    code = 2
+                    pass
                 os._exit(code)
             _, status = os.waitpid(holder, 0)
-            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+            if code == 3:
                 return  # the grader closed the pipe
-            self.send({"op": "done"})
-            # Clean up before the next holder is forked: nothing of this job survives into it.
+            if code != 0:  # the holder failed before it could say so: the grader restarts us
+                self.send({"op": "done", "failed": True})
+            # Clean up before the next holder is forked: nothing of this batch survives into it.
             self._cleanup_processes()
             self._cleanup_files()
 
-    # ----------------------------------------------------------------- one job
+    # ----------------------------------------------------------------- one batch
 
-    def hold_job(self) -> int:
-        """In the job holder: read one job, run its cases in runner children, report them.
+    def hold_batch(self) -> int:
+        """In the holder: run one batch (one student's code jobs) and report every case.
 
-        The holder (a fork of the clean zygote) is the only process that holds this job's
-        inputs, so no other job's inputs are in any student's memory.
+        The holder is a fork of the clean zygote and the only process that holds this
+        batch's inputs. It reads the visible cases of every job first and runs them, one
+        runner per job; each runner then waits. Only after every visible case has been
+        reported does it ask for the hidden cases, and hands each job's to its waiting
+        runner: no process whose printed output or messages are shown ever had a hidden
+        input in its memory. Exit status 0 means ``done`` was sent.
         """
-        frame = _wire.read_frame(self.inp, 1 << 31)
-        os.close(self.inp)
+        self.spare = self._fork_runner()  # forked before any input exists: off the critical path
+        frame = _wire.read_frame(self.inp, 1 << 20)
         if frame is None:
             return 3
-        job, bufs = frame
-        jobdir = os.path.join(self.tmp, f"job-{int(job['id'])}")
-        self._write_files(job, bufs, jobdir)
-        n = len(job["cases"])
-        limits = job["limits"]
-        job_deadline = time.monotonic() + limits["job_wall_seconds"]
-        i = 0
-        in_a_row = 0  # consecutive cases stopped by a time limit
-        while i < n:
-            if time.monotonic() >= job_deadline:
-                for k in range(i, n):
-                    self.send({"op": "case", "i": k, "status": "timeout", "phase": "job"})
-                break
-            if in_a_row >= SKIP_AFTER_LIMITS:
-                for k in range(i, n):
-                    self.send({"op": "case", "i": k, "status": "timeout", "phase": "skipped"})
-                break
-            self.last_failure = None
-            nxt = self._run_child(job, bufs, i, jobdir, job_deadline)
-            if self.last_failure in ("cpu_limit", "timeout"):
-                in_a_row = in_a_row + 1 if nxt == i + 1 else 1  # earlier cases of this child passed
-            else:
-                in_a_row = 0
-            i = nxt
+        batch = frame[0]
+        states = []
+        for j in range(int(batch["jobs"])):
+            frame = _wire.read_frame(self.inp, 1 << 31)
+            if frame is None:
+                return 3
+            header, bufs = frame
+            jobdir = os.path.join(self.tmp, f"job-{int(batch['id'])}-{j}")
+            self._write_files(header, bufs, jobdir)
+            states.append(_JobState(j, header, bufs, jobdir))
+        n_hidden = sum(int(s.header["hidden"]) for s in states)
+        for k, state in enumerate(states):
+            self.prefork = k + 1 < len(states)  # the next job's runner is forked meanwhile
+            self._run_cases(state, "visible", sorted(state.cases))
+            runner = state.runner
+            if runner is not None and (
+                n_hidden == 0 or _rss_bytes(runner.pid) > self.base_rss + PARK_MAX_RSS
+            ):
+                self._retire(state)
+        self.prefork = False
+        if n_hidden:
+            self.send({"op": "visible_done"})
+            for state in states:
+                frame = _wire.read_frame(self.inp, 1 << 31)
+                if frame is None:
+                    return 3
+                header, bufs = frame
+                state.bufs["hidden"] = bufs
+                state.cases = {c["i"]: c for c in header["cases"]}
+            for state in states:
+                self._run_cases(state, "hidden", sorted(state.cases))
+                self._retire(state)
+        self.send({"op": "done"})
+        for state in states:
+            self._retire(state)
+        if self.spare is not None:
+            self.spare.kill()
+            self.spare.close()
         return 0
+
+    def _retire(self, state: _JobState) -> None:
+        """Stop the job's runner without waiting for it (the zygote reaps it)."""
+        if state.runner is not None:
+            state.runner.kill()
+            state.runner.close()
+            state.runner = None
+
+    def _fork_runner(self) -> _RunnerProc:
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        ack_r, ack_w = os.pipe()
+        cmd_r, cmd_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            _runner(cmd_r, res_w, out_w, ack_r, self.sandboxed)
+        for fd in (res_w, out_w, ack_r, cmd_r):
+            os.close(fd)
+        for fd in (res_r, out_r, cmd_w):
+            os.set_blocking(fd, False)
+        return _RunnerProc(pid, res_r, out_r, ack_w, cmd_w)
 
     def _write_files(self, job: dict[str, Any], bufs: list[bytes], jobdir: str) -> None:
         for sub, key in (("src", "files"), ("support", "support")):
@@ -508,133 +593,205 @@ class Zygote:
                 with open(path, "wb") as fh:
                     fh.write(bufs[idx])
 
-    def _run_child(
-        self, job: dict[str, Any], bufs: list[bytes], first: int, jobdir: str, job_deadline: float
-    ) -> int:
-        """Fork a child for cases ``first..``; return the index of the next case to run."""
-        limits = job["limits"]
-        visible = [bool(c.get("visible")) for c in job["cases"]]
-        res_r, res_w = os.pipe()
-        out_r, out_w = os.pipe()
-        ack_r, ack_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            for fd in (res_r, out_r, ack_w, self.out):
-                os.close(fd)
-            _child(job, bufs, first, res_w, out_w, ack_r, jobdir, self.sandboxed)
-        os.close(res_w)
-        os.close(out_w)
-        os.close(ack_r)
-        os.set_blocking(res_r, False)
-        os.set_blocking(out_r, False)
+    def _setup_frame(self, state: _JobState) -> bytes:
+        h = state.header
+        keys = ("entry", "function", "limits", "device", "forbid", "flops", "repeat")
+        frame: bytes = _wire.pack(
+            {
+                "op": "setup",
+                **{k: h[k] for k in keys},
+                "support_modules": h["support_modules"],
+                "input_bytes": h["input_bytes"],
+                "jobdir": state.jobdir,
+            }
+        )
+        return frame
+
+    def _run_cases(self, state: _JobState, phase: str, todo: list[int]) -> None:
+        """Run the cases ``todo`` of one job on its runner, replacing runners that die."""
+        limits = state.header["limits"]
+        in_a_row = 0  # consecutive cases stopped by a time limit
+        retried = False  # a waiting runner that died before starting gets one replacement
+        while todo:
+            if state.spent >= limits["job_wall_seconds"]:
+                for k in todo:
+                    self.send(
+                        {"op": "case", "j": state.j, "i": k, "status": "timeout", "phase": "job"}
+                    )
+                return
+            if in_a_row >= SKIP_AFTER_LIMITS:
+                for k in todo:
+                    self.send(
+                        {
+                            "op": "case",
+                            "j": state.j,
+                            "i": k,
+                            "status": "timeout",
+                            "phase": "skipped",
+                        }
+                    )
+                return
+            fresh = state.runner is None
+            if state.runner is None:
+                state.runner, self.spare = self.spare or self._fork_runner(), None
+            runner = state.runner
+            deadline = time.monotonic() + limits["job_wall_seconds"] - state.spent
+            frames = b"" if runner.set_up else self._setup_frame(state)
+            cases = [{**state.cases[k], "visible": phase == "visible"} for k in todo]
+            frames += _wire.pack({"op": "cases", "cases": cases}, state.bufs[phase])
+            runner.set_up = True
+            started = time.monotonic()
+            reported, failure = self._supervise(state, runner, frames, todo, deadline, phase)
+            state.spent += time.monotonic() - started
+            todo = todo[reported:]
+            if failure is None:
+                return  # every case answered; the runner waits for more (or is retired)
+            state.runner = None  # gone: _supervise has reaped it
+            if reported == 0 and not fresh and not retried and failure.get("status") == "crashed":
+                retried = True  # it died while waiting: not this case's fault
+                continue
+            self.send({"op": "case", "j": state.j, "i": todo[0], **failure})
+            todo = todo[1:]
+            if failure.get("status") in ("cpu_limit", "timeout"):
+                in_a_row = in_a_row + 1 if reported == 0 else 1
+            else:
+                in_a_row = 0
+
+    def _supervise(
+        self,
+        state: _JobState,
+        runner: _RunnerProc,
+        frames: bytes,
+        todo: list[int],
+        job_deadline: float,
+        phase: str,
+    ) -> tuple[int, dict[str, Any] | None]:
+        """Send ``frames`` to the runner and watch it answer the cases ``todo`` in order.
+
+        Returns how many cases were reported and, when the runner failed on the next one
+        (it died, or was stopped for a limit), why; the runner is then already gone.
+        """
+        limits = state.header["limits"]
+        visible = phase == "visible"
+        pid = runner.pid
         reader = _wire.FrameReader(limits["max_result_bytes"] + (1 << 20))
         captured = bytearray()
         current: int | None = None  # case started, result not yet received
-        nxt = first
+        reported = 0
         deadline = min(job_deadline, time.monotonic() + limits["wall_seconds"])
-        cpu_base = 0.0
+        cpu_base = _cpu_seconds(pid)
+        rss_max = (
+            limits["memory_mb"] * 1024 * 1024 + self.base_rss + 2 * int(state.header["input_bytes"])
+        )
         failure: dict[str, Any] | None = None
-        open_fds = {res_r, out_r}
+        pending = memoryview(frames)
+        try:  # usually the whole request fits the pipe at once
+            pending = pending[os.write(runner.cmd_w, pending) :]
+        except BlockingIOError:
+            pass
+        except OSError:  # the runner is gone: its death says why
+            pending = memoryview(b"")
+        if self.prefork and self.spare is None:  # while this runner works
+            self.spare = self._fork_runner()
         next_poll = 0.0
-        try:
-            while True:
-                ready, _, _ = (
-                    select.select(list(open_fds), [], [], POLL) if open_fds else ([], [], [])
-                )
-                if out_r in ready:
-                    data = _read_some(out_r)
-                    if data is None:
-                        open_fds.discard(out_r)
-                    else:
-                        captured += data
-                        if len(captured) > limits["max_output_bytes"]:
-                            failure = {"status": "output_limit", "phase": "stdout"}
-                            break
-                if res_r in ready:
-                    data = _read_some(res_r)
-                    if data is None:
-                        open_fds.discard(res_r)
-                    else:
-                        try:
-                            frames = reader.feed(data)
-                        except _wire.WireError:
-                            failure = {"status": "output_limit", "phase": "result"}
-                            break
-                        for header, fbufs in frames:
-                            op = header.get("op")
-                            if op == "start" and current is None and header.get("i") == nxt:
-                                current = nxt
-                                cpu_base = _cpu_seconds(pid)
-                                deadline = min(
-                                    job_deadline, time.monotonic() + limits["wall_seconds"]
-                                )
-                            elif (
-                                op == "case" and current is not None and header.get("i") == current
-                            ):
-                                while (more := _read_some(out_r)) and len(captured) <= limits[
-                                    "max_output_bytes"
-                                ]:
-                                    captured += more
-                                self._forward(header, fbufs, current, visible[current], captured)
-                                try:
-                                    os.write(ack_w, b"k")
-                                except OSError:
-                                    pass
-                                current = None
-                                nxt += 1
-                                captured.clear()
-                            elif op == "end" and current is None:
-                                pass
-                            else:
-                                failure = {"status": "bad_output", "phase": "protocol"}
-                                break
-                        if failure:
-                            break
-                if res_r not in open_fds:
-                    break
-                now = time.monotonic()
-                if now >= deadline:
-                    failure = {
-                        "status": "timeout",
-                        "phase": "job" if now >= job_deadline else "case",
-                    }
-                    break
-                if (current is not None or nxt == first) and now >= next_poll:
-                    next_poll = now + POLL
-                    cpu = _cpu_seconds(pid) - cpu_base
-                    if cpu > limits["cpu_seconds"] + 0.05:
-                        failure = {"status": "cpu_limit"}
-                        break
-                    if _rss_bytes(pid) > limits["memory_mb"] * 1024 * 1024 + self.base_rss:
-                        failure = {"status": "memory_limit"}
-                        break
-        finally:
-            for kill in (os.killpg, os.kill):  # the runner, then what it left in its group
+        finished = False
+        out_open = True
+        while True:
+            rlist = [runner.res_r, runner.out_r] if out_open else [runner.res_r]
+            wlist = [runner.cmd_w] if pending else []
+            ready, writable, _ = select.select(rlist, wlist, [], POLL)
+            if writable:
                 try:
-                    kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
+                    pending = pending[os.write(runner.cmd_w, pending) :]
+                except BlockingIOError:
                     pass
-            _, wait_status, usage = os.wait4(pid, 0)
-            for fd in (res_r, out_r, ack_w):
-                os.close(fd)
-        if nxt >= len(job["cases"]):
-            return nxt
-        # the child ended or was stopped during case `nxt` (or before starting it)
-        if failure is None:
+                except OSError:  # the runner is gone: its death says why
+                    pending = memoryview(b"")
+            if out_open and runner.out_r in ready:
+                data = _read_some(runner.out_r)
+                if data is None:
+                    out_open = False
+                elif data:
+                    captured += data
+                    if len(captured) > limits["max_output_bytes"]:
+                        failure = {"status": "output_limit", "phase": "stdout"}
+                        break
+            if runner.res_r in ready:
+                data = _read_some(runner.res_r)
+                if data is None:
+                    break  # the runner ended
+                try:
+                    frames_in = reader.feed(data)
+                except _wire.WireError:
+                    failure = {"status": "output_limit", "phase": "result"}
+                    break
+                for header, fbufs in frames_in:
+                    op = header.get("op")
+                    expect = todo[reported] if reported < len(todo) else None
+                    if op == "start" and current is None and header.get("i") == expect:
+                        current = expect
+                        cpu_base = _cpu_seconds(pid)
+                        deadline = min(job_deadline, time.monotonic() + limits["wall_seconds"])
+                    elif op == "case" and current is not None and header.get("i") == current:
+                        while (more := _read_some(runner.out_r)) and len(captured) <= limits[
+                            "max_output_bytes"
+                        ]:
+                            captured += more
+                        self._forward(header, fbufs, state.j, current, visible, captured)
+                        if visible:
+                            try:
+                                os.write(runner.ack_w, b"k")
+                            except OSError:
+                                pass
+                        current = None
+                        reported += 1
+                        captured.clear()
+                    elif op == "end" and current is None and reported == len(todo):
+                        finished = True
+                    else:
+                        failure = {"status": "bad_output", "phase": "protocol"}
+                        break
+                if failure or finished:
+                    break
+            now = time.monotonic()
+            if now >= deadline:
+                failure = {"status": "timeout", "phase": "job" if now >= job_deadline else "case"}
+                break
+            if now >= next_poll:
+                next_poll = now + POLL
+                cpu = _cpu_seconds(pid) - cpu_base
+                if cpu > limits["cpu_seconds"] + 0.05:
+                    failure = {"status": "cpu_limit"}
+                    break
+                if _rss_bytes(pid) > rss_max:
+                    failure = {"status": "memory_limit"}
+                    break
+        if finished:
+            return reported, None
+        runner.kill()
+        _, wait_status, usage = os.wait4(pid, 0)
+        runner.close()
+        if reported >= len(todo):
+            return reported, None
+        if failure is None:  # it ended during the case (or before starting it)
             failure = _death_reason(
                 wait_status, usage.ru_utime + usage.ru_stime - cpu_base, limits["cpu_seconds"]
             )
-        self.send({"op": "case", "i": nxt, **failure})
-        self.last_failure = failure.get("status")
-        return nxt + 1
+        return reported, failure
 
     base_rss = 0
-    last_failure: str | None = None
+    prefork = False
 
     def _forward(
-        self, header: dict[str, Any], bufs: list[bytes], i: int, visible: bool, captured: bytearray
+        self,
+        header: dict[str, Any],
+        bufs: list[bytes],
+        j: int,
+        i: int,
+        visible: bool,
+        captured: bytearray,
     ) -> None:
-        clean: dict[str, Any] = {"op": "case", "i": i, "from": "child"}
+        clean: dict[str, Any] = {"op": "case", "j": j, "i": i, "from": "child"}
         for key, kind in _CHILD_KEYS.items():
             if key in header and (
                 kind is object
@@ -643,7 +800,7 @@ class Zygote:
             ):
                 clean[key] = header[key]
         if clean.get("status") not in _CHILD_STATUSES:
-            clean = {"op": "case", "i": i, "status": "bad_output", "phase": "protocol"}
+            clean = {"op": "case", "j": j, "i": i, "status": "bad_output", "phase": "protocol"}
             bufs = []
         if visible:
             clean["stdout"] = captured.decode("utf-8", "replace")
@@ -759,6 +916,10 @@ def main() -> None:
     _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans of the students' processes come to us
     zygote = Zygote(inp, out, tmp, sandboxed)
     zygote.base_rss = _rss_bytes(os.getpid())
+    # Every object made so far is shared by all forks: keep the collector from touching
+    # (and so copying) them in every runner.
+    gc.collect()
+    gc.freeze()
     zygote.serve()
 
 
