@@ -896,6 +896,38 @@ def _reap_all(wait: bool) -> None:
             time.sleep(0.002)
 
 
+def _collapse_huge_pages() -> None:
+    """Back the zygote's anonymous memory (torch's heap: about 150 MB) with 2 MB pages where
+    it is mostly resident, so each fork copies a few hundred page-table entries instead of
+    tens of thousands (and each exit frees them as fast). Best effort: MADV_COLLAPSE needs
+    Linux 6.1; elsewhere nothing changes."""
+    madvise = _libc.madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    huge = 1 << 21
+    regions: list[list[Any]] = []
+    try:
+        with open("/proc/self/smaps") as fh:
+            for line in fh:
+                fields = line.split()
+                if not fields[0].endswith(":"):
+                    lo, hi = (int(x, 16) for x in fields[0].split("-"))
+                    regions.append([lo, hi, fields[1], fields[5] if len(fields) > 5 else "", 0])
+                elif fields[0] == "Anonymous:" and regions:
+                    regions[-1][4] = int(fields[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return
+    for lo, hi, perms, name, anon in regions:
+        start, end = (lo + huge - 1) & ~(huge - 1), hi & ~(huge - 1)
+        if (
+            perms.startswith("rw")
+            and name in ("", "[heap]")
+            and end > start
+            and anon * 2 >= hi - lo
+        ):
+            madvise(start, end - start, 14)  # MADV_HUGEPAGE
+            madvise(start, end - start, 25)  # MADV_COLLAPSE
+
+
 def main() -> None:
     mode, tmp = sys.argv[1], sys.argv[2]
     sandboxed = mode == "--sandboxed"
@@ -915,11 +947,12 @@ def main() -> None:
     _prctl(4, 0)  # PR_SET_DUMPABLE: no ptrace or /proc/<pid>/mem from students' processes
     _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans of the students' processes come to us
     zygote = Zygote(inp, out, tmp, sandboxed)
-    zygote.base_rss = _rss_bytes(os.getpid())
     # Every object made so far is shared by all forks: keep the collector from touching
     # (and so copying) them in every runner.
     gc.collect()
     gc.freeze()
+    _collapse_huge_pages()
+    zygote.base_rss = _rss_bytes(os.getpid())
     zygote.serve()
 
 

@@ -1,0 +1,131 @@
+"""Batches: every code answer of one student in one fresh process tree.
+
+A batch runs each job's visible cases first (one runner per job, which then waits) and sends
+the hidden cases into the sandbox only after every visible case has been reported. These
+tests pin what that must never change: the same outcomes as one job at a time, no hidden
+input in anything shown to the student, and runners that die while waiting replaced.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from sandbox_helpers import HONEST, HONEST_WRONG, inputs, job, score
+
+from grader.sandbox import CaseInput, InProcessRunner, SandboxRunner
+
+pytestmark = pytest.mark.sandbox
+
+MARKER = 7123581.0  # a hidden input value no honest output contains
+
+CRASHES = b"import os\ndef solve(x):\n    os._exit(3)\n"
+LEAKS_HIDDEN = b"""
+import threading, time
+
+def _report_later():
+    for _ in range(20):  # keeps printing the stolen inputs while its runner waits
+        time.sleep(0.05)
+        try:
+            print(open("/tmp/leak.txt").read())
+        except OSError:
+            pass
+
+def solve(x):
+    if x.numel() == 1:  # the visible case: start the late reporter
+        threading.Thread(target=_report_later, daemon=True).start()
+    with open("/tmp/leak.txt", "a") as fh:
+        fh.write(repr(x.tolist()))
+    print(repr(x.tolist()))
+    return x * 2 + 1
+"""
+READS_LEAK = b"""
+import glob, time
+
+def solve(x):
+    time.sleep(0.3)
+    found = [open(p).read() for p in glob.glob("/tmp/**/*leak*", recursive=True)]
+    print("found:", found)
+    return x * 2 + 1
+"""
+DIES_WHILE_WAITING = b"""
+import os, threading, time
+
+if not os.path.exists("/tmp/died-once"):  # only the first runner of this job
+    open("/tmp/died-once", "w").close()
+    threading.Thread(target=lambda: (time.sleep(0.2), os._exit(0)), daemon=True).start()
+
+def solve(x):
+    return x * 2 + 1
+"""
+SLOW_VISIBLE = b"import time\ndef solve(x):\n    time.sleep(0.5)\n    return x * 2 + 1\n"
+
+
+def _cases(hidden_values: list[float]) -> list[CaseInput]:
+    visible = [CaseInput(args=(torch.tensor([1.0]),), visible=True, name="shown")]
+    return visible + [CaseInput(args=(torch.tensor([v, v]),), visible=False) for v in hidden_values]
+
+
+def test_a_batch_gives_the_same_outcomes_as_one_job_at_a_time(sandbox: SandboxRunner) -> None:
+    cases = inputs(3) + inputs(2, visible=True)
+    jobs = [job(HONEST, cases), job(HONEST_WRONG, cases), job(CRASHES, cases), job(HONEST, inputs(2))]
+    batched = sandbox.run_batch(jobs)
+    alone = [sandbox.run(j) for j in jobs]
+    assert [[o.status for o in r] for r in batched] == [[o.status for o in r] for r in alone]
+    assert [score(r, j.cases) for r, j in zip(batched, jobs, strict=True)] == [5, 0, 0, 2]
+    assert [o.message for o in batched[2]] == [o.message for o in alone[2]]
+    assert [o.stdout for o in batched[0]] == [o.stdout for o in alone[0]]
+
+
+def test_an_empty_batch_and_jobs_without_cases_need_no_sandbox(sandbox: SandboxRunner) -> None:
+    assert sandbox.run_batch([]) == []
+    assert sandbox.run_batch([job(HONEST, [])]) == [[]]
+
+
+def test_no_hidden_input_reaches_printed_output_or_messages(sandbox: SandboxRunner) -> None:
+    """Question 1's code steals its hidden inputs (file, late printing thread); question 2's
+    visible case looks for them. Nothing shown to the student may contain them."""
+    steal = job(LEAKS_HIDDEN, _cases([MARKER, MARKER + 1]))
+    look = job(READS_LEAK, _cases([3.0]))
+    for runner_result in (sandbox.run_batch([steal, look]), sandbox.run_batch([look, steal])):
+        shown = [o for r in runner_result for o in r if o.stdout is not None or o.message]
+        assert shown, "the visible cases print something"
+        for outcome in shown:
+            assert str(MARKER)[:7] not in (outcome.stdout or "") + outcome.message
+        hidden = [o for r in runner_result for o in r[1:]]
+        assert all(o.stdout is None for o in hidden)
+        assert all(o.status == "ok" for r in runner_result for o in r)
+    # the looking question ran its visible case before any hidden input existed
+    assert "found: [" in (sandbox.run_batch([steal, look])[1][0].stdout or "")
+
+
+def test_a_runner_that_dies_while_waiting_is_replaced_for_its_hidden_cases(sandbox: SandboxRunner) -> None:
+    dies = job(DIES_WHILE_WAITING, _cases([1.0, 2.0, 3.0]))
+    slow = job(SLOW_VISIBLE, _cases([4.0]))  # keeps the first runner waiting past its death
+    first, second = sandbox.run_batch([dies, slow])
+    assert [o.status for o in first] == ["ok"] * 4, [o.message for o in first]
+    assert score(first, dies.cases) == 4
+    assert score(second, slow.cases) == 2
+
+
+def test_a_crash_in_one_job_does_not_touch_the_others(sandbox: SandboxRunner) -> None:
+    crash, honest = job(CRASHES, _cases([1.0])), job(HONEST, _cases([2.0, 3.0]))
+    a, b = sandbox.run_batch([crash, honest])
+    assert {o.status for o in a} == {"crashed"}
+    assert "exit status 3" in a[0].message
+    assert score(b, honest.cases) == 3
+
+
+def test_cuda_jobs_in_a_batch_without_cuda_are_not_runnable(unsandboxed: InProcessRunner) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    gpu, cpu = job(HONEST, inputs(2), device="cuda"), job(HONEST, inputs(2))
+    a, b = unsandboxed.run_batch([gpu, cpu])
+    assert {o.status for o in a} == {"not_runnable"}
+    assert score(b, cpu.cases) == 2
+
+
+def test_the_next_batch_starts_clean(sandbox: SandboxRunner) -> None:
+    sandbox.run_batch([job(LEAKS_HIDDEN, _cases([MARKER])), job(HONEST, inputs(1))])
+    for _ in range(2):  # whichever warm sandbox the next student lands in
+        (outcomes,) = sandbox.run_batch([job(READS_LEAK, _cases([]))])
+        assert outcomes[0].stdout is not None and "found: []" in outcomes[0].stdout
