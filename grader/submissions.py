@@ -76,9 +76,12 @@ def _text_problem(name: str, data: bytes) -> str | None:
     return None
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it: ~5x faster
+
+
 def _has_alias(text: str) -> bool:
     try:
-        return any(isinstance(tok, yaml.AliasToken) for tok in yaml.scan(text, Loader=yaml.SafeLoader))
+        return any(isinstance(tok, yaml.AliasToken) for tok in yaml.scan(text, Loader=_LOADER))
     except yaml.YAMLError:
         return False
 
@@ -106,7 +109,7 @@ def read_submission(folder: Path, *, exam_id: str | None = None, known_questions
                 problems.append("answers.yaml uses YAML anchors/aliases (& and *), which are not accepted; write each answer out")
             else:
                 try:
-                    doc = yaml.safe_load(text)
+                    doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
                 except yaml.YAMLError as exc:
                     mark = getattr(exc, "problem_mark", None)
                     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
