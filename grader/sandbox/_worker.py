@@ -536,7 +536,7 @@ class Zygote:
             self._run_cases(state, "visible", sorted(state.cases))
             runner = state.runner
             if runner is not None and (
-                n_hidden == 0 or _rss_bytes(runner.pid) > self.base_rss + PARK_MAX_RSS
+                not state.header["hidden"] or _rss_bytes(runner.pid) > self.base_rss + PARK_MAX_RSS
             ):
                 self._retire(state)
         self.prefork = False
