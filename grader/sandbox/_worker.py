@@ -30,12 +30,14 @@ import fcntl
 import gc
 import importlib
 import io
+import json
 import math
 import os
 import resource
 import select
 import shutil
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -469,40 +471,55 @@ class _JobState:
         self.spent = 0.0  # wall-clock seconds its cases have used so far
 
 
-class Zygote:
-    def __init__(self, inp: int, out: int, tmp: str, sandboxed: bool) -> None:
+class Supervisor:
+    """Talks to the grader, holds the inputs of the batch at hand, watches the runners.
+
+    Long-lived and never forked: it asks the zygote (``ForkServer``) for runners and gets
+    their pipes over a Unix socket; no student code ever runs in a process that had
+    another batch's data, and no process that had any data is ever forked.
+    """
+
+    def __init__(
+        self, inp: int, out: int, tmp: str, sandboxed: bool, ctl: socket.socket, zygote: int
+    ) -> None:
         self.inp, self.out, self.tmp, self.sandboxed = inp, out, tmp, sandboxed
+        self.ctl, self.zygote = ctl, zygote
         self.dev_entries = set(os.listdir("/dev")) if sandboxed else set()
-        self.spare: _RunnerProc | None = None
+        self.handed: list[int] = []  # runners of the batch at hand (plain mode cleans them up)
+        self.last_jobs = 0
 
     def send(self, header: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         _wire.write_all(self.out, _wire.pack(header, buffers))
 
+    def ask(self, request: dict[str, Any], reply: bool = True) -> dict[str, Any]:
+        """One request to the zygote (and its answer)."""
+        self.ctl.send(json.dumps(request).encode())
+        if not reply:
+            return {}
+        data = self.ctl.recv(1 << 16)
+        if not data:
+            raise _ZygoteLost("the zygote stopped")
+        answer: dict[str, Any] = json.loads(data)
+        return answer
+
     def serve(self) -> None:
-        """Fork a holder per batch; the zygote itself never reads a batch's bytes."""
+        """One batch after the other; after each, nothing of it survives (processes, files)."""
         self.send(
             {"op": "ready", "pid": os.getpid(), "torch": torch.__version__, "numpy": np.__version__}
         )
         while True:
-            # The next batch's holder is forked before its batch arrives (a clean fork either
-            # way: the zygote never reads a batch), so the fork is off the critical path.
-            holder = os.fork()
-            if holder == 0:
+            try:
+                code = self.hold_batch()
+            except BaseException:  # noqa: BLE001
                 code = 2
-                try:
-                    code = self.hold_batch()
-                except BaseException:  # noqa: BLE001
-                    pass
-                os._exit(code)
-            _, status = os.waitpid(holder, 0)
-            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
             if code == 3:
                 return  # the grader closed the pipe
-            if code != 0:  # the holder failed before it could say so: the grader restarts us
+            if code != 0:  # something broke mid-batch: the grader restarts this sandbox
                 self.send({"op": "done", "failed": True})
-            # Clean up before the next holder is forked: nothing of this batch survives into it.
+                return
             self._cleanup_processes()
             self._cleanup_files()
+            self.ask({"op": "want", "n": self.last_jobs}, reply=False)  # ready for the next one
 
     # ----------------------------------------------------------------- one batch
 
@@ -516,11 +533,12 @@ class Zygote:
         runner: no process whose printed output or messages are shown ever had a hidden
         input in its memory. Exit status 0 means ``done`` was sent.
         """
-        self.spare = self._fork_runner()  # forked before any input exists: off the critical path
         frame = _wire.read_frame(self.inp, 1 << 20)
         if frame is None:
             return 3
         batch = frame[0]
+        self.last_jobs = min(int(batch["jobs"]), 16)
+        self.ask({"op": "want", "n": self.last_jobs}, reply=False)  # forked while files are written
         states = []
         for j in range(int(batch["jobs"])):
             frame = _wire.read_frame(self.inp, 1 << 31)
@@ -531,15 +549,13 @@ class Zygote:
             self._write_files(header, bufs, jobdir)
             states.append(_JobState(j, header, bufs, jobdir))
         n_hidden = sum(int(s.header["hidden"]) for s in states)
-        for k, state in enumerate(states):
-            self.prefork = k + 1 < len(states)  # the next job's runner is forked meanwhile
+        for state in states:
             self._run_cases(state, "visible", sorted(state.cases))
             runner = state.runner
             if runner is not None and (
                 not state.header["hidden"] or _rss_bytes(runner.pid) > self.base_rss + PARK_MAX_RSS
             ):
                 self._retire(state)
-        self.prefork = False
         if n_hidden:
             self.send({"op": "visible_done"})
             for state in states:
@@ -555,31 +571,35 @@ class Zygote:
         self.send({"op": "done"})
         for state in states:
             self._retire(state)
-        if self.spare is not None:
-            self.spare.kill()
-            self.spare.close()
         return 0
 
     def _retire(self, state: _JobState) -> None:
-        """Stop the job's runner without waiting for it (the zygote reaps it)."""
+        """Stop the job's runner without waiting for it (the zygote reaps it later)."""
         if state.runner is not None:
             state.runner.kill()
             state.runner.close()
             state.runner = None
 
-    def _fork_runner(self) -> _RunnerProc:
-        res_r, res_w = os.pipe()
-        out_r, out_w = os.pipe()
-        ack_r, ack_w = os.pipe()
-        cmd_r, cmd_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            _runner(cmd_r, res_w, out_w, ack_r, self.sandboxed)
-        for fd in (res_w, out_w, ack_r, cmd_r):
-            os.close(fd)
-        for fd in (res_r, out_r, cmd_w):
-            os.set_blocking(fd, False)
+    def _take_runner(self) -> _RunnerProc:
+        """A fresh runner from the zygote (forked from the clean image; no data in it)."""
+        self.ctl.send(b'{"op": "take"}')
+        data, fds, _, _ = socket.recv_fds(self.ctl, 1 << 16, 4)
+        if not data or len(fds) != 4:
+            for fd in fds:
+                os.close(fd)
+            raise _ZygoteLost("the zygote did not hand over a runner")
+        pid = int(json.loads(data)["pid"])
+        res_r, out_r, ack_w, cmd_w = fds
+        self.handed.append(pid)
         return _RunnerProc(pid, res_r, out_r, ack_w, cmd_w)
+
+    def _wait_runner(self, pid: int) -> tuple[int, float]:
+        """The wait status and CPU seconds of a runner that was killed or ended."""
+        answer = self.ask({"op": "wait", "pid": pid})
+        status = answer.get("status")
+        if type(status) is not int:
+            return 9, 0.0  # as if killed: reported as a crash of the sandbox
+        return status, float(answer.get("cpu", 0.0))
 
     def _write_files(self, job: dict[str, Any], bufs: list[bytes], jobdir: str) -> None:
         for sub, key in (("src", "files"), ("support", "support")):
@@ -633,7 +653,7 @@ class Zygote:
                 return
             fresh = state.runner is None
             if state.runner is None:
-                state.runner, self.spare = self.spare or self._fork_runner(), None
+                state.runner = self._take_runner()
             runner = state.runner
             deadline = time.monotonic() + limits["job_wall_seconds"] - state.spent
             frames = b"" if runner.set_up else self._setup_frame(state)
@@ -691,8 +711,6 @@ class Zygote:
             pass
         except OSError:  # the runner is gone: its death says why
             pending = memoryview(b"")
-        if self.prefork and self.spare is None:  # while this runner works
-            self.spare = self._fork_runner()
         next_poll = 0.0
         finished = False
         out_open = True
@@ -769,18 +787,15 @@ class Zygote:
         if finished:
             return reported, None
         runner.kill()
-        _, wait_status, usage = os.wait4(pid, 0)
+        wait_status, cpu_used = self._wait_runner(pid)
         runner.close()
         if reported >= len(todo):
             return reported, None
         if failure is None:  # it ended during the case (or before starting it)
-            failure = _death_reason(
-                wait_status, usage.ru_utime + usage.ru_stime - cpu_base, limits["cpu_seconds"]
-            )
+            failure = _death_reason(wait_status, cpu_used - cpu_base, limits["cpu_seconds"])
         return reported, failure
 
     base_rss = 0
-    prefork = False
 
     def _forward(
         self,
@@ -811,14 +826,26 @@ class Zygote:
     # ----------------------------------------------------------------- cleanup
 
     def _cleanup_processes(self) -> None:
-        if not self.sandboxed:
-            _reap_all(wait=False)  # without a PID namespace we cannot find escaped processes
+        handed, self.handed = self.handed, []
+        if not self.sandboxed:  # without a PID namespace only the runners' groups can be found
+            for pid in handed:
+                _RunnerProc(pid, -1, -1, -1, -1).kill()
+            self.ask({"op": "reap"})
             return
-        try:
-            os.kill(-1, signal.SIGKILL)  # every process in this PID namespace but init and us
-        except ProcessLookupError:
-            pass
-        _reap_all(wait=True)
+        self.ask({"op": "quiesce"})  # the zygote stops forking and kills its idle runners
+        keep = {1, os.getpid(), self.zygote}
+        for _ in range(200):  # every other process of this PID namespace, until none is left
+            alive = [
+                pid for pid in _pids() if pid not in keep and _state(pid) not in ("Z", "X", "")
+            ]
+            if not alive:
+                break
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        self.ask({"op": "reap"})
 
     def _cleanup_files(self) -> None:
         roots = ("/tmp", "/dev/shm") if self.sandboxed else (self.tmp,)
@@ -838,6 +865,99 @@ class Zygote:
                     os.unlink(path)
             except OSError:
                 pass
+
+
+class _ZygoteLost(Exception):
+    pass
+
+
+class ForkServer:
+    """The zygote: the clean image (numpy and torch imported, warmed up) that forks runners.
+
+    It never reads a batch, a file name or a result; it only forks, hands the parent ends
+    of a new runner's pipes to the supervisor (SCM_RIGHTS), and reports how runners ended.
+    It keeps up to ``want`` runners forked ahead, between requests.
+    """
+
+    def __init__(self, ctl: socket.socket, sandboxed: bool) -> None:
+        self.ctl, self.sandboxed = ctl, sandboxed
+        self.idle: list[tuple[int, list[int]]] = []
+        self.want = 0
+
+    def serve(self) -> None:
+        while True:
+            ahead = len(self.idle) < self.want
+            ready, _, _ = select.select([self.ctl], [], [], 0 if ahead else None)
+            if not ready:
+                self.idle.append(self._fork())
+                continue
+            try:
+                data = self.ctl.recv(1 << 16)
+            except OSError:
+                data = b""
+            if not data:
+                return  # the supervisor is gone
+            request = json.loads(data)
+            op = request.get("op")
+            if op == "want":
+                self.want = max(0, min(int(request["n"]), 16))
+            elif op == "take":
+                pid, fds = self.idle.pop(0) if self.idle else self._fork()
+                self.want = max(0, self.want - 1)
+                socket.send_fds(self.ctl, [json.dumps({"pid": pid}).encode()], fds)
+                for fd in fds:
+                    os.close(fd)
+            elif op == "wait":
+                self._answer_wait(int(request["pid"]))
+            elif op == "quiesce":
+                self.want = 0
+                for pid, fds in self.idle:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    for fd in fds:
+                        os.close(fd)
+                self.idle = []
+                self.ctl.send(b'{"op": "quiet"}')
+            elif op == "reap":
+                _reap_all(wait=self.sandboxed)
+                self.ctl.send(b'{"op": "reaped"}')
+
+    def _answer_wait(self, pid: int) -> None:
+        try:
+            _, status, usage = os.wait4(pid, 0)
+            answer: dict[str, Any] = {"status": status, "cpu": usage.ru_utime + usage.ru_stime}
+        except ChildProcessError:
+            answer = {"status": None}
+        self.ctl.send(json.dumps(answer).encode())
+
+    def _fork(self) -> tuple[int, list[int]]:
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        ack_r, ack_w = os.pipe()
+        cmd_r, cmd_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            _runner(cmd_r, res_w, out_w, ack_r, self.sandboxed)
+        for fd in (res_w, out_w, ack_r, cmd_r):
+            os.close(fd)
+        for fd in (res_r, out_r, cmd_w):
+            os.set_blocking(fd, False)
+        return pid, [res_r, out_r, ack_w, cmd_w]
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _state(pid: int) -> str:
+    """A process's state letter from /proc (``Z`` zombie), or "" when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 def _death_reason(status: int, cpu: float, cpu_limit: float) -> dict[str, Any]:
@@ -945,15 +1065,27 @@ def main() -> None:
     with FlopCounterMode(display=False):
         (a @ a).sum()
     _prctl(4, 0)  # PR_SET_DUMPABLE: no ptrace or /proc/<pid>/mem from students' processes
-    _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans of the students' processes come to us
-    zygote = Zygote(inp, out, tmp, sandboxed)
     # Every object made so far is shared by all forks: keep the collector from touching
     # (and so copying) them in every runner.
     gc.collect()
     gc.freeze()
     _collapse_huge_pages()
-    zygote.base_rss = _rss_bytes(os.getpid())
-    zygote.serve()
+    base_rss = _rss_bytes(os.getpid())
+    ctl_supervisor, ctl_zygote = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    zygote = os.fork()
+    if zygote == 0:  # the zygote: forked before any input exists, and it never reads one
+        os.close(inp)
+        os.close(out)
+        ctl_supervisor.close()
+        _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans of the students' processes come here
+        try:
+            ForkServer(ctl_zygote, sandboxed).serve()
+        finally:
+            os._exit(0)
+    ctl_zygote.close()
+    supervisor = Supervisor(inp, out, tmp, sandboxed, ctl_supervisor, zygote)
+    supervisor.base_rss = base_rss
+    supervisor.serve()
 
 
 if __name__ == "__main__":
