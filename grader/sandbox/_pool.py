@@ -1,7 +1,8 @@
 """Warm workers and the two runners: ``SandboxRunner`` (bubblewrap) and ``InProcessRunner``.
 
-A worker is one long-lived process running ``_worker.py`` (the zygote) that has imported
-numpy and torch once and forks a fresh child per job. The grader talks to it over two
+A worker is one bubblewrap sandbox running ``_worker.py``: a supervisor and a zygote that
+have imported numpy and torch once; the zygote forks a fresh runner per job (see
+``_worker``'s docstring for the life cycle). The grader talks to the supervisor over two
 pipes with length-prefixed frames, reads with hard size bounds and deadlines, and decodes
 every returned value with the hostile-bytes decoder of ``_wire``. A worker that stops
 answering, dies, or breaks the protocol is killed and replaced; the unanswered cases of
@@ -236,13 +237,13 @@ class _PoolRunner(abc.ABC):
         return self.run_batch([job])[0]
 
     def run_batch(self, jobs: Sequence[CodeJob]) -> list[list[CaseOutcome]]:
-        """Run several jobs of ONE student (say every code question of a submission) in one
-        fresh fork of a clean zygote: one job holder for all of them, one runner per job.
+        """Run several jobs of ONE student (say every code question of a submission) as one
+        batch in one sandbox: a fresh runner (a fork of the clean zygote) per job.
 
         Visible cases of every job run first, each job's in its own runner; the hidden
         cases are sent into the sandbox only after every visible case has been reported
-        (see ``_worker.Zygote.hold_batch``). Never mix students in one batch: their jobs
-        would share a process tree and a /tmp.
+        (see ``_worker.Supervisor.hold_batch``). Never mix students in one batch: their
+        jobs would share a /tmp until the batch ends.
         """
         for job in jobs:
             _check_job(job)
@@ -364,7 +365,7 @@ class _PoolRunner(abc.ABC):
         except (_WorkerLost, _wire.WireError, OSError):
             healthy = False
         if healthy and len(got) < sum(len(job.cases) for job in jobs):
-            healthy = False  # a holder that ends early is not trusted with the next batch
+            healthy = False  # a supervisor that ends early is not trusted with the next batch
         results = []
         for j, job in enumerate(jobs):
             outcomes = []
@@ -385,7 +386,7 @@ class SandboxRunner(_PoolRunner):
     """Runs student code in bubblewrap sandboxes kept warm (numpy and torch imported once).
 
     Each of ``workers`` sandboxes is a separate bwrap with its own namespaces and its own
-    process limit; each job gets a freshly forked child of the clean zygote. ``gpu``
+    process limit; each job gets a freshly forked runner from the clean zygote. ``gpu``
     exposes the NVIDIA device nodes (default: when torch sees CUDA here). Raises
     ``SandboxUnavailable`` when bubblewrap is missing or cannot start.
     """

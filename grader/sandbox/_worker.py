@@ -1,24 +1,35 @@
-"""The warm worker that runs INSIDE the sandbox (a "zygote").
+"""The warm worker that runs INSIDE the sandbox: a supervisor and a zygote.
 
 Standalone on purpose: it imports the standard library, numpy, torch and the sibling
-``_wire.py`` only, and is mounted read-only at ``/sandbox/_worker.py``. It never imports
-student code itself and never receives expected outputs.
+``_wire.py`` only, and is mounted read-only at ``/sandbox/_worker.py``. No process here
+ever receives expected outputs.
 
 Life cycle:
 
 1. start once: import numpy and torch, pin every thread pool to one thread before the
    first torch op (a forked child of a process that used the intra-op pool can hang in
-   libgomp), warm up, make itself non-dumpable (no ptrace, no /proc/<pid>/mem from the
-   students' processes) and a child subreaper, then say ``ready``;
-2. per job: write the files into a fresh ``/tmp/job-N``, fork a child that applies the
-   rlimits, closes every inherited descriptor, imports the student's module and runs the
+   libgomp), warm up, freeze the garbage collector's view of every object and back the
+   heap with 2 MB pages (cheap forks), make itself non-dumpable (no ptrace, no
+   /proc/<pid>/mem from the students' processes), then fork the **zygote**
+   (``ForkServer``) and go on as the **supervisor** (``Supervisor``) and say ``ready``;
+2. the zygote never reads a batch, a file name or a result: it forks **runners** from its
+   clean image (ahead of need, while idle), hands the parent ends of their pipes to the
+   supervisor over a Unix socket (SCM_RIGHTS) and reports how runners ended (wait status,
+   CPU); orphans of the students' processes are reparented to it (child subreaper);
+3. per batch (every code job of ONE student): the supervisor writes the files into fresh
+   ``/tmp/job-N-J`` folders and gives each job a runner, which applies the rlimits, closes
+   every inherited descriptor, imports the student's module and runs the job's VISIBLE
    cases, sending each result on a dedicated pipe (stdout/stderr go to a separate bounded
-   capture, so printing cannot forge frames);
-3. supervise the child: per-case wall clock, per-case CPU time and RSS read from /proc,
-   bounded stdout and result sizes; when the child dies mid-case, that case gets the
-   reason and a new child continues with the next case;
-4. after the job: SIGKILL every other process in the sandbox's PID namespace
-   (``kill(-1)``), reap them, wipe /tmp and /dev/shm, answer ``done``.
+   capture, so printing cannot forge frames) and then waits. Only after every visible case
+   of every job has been reported does the supervisor ask the grader for the hidden cases
+   and hand them to the waiting runners; a process whose printed output or messages are
+   shown never had a hidden input in its memory;
+4. the supervisor watches each runner: per-case wall clock, per-case CPU time and RSS read
+   from /proc, bounded stdout and result sizes; when a runner dies mid-case, that case gets
+   the reason and a fresh runner continues with the next case;
+5. after the batch, ``done``, then: SIGKILL every other process of the sandbox's PID
+   namespace, the zygote reaps them, /tmp, /dev/shm and new /dev entries are wiped; the
+   next batch starts from the same clean state.
 
 Usage: ``python -I -B _worker.py --sandboxed|--plain TMPDIR``.
 """
