@@ -1027,6 +1027,24 @@ def _reap_all(wait: bool) -> None:
             time.sleep(0.002)
 
 
+def _warm_up() -> None:
+    """The first call of common ops (both float dtypes), the wire round trip, JSON."""
+    for dtype in (torch.float32, torch.float64):
+        a = torch.randn(4, 8, 8, dtype=dtype)
+        b = a.transpose(-2, -1)
+        w = (a @ b / math.sqrt(8)).softmax(-1)
+        x = torch.exp(a - a.max(dim=-1, keepdim=True).values)
+        y = x / x.sum(dim=-1, keepdim=True)
+        z = torch.einsum("bij,bjk->bik", w, a) + torch.bmm(w, y)
+        z = torch.where(z > 0, z, torch.zeros_like(z)).mean(0).tanh().relu()
+        torch.nn.functional.layer_norm(z, z.shape[-1:]).sum().item()
+        buffers: list[bytes] = []
+        tree = _wire.encode((z, z.numpy(), 1.5, [1, 2], "s"), buffers)
+        _wire.Decoder(buffers).decode(json.loads(json.dumps(tree)))
+        with FlopCounterMode(display=False):
+            (a @ b).sum()
+
+
 def _collapse_huge_pages() -> None:
     """Back the zygote's anonymous memory (torch's heap: about 150 MB) with 2 MB pages where
     it is mostly resident, so each fork copies a few hundred page-table entries instead of
@@ -1070,11 +1088,9 @@ def main() -> None:
     os.dup2(null, 1)
     os.set_inheritable(inp, False)
     os.set_inheritable(out, False)
-    # warm up the code paths every child uses, with one thread
-    a = torch.randn(8, 8)
-    (a @ a).softmax(-1).sum().item()
-    with FlopCounterMode(display=False):
-        (a @ a).sum()
+    # Warm up, with one thread, the code paths every runner uses: whatever torch builds
+    # lazily on a first call is then built once here, not again in every runner.
+    _warm_up()
     _prctl(4, 0)  # PR_SET_DUMPABLE: no ptrace or /proc/<pid>/mem from students' processes
     # Every object made so far is shared by all forks: keep the collector from touching
     # (and so copying) them in every runner.
