@@ -324,17 +324,23 @@ def _prepare_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: An
 
 def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
                params: Mapping[str, Any], variant: int, runner: Runner, opts: GradingOptions,
-               outcomes: list[CaseOutcome] | None = None) -> QuestionResult:
+               ran: tuple[_CodeTask, list[CaseOutcome]] | None = None) -> QuestionResult:
     """Run the student's function on the cases in the sandbox and compare outside it.
 
-    ``outcomes``: the job's outcomes when it already ran in a batch (``grade_submission``).
+    ``ran``: the prepared job and its outcomes when it already ran in a batch
+    (``grade_submission``).
     """
-    task = _prepare_code(question, bank, qid, answer, submission, params, variant, opts)
-    if isinstance(task, QuestionResult):
-        return task
+    outcomes: list[CaseOutcome] | None = None
+    if ran is not None:
+        task, outcomes = ran
+    else:
+        prepared = _prepare_code(question, bank, qid, answer, submission, params, variant, opts)
+        if isinstance(prepared, QuestionResult):
+            return prepared
+        task = prepared
     entry, files, support, cases, expected = task.entry, task.files, task.support, task.cases, task.expected
     device = task.job.device
-    if outcomes is None or len(outcomes) != len(cases):
+    if outcomes is None:
         outcomes = runner.run(task.job)
     results: list[CaseResult] = []
     forbidden = False
@@ -387,10 +393,11 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
 
 def grade_question(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
                    rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions,
-                   prefetched: Mapping[str, list[CaseOutcome]] | None = None) -> QuestionResult:
+                   prefetched: Mapping[str, tuple[_CodeTask, list[CaseOutcome]]] | None = None) -> QuestionResult:
     """Grade one question (recursing into parts); failures of the grader become ``error`` results.
 
-    ``prefetched``: outcomes of code jobs that already ran, by question id (see ``grade_submission``).
+    ``prefetched``: code jobs that already ran and their outcomes, by question id (see
+    ``grade_submission``).
     """
     started = time.perf_counter()
     try:
@@ -422,7 +429,7 @@ def _part_answers(question: MultipartQuestion, answer: Any) -> dict[str, Any] | 
 
 def _grade(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
            rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions,
-           prefetched: Mapping[str, list[CaseOutcome]]) -> QuestionResult:
+           prefetched: Mapping[str, tuple[_CodeTask, list[CaseOutcome]]]) -> QuestionResult:
     if isinstance(question, MultipartQuestion):
         given = _part_answers(question, answer)
         if given is None:
@@ -503,7 +510,7 @@ def _code_tasks(question: Question, bank: LoadedBank, qid: str, answer: Any, sub
 
 
 def _run_code_batch(exam: LoadedExam, submission: Submission, resolved: Mapping[str, ResolvedQuestion], variant: int,
-                    runner: Runner | None, opts: GradingOptions) -> dict[str, list[CaseOutcome]]:
+                    runner: Runner | None, opts: GradingOptions) -> dict[str, tuple[_CodeTask, list[CaseOutcome]]]:
     """Run every code job of one submission in one batch; {} when there is no runner or none
     is needed. Whatever goes wrong here is left for the per-question grading to report."""
     run_batch = getattr(runner, "run_batch", None)
@@ -523,4 +530,5 @@ def _run_code_batch(exam: LoadedExam, submission: Submission, resolved: Mapping[
     except Exception:  # noqa: BLE001 - each question then runs (and reports) on its own
         log.warning("batch run failed for %s; running its questions one by one", submission.student, exc_info=True)
         return {}
-    return dict(zip(tasks, outcomes, strict=True))
+    return {qid: (task, out) for (qid, task), out in zip(tasks.items(), outcomes, strict=True)
+            if len(out) == len(task.cases)}

@@ -30,6 +30,7 @@ import torch
 
 from grader.sandbox import _bwrap, _wire
 from grader.sandbox._types import (
+    CaseInput,
     CaseOutcome,
     CaseStatus,
     CodeJob,
@@ -476,13 +477,58 @@ def _module_name(path: str) -> str:
     return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
+@dataclasses.dataclass(frozen=True)
+class _EncodedCases:
+    """A job's cases on the wire: visible and hidden entries with their own buffers."""
+
+    cases: tuple[CaseInput, ...]  # kept alive so that their ids stay theirs while cached
+    visible: list[dict[str, Any]]
+    visible_buffers: list[bytes]
+    hidden: list[dict[str, Any]]
+    hidden_buffers: list[bytes]
+
+
+_encoded: dict[tuple[Any, ...], _EncodedCases] = {}
+_encoded_lock = threading.Lock()
+
+
+def _encode_cases(job: CodeJob) -> _EncodedCases:
+    """Encode a job's cases once per case list: every student of a question variant gets
+    the same case objects (the grader memoizes them), so the bytes are reused."""
+    key = (tuple(id(c) for c in job.cases), tuple(sorted(job.support_files)))
+    with _encoded_lock:
+        hit = _encoded.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit.cases, job.cases, strict=True)):
+        return hit
+    lists: dict[bool, tuple[list[dict[str, Any]], list[bytes]]] = {True: ([], []), False: ([], [])}
+    for i, case in enumerate(job.cases):
+        for value in [*case.args, *case.kwargs.values()]:
+            _check_constructs(value, job)
+        entries, bufs = lists[case.visible]
+        entries.append(
+            {
+                "i": i,
+                "args": _wire.encode(tuple(case.args), bufs),
+                "kwargs": _wire.encode(dict(case.kwargs), bufs),
+                "visible": case.visible,
+            }
+        )
+    enc = _EncodedCases(tuple(job.cases), *lists[True], *lists[False])
+    with _encoded_lock:
+        if len(_encoded) >= 256:
+            _encoded.clear()
+        _encoded[key] = enc
+    return enc
+
+
 def _encode_batch(jobs: list[CodeJob], batch_id: int) -> tuple[bytes, bytes | None]:
     """The frames of a batch: a header and, per job, its files and visible cases; then (sent
     only when the worker asks for them) per job its hidden cases. None when nothing is hidden."""
     visible = [_wire.pack({"op": "batch", "id": batch_id, "jobs": len(jobs)})]
     hidden = []
     for job in jobs:
-        buffers: list[bytes] = []
+        enc = _encode_cases(job)
+        buffers = list(enc.visible_buffers)  # case buffers first: their indices stay valid
         files = []
         for path, data in job.files.items():
             buffers.append(bytes(data))
@@ -491,29 +537,15 @@ def _encode_batch(jobs: list[CodeJob], batch_id: int) -> tuple[bytes, bytes | No
         for path, data in job.support_files.items():
             buffers.append(bytes(data))
             support.append([path, len(buffers) - 1])
-        hidden_buffers: list[bytes] = []
-        cases: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
-        for i, case in enumerate(job.cases):
-            for value in [*case.args, *case.kwargs.values()]:
-                _check_constructs(value, job)
-            bufs = buffers if case.visible else hidden_buffers
-            cases[case.visible].append(
-                {
-                    "i": i,
-                    "args": _wire.encode(tuple(case.args), bufs),
-                    "kwargs": _wire.encode(dict(case.kwargs), bufs),
-                    "visible": case.visible,
-                }
-            )
         header = {
             "op": "job",
             "entry": job.entry,
             "function": job.function,
             "files": files,
             "support": support,
-            "cases": cases[True],
-            "hidden": len(cases[False]),
-            "input_bytes": sum(len(b) for b in buffers) + sum(len(b) for b in hidden_buffers),
+            "cases": enc.visible,
+            "hidden": len(enc.hidden),
+            "input_bytes": sum(len(b) for b in buffers) + sum(len(b) for b in enc.hidden_buffers),
             "support_modules": sorted({_module_name(p) for p in job.support_files}),
             "limits": dataclasses.asdict(job.limits),
             "device": job.device,
@@ -522,7 +554,7 @@ def _encode_batch(jobs: list[CodeJob], batch_id: int) -> tuple[bytes, bytes | No
             "repeat": job.repeat_for_determinism,
         }
         visible.append(_wire.pack(header, buffers))
-        hidden.append(_wire.pack({"op": "hidden", "cases": cases[False]}, hidden_buffers))
+        hidden.append(_wire.pack({"op": "hidden", "cases": enc.hidden}, enc.hidden_buffers))
     any_hidden = any(not c.visible for job in jobs for c in job.cases)
     return b"".join(visible), (b"".join(hidden) if any_hidden else None)
 
