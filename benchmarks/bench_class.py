@@ -101,7 +101,6 @@ def main() -> None:
         r = grader.grade(n)
         results["throughput"].append(r)
         print(f"{n:>12} {r['seconds']:>9.1f} {r['per_second']:>8.2f} {r['ms_per_submission']:>8.0f}", flush=True)
-    grader.close()
     first = results["throughput"][0]["ms_per_submission"] if results["throughput"] else None
     if first:
         growth = ", ".join(f"{r['submissions']}: x{r['ms_per_submission'] / first:.2f}" for r in results["throughput"])
@@ -120,13 +119,16 @@ def main() -> None:
         except ImportError:
             print("(Ray not installed: pip install '.[ray]' for the Ray row)")
     for backend, w in configs:
-        g = Grader(w, backend)
-        g.grade(4)
+        reuse = backend == "local" and w == grader.workers  # the throughput grader: already warm
+        g = grader if reuse else Grader(w, backend)
+        if not reuse:
+            g.grade(4)
         r = g.grade(args.scaling_size)
         g.close()
         results["scaling"].append(r)
         base = base or r["seconds"]
         print(f"{backend:>8} {w:>8} {r['seconds']:>9.1f} {r['per_second']:>8.2f} {base / r['seconds']:>8.2f}x", flush=True)
+    grader.close()  # idempotent: it may have served a row above
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 

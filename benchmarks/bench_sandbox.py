@@ -120,7 +120,7 @@ def main() -> None:
     try:
         plain = in_process(20_000)
         warm_case, warm_job = warm(runner, 5_000)
-        fresh = naive(5)
+        fresh = naive(3)
         print(f"\nwarm pool start-up (2 sandboxes, numpy+torch imported): {start:.2f} s\n")
         print(f"{'design':48} {'per case':>12} {'cases/s':>10} {'vs in-process':>14}")
         rows = [

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -296,6 +296,15 @@ class _CodeTask:
     job: CodeJob
 
 
+class _Ran(NamedTuple):
+    """A code job that ran in a submission's batch: the job, its outcomes, and its share of
+    the batch's wall-clock time (by case count)."""
+
+    task: _CodeTask
+    outcomes: list[CaseOutcome]
+    seconds: float
+
+
 def _prepare_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
                   params: Mapping[str, Any], variant: int, opts: GradingOptions) -> _CodeTask | QuestionResult:
     """The sandbox job for a code answer, or the result when there is nothing to run."""
@@ -324,7 +333,7 @@ def _prepare_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: An
 
 def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
                params: Mapping[str, Any], variant: int, runner: Runner, opts: GradingOptions,
-               ran: tuple[_CodeTask, list[CaseOutcome]] | None = None) -> QuestionResult:
+               ran: _Ran | None = None) -> QuestionResult:
     """Run the student's function on the cases in the sandbox and compare outside it.
 
     ``ran``: the prepared job and its outcomes when it already ran in a batch
@@ -332,7 +341,7 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
     """
     outcomes: list[CaseOutcome] | None = None
     if ran is not None:
-        task, outcomes = ran
+        task, outcomes = ran.task, ran.outcomes
     else:
         prepared = _prepare_code(question, bank, qid, answer, submission, params, variant, opts)
         if isinstance(prepared, QuestionResult):
@@ -393,7 +402,7 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
 
 def grade_question(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
                    rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions,
-                   prefetched: Mapping[str, tuple[_CodeTask, list[CaseOutcome]]] | None = None) -> QuestionResult:
+                   prefetched: Mapping[str, _Ran] | None = None) -> QuestionResult:
     """Grade one question (recursing into parts); failures of the grader become ``error`` results.
 
     ``prefetched``: code jobs that already ran and their outcomes, by question id (see
@@ -410,7 +419,8 @@ def grade_question(question: Question, bank: LoadedBank, qid: str, answer: Any, 
                      "your TA has been told and it will be regraded",
             author_note=f"{type(exc).__name__}: {exc}",
         )
-    update: dict[str, Any] = {"seconds": round(time.perf_counter() - started, 4)}
+    ran = sum(r.seconds for q, r in (prefetched or {}).items() if q == qid or q.startswith(qid + "/"))
+    update: dict[str, Any] = {"seconds": round(time.perf_counter() - started + ran, 4)}
     if not result.answer_hash:
         update["answer_hash"] = answer_hash(answer, {})
     if opts.release and not result.solution:
@@ -429,7 +439,7 @@ def _part_answers(question: MultipartQuestion, answer: Any) -> dict[str, Any] | 
 
 def _grade(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
            rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions,
-           prefetched: Mapping[str, tuple[_CodeTask, list[CaseOutcome]]]) -> QuestionResult:
+           prefetched: Mapping[str, _Ran]) -> QuestionResult:
     if isinstance(question, MultipartQuestion):
         given = _part_answers(question, answer)
         if given is None:
@@ -510,7 +520,7 @@ def _code_tasks(question: Question, bank: LoadedBank, qid: str, answer: Any, sub
 
 
 def _run_code_batch(exam: LoadedExam, submission: Submission, resolved: Mapping[str, ResolvedQuestion], variant: int,
-                    runner: Runner | None, opts: GradingOptions) -> dict[str, tuple[_CodeTask, list[CaseOutcome]]]:
+                    runner: Runner | None, opts: GradingOptions) -> dict[str, _Ran]:
     """Run every code job of one submission in one batch; {} when there is no runner or none
     is needed. Whatever goes wrong here is left for the per-question grading to report."""
     run_batch = getattr(runner, "run_batch", None)
@@ -526,9 +536,11 @@ def _run_code_batch(exam: LoadedExam, submission: Submission, resolved: Mapping[
     if not tasks:
         return {}
     try:
+        started = time.perf_counter()
         outcomes = run_batch([t.job for t in tasks.values()])
+        per_case = (time.perf_counter() - started) / max(1, sum(len(t.cases) for t in tasks.values()))
     except Exception:  # noqa: BLE001 - each question then runs (and reports) on its own
         log.warning("batch run failed for %s; running its questions one by one", submission.student, exc_info=True)
         return {}
-    return {qid: (task, out) for (qid, task), out in zip(tasks.items(), outcomes, strict=True)
-            if len(out) == len(task.cases)}
+    return {qid: _Ran(task, out, per_case * len(task.cases))
+            for (qid, task), out in zip(tasks.items(), outcomes, strict=True) if len(out) == len(task.cases)}
