@@ -199,11 +199,12 @@ def _collapse_not_run(lines: list[str]) -> list[str]:
 
 
 def _flops_of(fn: Any, args: tuple[Any, ...]) -> int:
-    from torch.utils.flop_counter import FlopCounterMode
+    """FLOPs of a reference call, counted as the sandbox counts the student's."""
+    from grader.sandbox._flops import CountFlops
 
-    with FlopCounterMode(display=False) as counter:
+    with CountFlops() as counter:
         fn(*args)
-    return int(counter.get_total_flops())
+    return int(counter.total)
 
 
 _memo: dict[tuple[Any, ...], Any] = {}

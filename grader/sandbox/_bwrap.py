@@ -7,7 +7,7 @@ What the sandbox sees (everything read-only unless said otherwise):
 * the Python installation (``sys.base_prefix``), the virtualenv (``sys.prefix``) and the
   directories numpy and torch were imported from -- nothing else of the repository: not
   ``questions/``, not ``reference_impls/``, not ``submissions/``, not ``grader/``;
-* ``/sandbox/_worker.py`` and ``/sandbox/_wire.py``, the only grader files;
+* ``/sandbox/_worker.py``, ``/sandbox/_wire.py`` and ``/sandbox/_flops.py``, the only grader files;
 * a private ``/proc`` (own PID namespace), a minimal read-only ``/dev``, and two small
   writable tmpfs: ``/tmp`` and ``/dev/shm``; the root itself is remounted read-only;
 * with a GPU: the ``/dev/nvidia*`` device nodes and ``/sys`` (read-only), for the driver.
@@ -124,6 +124,9 @@ def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
         "--ro-bind",
         str(WORKER_DIR / "_wire.py"),
         f"{SANDBOX_DIR}/_wire.py",
+        "--ro-bind",
+        str(WORKER_DIR / "_flops.py"),
+        f"{SANDBOX_DIR}/_flops.py",
         "--proc",
         "/proc",
         "--dev",

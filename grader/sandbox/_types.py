@@ -160,7 +160,7 @@ class CodeJob:
     """APIs the code may not use: ``"autograd"`` or dotted names such as
     ``"torch.nn.functional.scaled_dot_product_attention"``."""
     flops: bool = False
-    """Count each case's FLOPs with ``torch.utils.flop_counter.FlopCounterMode``."""
+    """Count each case's FLOPs (``_flops.CountFlops``: the totals of torch's ``FlopCounterMode``)."""
     repeat_for_determinism: bool = False
     """Run each case twice in the same process; ``CaseOutcome.repeat_value`` holds the second result."""
 

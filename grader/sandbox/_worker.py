@@ -1,7 +1,7 @@
 """The warm worker that runs INSIDE the sandbox: a supervisor and a zygote.
 
-Standalone on purpose: it imports the standard library, numpy, torch and the sibling
-``_wire.py`` only, and is mounted read-only at ``/sandbox/_worker.py``. No process here
+Standalone on purpose: it imports the standard library, numpy, torch and the siblings
+``_wire.py`` and ``_flops.py`` only, and is mounted read-only at ``/sandbox/_worker.py``. No process here
 ever receives expected outputs.
 
 Life cycle:
@@ -60,11 +60,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _flops  # noqa: E402
 import _wire  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional  # noqa: E402, F401
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 torch.set_num_threads(1)
 try:
@@ -192,11 +192,23 @@ def _is_memory_error(exc: BaseException) -> bool:
 
 
 class _Sender:
+    """Frames to the supervisor. A hidden case's result is held back and written together
+    with the next frame (the next case's ``start``, or ``end``): one write and one wake-up
+    of the supervisor per case instead of two. Nothing is held across a case's run."""
+
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.held = b""
 
-    def send(self, header: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        _wire.write_all(self.fd, _wire.pack(header, buffers))
+    def send(
+        self, header: dict[str, Any], buffers: list[bytes] | None = None, hold: bool = False
+    ) -> None:
+        data = self.held + _wire.pack(header, buffers)
+        if hold:
+            self.held = data
+            return
+        self.held = b""
+        _wire.write_all(self.fd, data)
 
 
 def _runner(cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool) -> None:
@@ -297,7 +309,7 @@ def _runner_main(cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool
             i = case["i"]
             out.send({"op": "start", "i": i})
             if failed is not None:
-                out.send({"op": "case", "i": i, **failed})
+                out.send({"op": "case", "i": i, **failed}, hold=not case.get("visible"))
                 continue
             _run_one(fn, case, bufs, i, job, limits, cpu_hard, device, construct, hits, src, out)
             if case.get(
@@ -355,7 +367,7 @@ def _run_one(
         sys.stderr.flush()
     except BaseException:  # noqa: BLE001
         pass
-    out.send(header, buffers)
+    out.send(header, buffers, hold=not case.get("visible"))
 
 
 def _run_case(fn: Any, build: Any, job: dict[str, Any], buffers: list[bytes]) -> dict[str, Any]:
@@ -363,9 +375,9 @@ def _run_case(fn: Any, build: Any, job: dict[str, Any], buffers: list[bytes]) ->
     flops = None
     t0 = time.perf_counter()
     if job["flops"]:
-        with FlopCounterMode(display=False) as counter:
+        with _flops.CountFlops() as counter:
             value = fn(*args, **kwargs)
-        flops = int(counter.get_total_flops())
+        flops = int(counter.total)
     else:
         value = fn(*args, **kwargs)
     seconds = time.perf_counter() - t0
@@ -1041,7 +1053,7 @@ def _warm_up() -> None:
         buffers: list[bytes] = []
         tree = _wire.encode((z, z.numpy(), 1.5, [1, 2], "s"), buffers)
         _wire.Decoder(buffers).decode(json.loads(json.dumps(tree)))
-        with FlopCounterMode(display=False):
+        with _flops.CountFlops():
             (a @ b).sum()
 
 
