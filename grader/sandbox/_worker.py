@@ -36,6 +36,7 @@ Usage: ``python -I -B _worker.py --sandboxed|--plain TMPDIR``.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import gc
@@ -868,6 +869,7 @@ class Supervisor:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+            time.sleep(0.0002)  # killed processes take a moment to become zombies: do not spin
         self.ask({"op": "reap"})
 
     def _cleanup_files(self) -> None:
@@ -1040,21 +1042,42 @@ def _reap_all(wait: bool) -> None:
 
 
 def _warm_up() -> None:
-    """The first call of common ops (both float dtypes), the wire round trip, JSON."""
+    """The first call of common ops (both float dtypes, plain and FLOP-counted), the wire
+    round trip, JSON: what torch builds lazily on a first call is built once, here."""
     for dtype in (torch.float32, torch.float64):
-        a = torch.randn(4, 8, 8, dtype=dtype)
-        b = a.transpose(-2, -1)
-        w = (a @ b / math.sqrt(8)).softmax(-1)
-        x = torch.exp(a - a.max(dim=-1, keepdim=True).values)
-        y = x / x.sum(dim=-1, keepdim=True)
-        z = torch.einsum("bij,bjk->bik", w, a) + torch.bmm(w, y)
-        z = torch.where(z > 0, z, torch.zeros_like(z)).mean(0).tanh().relu()
-        torch.nn.functional.layer_norm(z, z.shape[-1:]).sum().item()
+        for counting in (False, True):
+            with _flops.CountFlops() if counting else contextlib.nullcontext():
+                _common_ops(dtype)
         buffers: list[bytes] = []
-        tree = _wire.encode((z, z.numpy(), 1.5, [1, 2], "s"), buffers)
+        z = torch.randn(3, 4, dtype=dtype)
+        tree = _wire.encode((z, z.numpy(), torch.arange(3), 1.5, [1, 2], "s"), buffers)
         _wire.Decoder(buffers).decode(json.loads(json.dumps(tree)))
-        with _flops.CountFlops():
-            (a @ b).sum()
+
+
+def _common_ops(dtype: torch.dtype) -> None:
+    """Attention, a tiny language model's step, losses: the ops the course's questions use."""
+    F = torch.nn.functional
+    a = torch.randn(4, 8, 8, dtype=dtype)
+    b = a.transpose(-2, -1)
+    mask = torch.ones(8, 8, dtype=torch.bool).tril()
+    scores = (a @ b / math.sqrt(8)).masked_fill(~mask, float("-inf"))
+    w = scores.softmax(-1)
+    x = torch.exp(a - a.max(dim=-1, keepdim=True).values)
+    y = x / x.sum(dim=-1, keepdim=True)
+    z = torch.einsum("bij,bjk->bik", w, a) + torch.bmm(w, y) + torch.matmul(w, y)
+    z = torch.where(z > 0, z, torch.zeros_like(z)).mean(0).tanh().relu()
+    z = F.layer_norm(z, z.shape[-1:]) + F.gelu(z) + torch.sigmoid(z) * z.sqrt().abs()
+    h = F.linear(z, torch.randn(8, 8, dtype=dtype)).reshape(-1)
+    ids = torch.arange(4)
+    emb = torch.randn(10, 8, dtype=dtype)[ids]
+    seq = torch.cat([emb, emb[-1:]], dim=0).unsqueeze(0).permute(0, 2, 1).contiguous()
+    logits = seq.squeeze(0).T @ torch.randn(8, 10, dtype=dtype)
+    nxt = logits[-1].argmax().item()
+    lp = F.log_softmax(logits, -1)
+    loss = F.cross_entropy(logits, torch.tensor([nxt] * logits.shape[0])) - F.logsigmoid(h).mean()
+    (
+        loss + lp.gather(1, ids[: lp.shape[0]].unsqueeze(1) % 10).sum() + torch.stack([h, h]).var()
+    ).item()
 
 
 def _collapse_huge_pages() -> None:
