@@ -9,7 +9,7 @@ Runs, one after the other (never part of the test suite):
                        with workers (1, 2 local; Ray)
   3. bench_render.py   rendering 1,000 variants of the mid-sem paper and key
   4. bench_otter.py    the same small assignment graded by Otter-Grader, when installed
-Each prints its table; the combined output goes to benchmarks/results/latest.txt together
+Each prints its table; the combined output goes to benchmarks/results/latest.md together
 with the machine it ran on.
 """
 
