@@ -463,7 +463,7 @@ cases; a fresh one is forked for them instead."""
 
 
 class _RunnerProc:
-    """The holder's end of one runner: its pid and the pipes to it."""
+    """The supervisor's end of one runner: its pid and the pipes to it."""
 
     def __init__(self, pid: int, res_r: int, out_r: int, ack_w: int, cmd_w: int) -> None:
         self.pid, self.res_r, self.out_r, self.ack_w, self.cmd_w = pid, res_r, out_r, ack_w, cmd_w
@@ -477,15 +477,11 @@ class _RunnerProc:
                 pass
 
     def kill(self) -> None:
-        for kill in (os.killpg, os.kill):  # the runner, then what it left in its group
-            try:
-                kill(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        _kill_group(self.pid)
 
 
 class _JobState:
-    """One job of a batch, as the holder tracks it."""
+    """One job of a batch, as the supervisor tracks it."""
 
     def __init__(self, j: int, header: dict[str, Any], bufs: list[bytes], jobdir: str) -> None:
         self.j, self.header, self.jobdir = j, header, jobdir
@@ -548,14 +544,14 @@ class Supervisor:
     # ----------------------------------------------------------------- one batch
 
     def hold_batch(self) -> int:
-        """In the holder: run one batch (one student's code jobs) and report every case.
+        """Run one batch (one student's code jobs) and report every case.
 
-        The holder is a fork of the clean zygote and the only process that holds this
-        batch's inputs. It reads the visible cases of every job first and runs them, one
-        runner per job; each runner then waits. Only after every visible case has been
-        reported does it ask for the hidden cases, and hands each job's to its waiting
-        runner: no process whose printed output or messages are shown ever had a hidden
-        input in its memory. Exit status 0 means ``done`` was sent.
+        The supervisor is the only process that holds this batch's inputs. It reads the
+        visible cases of every job first and runs them, one fresh runner per job; each
+        runner then waits. Only after every visible case has been reported does it ask for
+        the hidden cases, and hands each job's to its waiting runner: no process whose
+        printed output or messages are shown ever had a hidden input in its memory.
+        Returns 0 when ``done`` was sent, 3 when the grader closed the pipe.
         """
         frame = _wire.read_frame(self.inp, 1 << 20)
         if frame is None:
@@ -853,7 +849,7 @@ class Supervisor:
         handed, self.handed = self.handed, []
         if not self.sandboxed:  # without a PID namespace only the runners' groups can be found
             for pid in handed:
-                _RunnerProc(pid, -1, -1, -1, -1).kill()
+                _kill_group(pid)
             self.ask({"op": "reap"})
             return
         self.ask({"op": "quiesce"})  # the zygote stops forking and kills its idle runners
@@ -970,6 +966,15 @@ class ForkServer:
         for fd in (res_r, out_r, cmd_w):
             os.set_blocking(fd, False)
         return pid, [res_r, out_r, ack_w, cmd_w]
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL a runner's process group, then the runner itself (it may have left it)."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _pids() -> list[int]:
