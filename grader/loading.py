@@ -77,15 +77,19 @@ class LoadedExam:
     banks: tuple[LoadedBank, ...]
     questions: dict[str, Question] = field(repr=False)
     question_bank: dict[str, LoadedBank] = field(repr=False)
+    _hashes: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def ordered_ids(self) -> list[str]:
         """Question ids in print order."""
         return [q for s in self.exam.sections for q in s.questions]
 
     def hash_of(self, question_id: str) -> str:
-        """Content hash of a question (its model and support files)."""
-        q = self.questions[question_id]
-        return question_hash(q, self.question_bank[question_id])
+        """Content hash of a question (its model and support files) as loaded: computed once
+        per question, since every submission's result records it."""
+        known = self._hashes.get(question_id)
+        if known is None:
+            known = self._hashes[question_id] = question_hash(self.questions[question_id], self.question_bank[question_id])
+        return known
 
 
 def question_hash(question: Question, bank: LoadedBank) -> str:

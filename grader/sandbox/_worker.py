@@ -468,6 +468,16 @@ class _RunnerProc:
     def __init__(self, pid: int, res_r: int, out_r: int, ack_w: int, cmd_w: int) -> None:
         self.pid, self.res_r, self.out_r, self.ack_w, self.cmd_w = pid, res_r, out_r, ack_w, cmd_w
         self.set_up = False  # has it been sent its job's setup frame?
+        self.cpu_seen, self.cpu_read_at = 0.0, -math.inf
+
+    def cpu(self, max_age: float = 0.0) -> float:
+        """CPU seconds it has used, read from /proc unless a reading ``max_age`` seconds old
+        or newer is at hand (a case started within a poll period of the last reading then
+        counts the CPU used since that reading too: never less than its own)."""
+        now = time.monotonic()
+        if now - self.cpu_read_at > max_age:
+            self.cpu_seen, self.cpu_read_at = _cpu_seconds(self.pid), now
+        return self.cpu_seen
 
     def close(self) -> None:
         for fd in (self.res_r, self.out_r, self.ack_w, self.cmd_w):
@@ -719,7 +729,7 @@ class Supervisor:
         current: int | None = None  # case started, result not yet received
         reported = 0
         deadline = min(job_deadline, time.monotonic() + limits["wall_seconds"])
-        cpu_base = _cpu_seconds(pid)
+        cpu_base = runner.cpu(POLL)
         rss_max = (
             limits["memory_mb"] * 1024 * 1024 + self.base_rss + 2 * int(state.header["input_bytes"])
         )
@@ -768,7 +778,7 @@ class Supervisor:
                     expect = todo[reported] if reported < len(todo) else None
                     if op == "start" and current is None and header.get("i") == expect:
                         current = expect
-                        cpu_base = _cpu_seconds(pid)
+                        cpu_base = runner.cpu(POLL)
                         deadline = min(job_deadline, time.monotonic() + limits["wall_seconds"])
                     elif op == "case" and current is not None and header.get("i") == current:
                         while (more := _read_some(runner.out_r)) and len(captured) <= limits[
@@ -797,7 +807,7 @@ class Supervisor:
                 break
             if now >= next_poll:
                 next_poll = now + POLL
-                cpu = _cpu_seconds(pid) - cpu_base
+                cpu = runner.cpu() - cpu_base
                 if cpu > limits["cpu_seconds"] + 0.05:
                     failure = {"status": "cpu_limit"}
                     break
@@ -1136,7 +1146,6 @@ def main() -> None:
     # (and so copying) them in every runner.
     gc.collect()
     gc.freeze()
-    _collapse_huge_pages()
     base_rss = _rss_bytes(os.getpid())
     ctl_supervisor, ctl_zygote = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     zygote = os.fork()
@@ -1145,6 +1154,7 @@ def main() -> None:
         os.close(out)
         ctl_supervisor.close()
         _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans of the students' processes come here
+        _collapse_huge_pages()
         try:
             ForkServer(ctl_zygote, sandboxed).serve()
         finally:
