@@ -8,8 +8,9 @@ bank's cases (same inputs, same tolerance; see ``otter_assignment/otter_build.py
 * Otter: ``otter run -a autograder.zip --no-logo -o OUT sNN.ipynb`` once per submission,
   sequentially, each timed (a fresh Jupyter kernel per submission: Otter's clean state;
   no sandbox, since ``otter run`` grades without Docker).
-* Ours: ``grade_class`` with the real bubblewrap sandbox (each question of a submission in a
-  fresh runner forked from a clean zygote; every process and file of a submission removed
+* Ours: ``grade_class`` with the real bubblewrap sandbox (each submission in a fresh runner
+  forked from a clean zygote, its questions imported one after the other from their own
+  folders, as cells of one notebook kernel; every process and file of a submission removed
   before the next), with 1 and 2 workers; the warm pool's start-up is timed apart.
 
 Prints an agreement table (cases passed per question by each grader), seconds per
@@ -278,9 +279,9 @@ def main() -> int:
         print(f"target: at least {TARGET_RATIO:.0f}x per submission (excluding pool start-up): best {best['ratio_excl_startup']:.0f}x "
               f"with {best['workers']} worker(s) -> {verdict} the target; including start-up {best['ratio_incl_startup']:.0f}x")
         print("isolation: Otter runs each notebook in a fresh Jupyter kernel with no sandbox (otter run is Otter's "
-              "non-containerized mode); ours runs each question of a submission in a fresh runner forked from a "
-              "clean zygote inside a bubblewrap sandbox (hidden inputs enter only after every visible case is "
-              "reported) and removes every process and file of a submission before the next")
+              "non-containerized mode); ours runs each submission in a fresh runner forked from a clean zygote "
+              "inside a bubblewrap sandbox (each question imported from its own folder; hidden inputs enter only "
+              "after every visible case is reported) and removes every process and file of a submission before the next")
         if args.json:
             Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     return 0

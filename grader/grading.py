@@ -485,7 +485,7 @@ def grade_submission(exam: LoadedExam, submission: Submission, runner: Runner | 
     """Grade every question of ``exam`` (or those in ``only``) for one submission.
 
     Every code answer of the submission runs in ONE batch on the runner (one fresh process
-    tree from the clean zygote, a runner per question; see ``Runner.run_batch``), then
+    tree from the clean zygote, one runner for its questions; see ``Runner.run_batch``), then
     each question is checked; a job that cannot be prepared runs on its own later.
     """
     wanted = [qid for qid in exam.ordered_ids() if only is None or qid in only]

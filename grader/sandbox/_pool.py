@@ -1,8 +1,8 @@
 """Warm workers and the two runners: ``SandboxRunner`` (bubblewrap) and ``InProcessRunner``.
 
 A worker is one bubblewrap sandbox running ``_worker.py``: a supervisor and a zygote that
-have imported numpy and torch once; the zygote forks a fresh runner per job (see
-``_worker``'s docstring for the life cycle). The grader talks to the supervisor over two
+have imported numpy and torch once; the zygote forks a fresh runner per batch, i.e. per
+student (see ``_worker``'s docstring for the life cycle). The grader talks to the supervisor over two
 pipes with length-prefixed frames, reads with hard size bounds and deadlines, and decodes
 every returned value with the hostile-bytes decoder of ``_wire``. A worker that stops
 answering, dies, or breaks the protocol is killed and replaced; the unanswered cases of
@@ -239,12 +239,16 @@ class _PoolRunner(abc.ABC):
 
     def run_batch(self, jobs: Sequence[CodeJob]) -> list[list[CaseOutcome]]:
         """Run several jobs of ONE student (say every code question of a submission) as one
-        batch in one sandbox: a fresh runner (a fork of the clean zygote) per job.
+        batch in one sandbox: one fresh runner (a fork of the clean zygote) for all of them,
+        like one notebook kernel, each job importing from its own folder with its own
+        modules (jobs with different bans get a runner each). A case that crashes or hits a
+        limit in a runner that held another job's code is run again alone; only that
+        verdict counts.
 
-        Visible cases of every job run first, each job's in its own runner; the hidden
-        cases are sent into the sandbox only after every visible case has been reported
-        (see ``_worker.Supervisor.hold_batch``). Never mix students in one batch: their
-        jobs would share a /tmp until the batch ends.
+        Visible cases of every job run first; the hidden cases are sent into the sandbox
+        only after every visible case has been reported (see
+        ``_worker.Supervisor.hold_batch``). Never mix students in one batch: their jobs
+        would share a process and a /tmp until the batch ends.
         """
         for job in jobs:
             _check_job(job)

@@ -17,16 +17,20 @@ Life cycle:
    supervisor over a Unix socket (SCM_RIGHTS) and reports how runners ended (wait status,
    CPU); orphans of the students' processes are reparented to it (child subreaper);
 3. per batch (every code job of ONE student): the supervisor writes the files into fresh
-   ``/tmp/job-N-J`` folders and gives each job a runner, which applies the rlimits, closes
-   every inherited descriptor, imports the student's module and runs the job's VISIBLE
-   cases, sending each result on a dedicated pipe (stdout/stderr go to a separate bounded
-   capture, so printing cannot forge frames) and then waits. Only after every visible case
-   of every job has been reported does the supervisor ask the grader for the hidden cases
-   and hand them to the waiting runners; a process whose printed output or messages are
-   shown never had a hidden input in its memory;
-4. the supervisor watches each runner: per-case wall clock, per-case CPU time and RSS read
-   from /proc, bounded stdout and result sizes; when a runner dies mid-case, that case gets
-   the reason and a fresh runner continues with the next case;
+   ``/tmp/job-N-J`` folders and takes ONE fresh runner for the student (jobs with different
+   bans get one each), which applies the rlimits, closes every inherited descriptor, and
+   then, job after job like cells of one notebook kernel, imports the job's module from its
+   own folder (each job keeps its own modules, path and working folder) and runs its
+   VISIBLE cases, sending each result on a dedicated pipe (stdout/stderr go to a separate
+   bounded capture, so printing cannot forge frames); then it waits. Only after every
+   visible case of every job has been reported does the supervisor ask the grader for the
+   hidden cases and hand them to the waiting runner; a process whose printed output or
+   messages are shown never had a hidden input in its memory;
+4. the supervisor watches the runner: per-case wall clock, per-case CPU time and RSS read
+   from /proc, bounded stdout and result sizes; when a runner dies or is stopped mid-case,
+   a fresh runner continues with the next case. A case that fails so in a runner that also
+   held another job's code runs again in a fresh runner alone, and only a failure there is
+   reported: one job never costs another its marks;
 5. after the batch, ``done``, then: SIGKILL every other process of the sandbox's PID
    namespace, the zygote reaps them, /tmp, /dev/shm and new /dev entries are wiped; the
    next batch starts from the same clean state.
@@ -222,10 +226,14 @@ def _runner(cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool) -> 
 
 
 def _runner_main(cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool) -> None:
-    """A runner serves one job of a batch: a ``setup`` frame (which module, which limits),
-    then ``cases`` frames, each answered case by case and closed by ``end``. It may be
-    forked before its job is known (its memory then holds no job's data at all), and it
-    waits between the visible and the hidden cases of its job."""
+    """A runner serves the jobs of one student's batch that the supervisor gives it, one
+    after the other in the same process (a notebook's kernel, not one process per cell):
+    per job a ``setup`` frame (which module; the first one also the process's limits),
+    then ``cases`` frames naming the job, each answered case by case and closed by ``end``.
+    Each job's module is imported from its own folder and keeps its own modules: switching
+    jobs swaps the student's modules in ``sys.modules``, ``sys.path`` and the working
+    folder. It may be forked before any job is known (its memory then holds no job's data
+    at all), and it waits between the visible and the hidden cases."""
     os.setpgid(0, 0)
     # descriptors: 0 <- /dev/null, 1 and 2 -> capture pipe, 3 -> results, 4 <- acks,
     # 5 <- commands; everything else inherited (the grader's pipes included) is closed
@@ -240,121 +248,172 @@ def _runner_main(cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool
     sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
     sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
     out = _Sender(3)
-
-    frame = _wire.read_frame(5, 1 << 20)
-    if frame is None or frame[0].get("op") != "setup":
-        return
-    job = frame[0]
-    limits = job["limits"]
-    jobdir = job["jobdir"]
-    src = os.path.join(jobdir, "src")
-    support = os.path.join(jobdir, "support")
-    os.chdir(src)
-    sys.path[:0] = [support, src]
-    sys.argv = [job["entry"]]
-
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    cpu0 = used.ru_utime + used.ru_stime
-    cpu_hard = math.ceil(cpu0 + limits["job_cpu_seconds"]) + 2
-    tasks = _count_tasks() if sandboxed else 0
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_open_files"],) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_file_bytes"],) * 2)
-    if sandboxed:  # counted per user namespace, i.e. per sandbox (ignored for a root-mapped uid)
-        resource.setrlimit(resource.RLIMIT_NPROC, (tasks + limits["max_processes"],) * 2)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_hard, cpu_hard))
-    if job["device"] == "cpu":
-        # the inputs still to come (hidden cases) arrive after the cap is set: room for them
-        vm = _vm_bytes(os.getpid())
-        cap = vm + limits["memory_mb"] * 1024 * 1024 + 3 * int(job["input_bytes"])
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    torch.set_num_threads(1)
-
-    device = job["device"]
-    runnable = device != "cuda" or torch.cuda.is_available()
-    support_modules = set(job["support_modules"])
-
-    def construct(fn: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        module_name, _, attr = fn.partition(":")
-        if module_name not in support_modules or not attr.isidentifier():
-            raise ValueError(f"Construct {fn!r} does not name a function of a support module")
-        return getattr(importlib.import_module(module_name), attr)(*args, **kwargs)
-
-    hits: list[str] = []
-    fn: Any = None
-    failed: dict[str, Any] | None = None  # what every case reports when the import failed
-    if not runnable:
-        failed = {"status": "not_runnable"}
-    else:
-        if job["forbid"]:
-            _install_forbid(list(job["forbid"]), hits)
-        module_name = job["entry"].removesuffix(".py").replace("/", ".")
-        try:
-            module = importlib.import_module(module_name)
-            fn = getattr(module, job["function"], None)
-            if not callable(fn):
-                failed = {"status": "exception", "phase": "missing"}
-        except BaseException as exc:  # noqa: BLE001 -- anything the student's import raises
-            status = (
-                "forbidden" if hits else ("memory_limit" if _is_memory_error(exc) else "exception")
-            )
-            failed = {"status": status, "phase": "import", **_exception_fields(exc, src)}
+    hits: list[str] = []  # forbidden calls of the job being run (the stubs append here)
+    jobs: dict[int, _RunnerJob] = {}
+    switch = _JobSwitch(hits)
+    cpu_hard = 0
+    forbid: list[str] | None = None
 
     while True:
         frame = _wire.read_frame(5, 1 << 31)
         if frame is None:
             return
-        batch, bufs = frame
-        for case in batch["cases"]:
-            i = case["i"]
-            out.send({"op": "start", "i": i})
-            if failed is not None:
-                out.send({"op": "case", "i": i, **failed}, hold=not case.get("visible"))
-                continue
-            _run_one(fn, case, bufs, i, job, limits, cpu_hard, device, construct, hits, src, out)
-            if case.get(
-                "visible"
-            ):  # wait until the supervisor has taken this case's printed output
-                os.read(4, 1)
-        out.send({"op": "end"})
+        header, bufs = frame
+        op, j = header.get("op"), header.get("j")
+        if op == "setup" and type(j) is int and j not in jobs:
+            if forbid is None:
+                cpu_hard = _apply_process_limits(header["process"], sandboxed)
+                forbid = sorted(header["forbid"])
+                if forbid:
+                    _install_forbid(forbid, hits)
+            elif sorted(header["forbid"]) != forbid:
+                return  # jobs with different bans never share a runner
+            job = jobs[j] = _RunnerJob(header)
+            switch.to(job)
+            job.load(hits)
+        elif op == "cases" and j in jobs:
+            job = jobs[j]
+            switch.to(job)
+            for case in header["cases"]:
+                i = case["i"]
+                out.send({"op": "start", "i": i})
+                if job.failed is not None:
+                    out.send({"op": "case", "i": i, **job.failed}, hold=not case.get("visible"))
+                    continue
+                _run_one(job, case, bufs, i, cpu_hard, hits, out)
+                if case.get("visible"):  # wait until the supervisor has taken this case's output
+                    os.read(4, 1)
+            out.send({"op": "end"})
+        else:
+            return
+
+
+def _apply_process_limits(process: dict[str, Any], sandboxed: bool) -> int:
+    """The rlimits of a runner, for every job it may serve (the supervisor adds them up);
+    returns the hard CPU limit."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_hard: int = math.ceil(used.ru_utime + used.ru_stime + float(process["job_cpu_seconds"])) + 2
+    tasks = _count_tasks() if sandboxed else 0
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (process["max_open_files"],) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (process["max_file_bytes"],) * 2)
+    if sandboxed:  # counted per user namespace, i.e. per sandbox (ignored for a root-mapped uid)
+        resource.setrlimit(resource.RLIMIT_NPROC, (tasks + process["max_processes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_hard, cpu_hard))
+    if process["memory_mb"] is not None:
+        # the inputs still to come (hidden cases) arrive after the cap is set: room for them
+        vm = _vm_bytes(os.getpid())
+        cap = vm + process["memory_mb"] * 1024 * 1024 + 3 * int(process["input_bytes"])
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    torch.set_num_threads(1)
+    return cpu_hard
+
+
+class _RunnerJob:
+    """One job as a runner holds it: the student's function (or why there is none), the
+    modules imported from its folder, the forbidden calls it made."""
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        self.job = job
+        self.limits: dict[str, Any] = job["limits"]
+        self.device: str = job["device"]
+        self.jobdir: str = job["jobdir"]
+        self.src = os.path.join(self.jobdir, "src")
+        self.support = os.path.join(self.jobdir, "support")
+        self.support_modules = set(job["support_modules"])
+        self.modules: dict[str, Any] = {}  # its own modules while another job runs
+        self.hits: list[str] = []
+        self.fn: Any = None
+        self.failed: dict[str, Any] | None = None  # what every case reports without a function
+
+    def construct(self, fn: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        module_name, _, attr = fn.partition(":")
+        if module_name not in self.support_modules or not attr.isidentifier():
+            raise ValueError(f"Construct {fn!r} does not name a function of a support module")
+        return getattr(importlib.import_module(module_name), attr)(*args, **kwargs)
+
+    def load(self, hits: list[str]) -> None:
+        """Import the student's module (the job must be the current one)."""
+        if self.device == "cuda" and not torch.cuda.is_available():
+            self.failed = {"status": "not_runnable"}
+            return
+        module_name = self.job["entry"].removesuffix(".py").replace("/", ".")
+        try:
+            module = importlib.import_module(module_name)
+            self.fn = getattr(module, self.job["function"], None)
+            if not callable(self.fn):
+                self.failed = {"status": "exception", "phase": "missing"}
+        except BaseException as exc:  # noqa: BLE001 -- anything the student's import raises
+            status = (
+                "forbidden" if hits else ("memory_limit" if _is_memory_error(exc) else "exception")
+            )
+            self.failed = {"status": status, "phase": "import", **_exception_fields(exc, self.src)}
+
+
+class _JobSwitch:
+    """Makes one job of a runner the current one: its modules in ``sys.modules`` (another
+    job's, loaded from its own folder, are set aside), its folders first on ``sys.path``,
+    its ``src`` folder the working directory, its record of forbidden calls."""
+
+    def __init__(self, hits: list[str]) -> None:
+        self.hits = hits
+        self.current: _RunnerJob | None = None
+        self.base_path = list(sys.path)
+        self.base_modules = set(sys.modules)
+
+    def to(self, job: _RunnerJob) -> None:
+        prev = self.current
+        if prev is job:
+            return
+        if prev is not None:
+            prev.hits = list(self.hits)
+            inside = prev.jobdir + os.sep
+            for name in set(sys.modules) - self.base_modules:
+                module = sys.modules.get(name)
+                path = getattr(module, "__file__", None)
+                if isinstance(path, str) and path.startswith(inside):
+                    prev.modules[name] = sys.modules.pop(name)
+        self.hits[:] = job.hits
+        sys.modules.update(job.modules)
+        job.modules = {}
+        sys.path[:] = [job.support, job.src, *self.base_path]
+        sys.argv = [job.job["entry"]]
+        os.chdir(job.src)
+        self.current = job
 
 
 def _run_one(
-    fn: Any,
+    job: _RunnerJob,
     case: dict[str, Any],
     bufs: list[bytes],
     i: int,
-    job: dict[str, Any],
-    limits: dict[str, Any],
     cpu_hard: int,
-    device: str,
-    construct: Any,
     hits: list[str],
-    src: str,
     out: _Sender,
 ) -> None:
     """Run the student's function on one case and send its result frame."""
 
     def build() -> tuple[list[Any], dict[str, Any]]:
-        dec = _wire.Decoder(bufs, device=device, construct=construct)
+        dec = _wire.Decoder(bufs, device=job.device, construct=job.construct)
         args = dec.decode(case["args"])
         dec.used.clear()
         kwargs = dec.decode(case["kwargs"])
         return list(args), dict(kwargs)
 
+    limits = job.limits
     used = resource.getrusage(resource.RUSAGE_SELF)
     soft = min(cpu_hard, math.ceil(used.ru_utime + used.ru_stime + limits["cpu_seconds"]) + 1)
     resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
     header: dict[str, Any] = {"op": "case", "i": i}
     buffers: list[bytes] = []
     try:
-        header.update(_run_case(fn, build, job, buffers))
+        header.update(_run_case(job.fn, build, job.job, buffers))
     except _wire.WireError as exc:
         header.update(status="bad_output", error_message=str(exc), code=exc.args[0][:60])
         buffers = []
     except BaseException as exc:  # noqa: BLE001 -- the student's exception, reported
-        header.update(_exception_fields(exc, src))
+        header.update(_exception_fields(exc, job.src))
         header["status"] = "memory_limit" if _is_memory_error(exc) else "exception"
         buffers = []
     if hits:
@@ -467,7 +526,7 @@ class _RunnerProc:
 
     def __init__(self, pid: int, res_r: int, out_r: int, ack_w: int, cmd_w: int) -> None:
         self.pid, self.res_r, self.out_r, self.ack_w, self.cmd_w = pid, res_r, out_r, ack_w, cmd_w
-        self.set_up = False  # has it been sent its job's setup frame?
+        self.jobs: set[int] = set()  # the jobs it has been sent the setup frame of
         self.cpu_seen, self.cpu_read_at = 0.0, -math.inf
 
     def cpu(self, max_age: float = 0.0) -> float:
@@ -497,8 +556,31 @@ class _JobState:
         self.j, self.header, self.jobdir = j, header, jobdir
         self.bufs = {"visible": bufs, "hidden": []}
         self.cases: dict[int, dict[str, Any]] = {c["i"]: c for c in header["cases"]}
-        self.runner: _RunnerProc | None = None
+        # jobs with the same bans (usually all of a batch) share a runner
+        self.group: tuple[str, ...] = tuple(sorted(header["forbid"]))
         self.spent = 0.0  # wall-clock seconds its cases have used so far
+
+
+def _process_limits(states: list[_JobState]) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Per group of jobs that share a runner, the rlimits of that runner: CPU and inputs
+    added up, the largest of the other limits; no address-space cap when a job needs CUDA."""
+    groups: dict[tuple[str, ...], list[_JobState]] = {}
+    for state in states:
+        groups.setdefault(state.group, []).append(state)
+    out = {}
+    for group, members in groups.items():
+        limits = [m.header["limits"] for m in members]
+        out[group] = {
+            "job_cpu_seconds": sum(lim["job_cpu_seconds"] for lim in limits),
+            "max_open_files": max(lim["max_open_files"] for lim in limits),
+            "max_file_bytes": max(lim["max_file_bytes"] for lim in limits),
+            "max_processes": max(lim["max_processes"] for lim in limits),
+            "memory_mb": None
+            if any(m.header["device"] != "cpu" for m in members)
+            else max(lim["memory_mb"] for lim in limits),
+            "input_bytes": sum(int(m.header["input_bytes"]) for m in members),
+        }
+    return out
 
 
 class Supervisor:
@@ -516,7 +598,9 @@ class Supervisor:
         self.ctl, self.zygote = ctl, zygote
         self.dev_entries = set(os.listdir("/dev")) if sandboxed else set()
         self.handed: list[int] = []  # runners of the batch at hand (plain mode cleans them up)
-        self.last_jobs = 0
+        self.shared: dict[tuple[str, ...], _RunnerProc] = {}  # a group's runner in this batch
+        self.process: dict[tuple[str, ...], dict[str, Any]] = {}  # a group's process limits
+        self.last_groups = 1  # runners a batch is likely to need: its groups of jobs
 
     def send(self, header: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         _wire.write_all(self.out, _wire.pack(header, buffers))
@@ -549,7 +633,7 @@ class Supervisor:
                 return
             self._cleanup_processes()
             self._cleanup_files()
-            self.ask({"op": "want", "n": self.last_jobs}, reply=False)  # ready for the next one
+            self.ask({"op": "want", "n": self.last_groups}, reply=False)  # ready for the next one
 
     # ----------------------------------------------------------------- one batch
 
@@ -557,18 +641,19 @@ class Supervisor:
         """Run one batch (one student's code jobs) and report every case.
 
         The supervisor is the only process that holds this batch's inputs. It reads the
-        visible cases of every job first and runs them, one fresh runner per job; each
-        runner then waits. Only after every visible case has been reported does it ask for
-        the hidden cases, and hands each job's to its waiting runner: no process whose
-        printed output or messages are shown ever had a hidden input in its memory.
+        visible cases of every job first and runs them on one fresh runner (per group of
+        jobs with the same bans), which then waits. Only after every visible case has been
+        reported does it ask for the hidden cases and hands them to the waiting runner: no
+        process whose printed output or messages are shown ever had a hidden input in its
+        memory.
         Returns 0 when ``done`` was sent, 3 when the grader closed the pipe.
         """
         frame = _wire.read_frame(self.inp, 1 << 20)
         if frame is None:
             return 3
         batch = frame[0]
-        self.last_jobs = min(int(batch["jobs"]), 16)
-        self.ask({"op": "want", "n": self.last_jobs}, reply=False)  # forked while files are written
+        if int(batch["jobs"]) > 0:  # forked while the files are written
+            self.ask({"op": "want", "n": self.last_groups}, reply=False)
         states = []
         for j in range(int(batch["jobs"])):
             frame = _wire.read_frame(self.inp, 1 << 31)
@@ -579,13 +664,14 @@ class Supervisor:
             self._write_files(header, bufs, jobdir)
             states.append(_JobState(j, header, bufs, jobdir))
         n_hidden = sum(int(s.header["hidden"]) for s in states)
+        self.process = _process_limits(states)
+        self.last_groups = max(1, min(len(self.process), 16))
         for state in states:
             self._run_cases(state, "visible", sorted(state.cases))
-            runner = state.runner
-            if runner is not None and (
-                not state.header["hidden"] or _rss_bytes(runner.pid) > self.base_rss + PARK_MAX_RSS
-            ):
-                self._retire(state)
+        for group, runner in list(self.shared.items()):
+            hidden = any(s.header["hidden"] for s in states if s.group == group)
+            if not hidden or _rss_bytes(runner.pid) > self.base_rss + PARK_MAX_RSS:
+                self._retire(group)
         if n_hidden:
             self.send({"op": "visible_done"})
             for state in states:
@@ -597,18 +683,17 @@ class Supervisor:
                 state.cases = {c["i"]: c for c in header["cases"]}
             for state in states:
                 self._run_cases(state, "hidden", sorted(state.cases))
-                self._retire(state)
         self.send({"op": "done"})
-        for state in states:
-            self._retire(state)
+        for group in list(self.shared):
+            self._retire(group)
         return 0
 
-    def _retire(self, state: _JobState) -> None:
-        """Stop the job's runner without waiting for it (the zygote reaps it later)."""
-        if state.runner is not None:
-            state.runner.kill()
-            state.runner.close()
-            state.runner = None
+    def _retire(self, group: tuple[str, ...]) -> None:
+        """Stop a group's runner without waiting for it (the zygote reaps it later)."""
+        runner = self.shared.pop(group, None)
+        if runner is not None:
+            runner.kill()
+            runner.close()
 
     def _take_runner(self) -> _RunnerProc:
         """A fresh runner from the zygote (forked from the clean image; no data in it)."""
@@ -649,6 +734,8 @@ class Supervisor:
         frame: bytes = _wire.pack(
             {
                 "op": "setup",
+                "j": state.j,
+                "process": self.process[state.group],
                 **{k: h[k] for k in keys},
                 "support_modules": h["support_modules"],
                 "input_bytes": h["input_bytes"],
@@ -681,22 +768,27 @@ class Supervisor:
                         }
                     )
                 return
-            fresh = state.runner is None
-            if state.runner is None:
-                state.runner = self._take_runner()
-            runner = state.runner
+            runner = self.shared.get(state.group)
+            if runner is None:
+                runner = self.shared[state.group] = self._take_runner()
+            fresh = state.j not in runner.jobs  # not waiting for this job before
             deadline = time.monotonic() + limits["job_wall_seconds"] - state.spent
-            frames = b"" if runner.set_up else self._setup_frame(state)
+            frames = b"" if not fresh else self._setup_frame(state)
             cases = [{**state.cases[k], "visible": phase == "visible"} for k in todo]
-            frames += _wire.pack({"op": "cases", "cases": cases}, state.bufs[phase])
-            runner.set_up = True
+            frames += _wire.pack({"op": "cases", "j": state.j, "cases": cases}, state.bufs[phase])
+            runner.jobs.add(state.j)
             started = time.monotonic()
             reported, failure = self._supervise(state, runner, frames, todo, deadline, phase)
             state.spent += time.monotonic() - started
             todo = todo[reported:]
             if failure is None:
                 return  # every case answered; the runner waits for more (or is retired)
-            state.runner = None  # gone: _supervise has reaped it
+            self.shared.pop(state.group, None)  # gone: _supervise has reaped it
+            if len(runner.jobs) > 1:
+                # The process also held other jobs' code (a thread of theirs, memory they
+                # kept): this case runs again in a fresh runner, alone, and only a failure
+                # there is its own. One job never costs another a mark.
+                continue
             if reported == 0 and not fresh and not retried and failure.get("status") == "crashed":
                 retried = True  # it died while waiting: not this case's fault
                 continue

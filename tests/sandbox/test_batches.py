@@ -1,18 +1,20 @@
 """Batches: every code answer of one student in one fresh process tree.
 
-A batch runs each job's visible cases first (one runner per job, which then waits) and sends
+A batch runs the visible cases of every job first (the jobs of a student share one fresh
+runner, like cells of one notebook kernel, each job importing from its own folder) and sends
 the hidden cases into the sandbox only after every visible case has been reported. These
 tests pin what that must never change: the same outcomes as one job at a time, no hidden
-input in anything shown to the student, and runners that die while waiting replaced.
+input in anything shown to the student, one job's modules, bans and failures never another's,
+and runners that die while waiting replaced.
 """
 
 from __future__ import annotations
 
 import pytest
 import torch
-from sandbox_helpers import HONEST, HONEST_WRONG, inputs, job, score
+from sandbox_helpers import FAST, HONEST, HONEST_WRONG, inputs, job, score
 
-from grader.sandbox import CaseInput, InProcessRunner, SandboxRunner
+from grader.sandbox import CaseInput, CaseOutcome, CodeJob, InProcessRunner, SandboxRunner
 
 pytestmark = pytest.mark.sandbox
 
@@ -58,6 +60,24 @@ def solve(x):
     return x * 2 + 1
 """
 SLOW_VISIBLE = b"import time\ndef solve(x):\n    time.sleep(0.5)\n    return x * 2 + 1\n"
+USES_HELPER = b"""
+import os
+import helper
+
+def solve(x):
+    print("pid", os.getpid())
+    import helper as again  # looked up when the case runs, after the other job's import
+    assert again is helper
+    return helper.f(x)
+"""
+USES_EXP = b"""
+import os, torch
+
+def solve(x):
+    print("pid", os.getpid())
+    return torch.exp(x) * 0 + x * 2 + 1
+"""
+NO_EXP = b"import os\ndef solve(x):\n    print('pid', os.getpid())\n    return x * 2 + 1\n"
 
 
 def _cases(hidden_values: list[float]) -> list[CaseInput]:
@@ -113,6 +133,44 @@ def test_a_crash_in_one_job_does_not_touch_the_others(sandbox: SandboxRunner) ->
     assert {o.status for o in a} == {"crashed"}
     assert "exit status 3" in a[0].message
     assert score(b, honest.cases) == 3
+
+
+def _pids(outcomes: list[CaseOutcome]) -> set[str]:
+    return {line for o in outcomes for line in (o.stdout or "").splitlines() if line.startswith("pid")}
+
+
+def test_jobs_share_a_process_but_each_imports_its_own_modules(sandbox: SandboxRunner) -> None:
+    """Two answers with the same file names (solution.py importing helper.py), different
+    helpers: each job gets its own modules, in its visible and in its hidden cases."""
+    right = CodeJob(files={"solution.py": USES_HELPER, "helper.py": b"def f(x):\n    return x * 2 + 1\n"},
+                    entry="solution.py", function="solve", cases=_cases([1.0, 2.0]), limits=FAST)
+    wrong = CodeJob(files={"solution.py": USES_HELPER, "helper.py": b"def f(x):\n    return x * 2\n"},
+                    entry="solution.py", function="solve", cases=_cases([3.0]), limits=FAST)
+    a, b = sandbox.run_batch([right, wrong])
+    assert [o.status for o in a + b] == ["ok"] * 5, [o.message for o in a + b]
+    assert score(a, right.cases) == 3
+    assert score(b, wrong.cases) == 0
+    assert [o.value.tolist() for o in b] == [[2.0], [6.0, 6.0]]
+    assert len(_pids(a) | _pids(b)) == 1  # one runner for the student's batch
+
+
+def test_jobs_with_different_bans_never_share_a_process(sandbox: SandboxRunner) -> None:
+    banned = job(USES_EXP, _cases([1.0]), forbid=frozenset({"torch.exp"}))
+    free = job(USES_EXP, _cases([2.0]))
+    a, b = sandbox.run_batch([banned, free])
+    assert {o.status for o in a} == {"forbidden"}
+    assert score(b, free.cases) == 2
+    assert _pids(b) and not _pids(a) & _pids(b)
+
+
+def test_a_forbidden_call_is_charged_to_its_own_job_only(sandbox: SandboxRunner) -> None:
+    ban = frozenset({"torch.exp"})
+    calls, clean = job(USES_EXP, _cases([1.0]), forbid=ban), job(NO_EXP, _cases([2.0, 3.0]), forbid=ban)
+    for batch in ([calls, clean], [clean, calls]):
+        outcomes = dict(zip(("calls", "clean"), sandbox.run_batch(batch) if batch[0] is calls
+                            else reversed(sandbox.run_batch(batch)), strict=True))
+        assert {o.status for o in outcomes["calls"]} == {"forbidden"}
+        assert score(outcomes["clean"], clean.cases) == 3
 
 
 def test_cuda_jobs_in_a_batch_without_cuda_are_not_runnable(unsandboxed: InProcessRunner) -> None:
