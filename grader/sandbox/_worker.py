@@ -351,6 +351,18 @@ class _RunnerJob:
             self.failed = {"status": status, "phase": "import", **_exception_fields(exc, self.src)}
 
 
+class _ImportLog:
+    """First on ``sys.meta_path`` of a runner: notes the name of every module imported from
+    then on and finds none itself. Walking all of ``sys.modules`` instead would touch (and so
+    copy, page by page) thousands of the zygote's objects in every runner."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        self.names.add(name)
+
+
 class _JobSwitch:
     """Makes one job of a runner the current one: its modules in ``sys.modules`` (another
     job's, loaded from its own folder, are set aside), its folders first on ``sys.path``,
@@ -360,7 +372,8 @@ class _JobSwitch:
         self.hits = hits
         self.current: _RunnerJob | None = None
         self.base_path = list(sys.path)
-        self.base_modules = set(sys.modules)
+        self.log = _ImportLog()
+        sys.meta_path.insert(0, self.log)
 
     def to(self, job: _RunnerJob) -> None:
         prev = self.current
@@ -369,9 +382,8 @@ class _JobSwitch:
         if prev is not None:
             prev.hits = list(self.hits)
             inside = prev.jobdir + os.sep
-            for name in set(sys.modules) - self.base_modules:
-                module = sys.modules.get(name)
-                path = getattr(module, "__file__", None)
+            for name in list(self.log.names):
+                path = getattr(sys.modules.get(name), "__file__", None)
                 if isinstance(path, str) and path.startswith(inside):
                     prev.modules[name] = sys.modules.pop(name)
         self.hits[:] = job.hits
