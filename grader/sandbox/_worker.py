@@ -305,8 +305,9 @@ def _apply_process_limits(process: dict[str, Any], sandboxed: bool) -> int:
         vm = _vm_bytes(os.getpid())
         cap = vm + process["memory_mb"] * 1024 * 1024 + 3 * int(process["input_bytes"])
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    torch.set_num_threads(1)
+    signal.signal(
+        signal.SIGXFSZ, signal.SIG_IGN
+    )  # (one torch thread: set before the zygote forked)
     return cpu_hard
 
 
