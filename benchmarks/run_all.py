@@ -41,7 +41,7 @@ def main() -> None:
         ["bench_sandbox.py"],
         ["bench_class.py", "--json", str(out_dir / "class.json")] + (["--sizes", "10,40", "--scaling-size", "10"] if args.quick else []),
         ["bench_render.py"] + (["--variants", "100"] if args.quick else []),
-        ["bench_otter.py", "--reps", "2"],
+        ["bench_otter.py", "--reps", "5"],
     ]
     lines = [f"# benchmarks, {time.strftime('%Y-%m-%d %H:%M')}", f"machine: {machine}", ""]
     print(lines[1], flush=True)
