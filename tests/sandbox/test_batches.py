@@ -14,7 +14,7 @@ import pytest
 import torch
 from sandbox_helpers import FAST, HONEST, HONEST_WRONG, inputs, job, score
 
-from grader.sandbox import CaseInput, CaseOutcome, CodeJob, InProcessRunner, SandboxRunner
+from grader.sandbox import CaseInput, CaseOutcome, CodeJob, InProcessRunner, Limits, SandboxRunner
 
 pytestmark = pytest.mark.sandbox
 
@@ -76,6 +76,18 @@ import os, torch
 def solve(x):
     print("pid", os.getpid())
     return torch.exp(x) * 0 + x * 2 + 1
+"""
+HOGS_THE_INTERPRETER_LATER = b"""
+import threading, time
+
+def _hog():
+    time.sleep(0.2)
+    sum(range(10**12))  # one long C call: no other Python code of this process runs again
+
+def solve(x):
+    if x.numel() > 1:  # a hidden case: answer right, and stall whatever runs next
+        threading.Thread(target=_hog, daemon=True).start()
+    return x * 2 + 1
 """
 NO_EXP = b"import os\ndef solve(x):\n    print('pid', os.getpid())\n    return x * 2 + 1\n"
 
@@ -171,6 +183,19 @@ def test_a_forbidden_call_is_charged_to_its_own_job_only(sandbox: SandboxRunner)
                             else reversed(sandbox.run_batch(batch)), strict=True))
         assert {o.status for o in outcomes["calls"]} == {"forbidden"}
         assert score(outcomes["clean"], clean.cases) == 3
+
+
+@pytest.mark.slow
+def test_a_limit_hit_because_of_another_job_is_not_charged(sandbox: SandboxRunner) -> None:
+    """One job leaves a thread that stalls the whole process while the next job's hidden
+    case runs in it: that case times out there, runs again alone and passes."""
+    quick = Limits(cpu_seconds=0.5, wall_seconds=1.5, job_wall_seconds=8.0, memory_mb=512)
+    hog = job(HOGS_THE_INTERPRETER_LATER, _cases([1.0]), limits=quick)
+    slow = job(SLOW_VISIBLE, _cases([2.0]), limits=quick)  # sleeps 0.5 s per case
+    a, b = sandbox.run_batch([hog, slow])
+    assert score(a, hog.cases) == 2
+    assert [o.status for o in b] == ["ok"] * 2, [o.message for o in b]
+    assert score(b, slow.cases) == 2
 
 
 def test_cuda_jobs_in_a_batch_without_cuda_are_not_runnable(unsandboxed: InProcessRunner) -> None:
