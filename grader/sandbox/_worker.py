@@ -367,7 +367,8 @@ class _ImportLog:
 class _JobSwitch:
     """Makes one job of a runner the current one: its modules in ``sys.modules`` (another
     job's, loaded from its own folder, are set aside), its folders first on ``sys.path``,
-    its ``src`` folder the working directory, its record of forbidden calls."""
+    its ``src`` folder the working directory, its record of forbidden calls, and the
+    zygote's process-wide settings (``_SETTINGS``) back where the previous job changed them."""
 
     def __init__(self, hits: list[str]) -> None:
         self.hits = hits
@@ -375,6 +376,7 @@ class _JobSwitch:
         self.base_path = list(sys.path)
         self.log = _ImportLog()
         sys.meta_path.insert(0, self.log)
+        self.defaults = _ZYGOTE_SETTINGS or _process_settings()
 
     def to(self, job: _RunnerJob) -> None:
         prev = self.current
@@ -388,12 +390,48 @@ class _JobSwitch:
                 if isinstance(path, str) and path.startswith(inside):
                     prev.modules[name] = sys.modules.pop(name)
         self.hits[:] = job.hits
+        if prev is not None:
+            _restore_settings(self.defaults)
         sys.modules.update(job.modules)
         job.modules = {}
         sys.path[:] = [job.support, job.src, *self.base_path]
         sys.argv = [job.job["entry"]]
         os.chdir(job.src)
         self.current = job
+
+
+_SETTINGS: list[tuple[str, Any, Any]] = [
+    # process-wide settings a job's code is likely to change and the next job's results
+    # depend on: (name, getter, setter)
+    ("default dtype", torch.get_default_dtype, torch.set_default_dtype),
+    ("grad mode", torch.is_grad_enabled, torch.set_grad_enabled),
+    (
+        "deterministic algorithms",
+        torch.are_deterministic_algorithms_enabled,
+        torch.use_deterministic_algorithms,
+    ),
+    ("threads", torch.get_num_threads, torch.set_num_threads),
+    ("numpy errors", np.geterr, lambda saved: np.seterr(**saved)),
+]
+
+
+def _process_settings() -> list[Any]:
+    """The current values of ``_SETTINGS`` (read in the zygote: nothing to copy per runner)."""
+    return [get() for _, get, _ in _SETTINGS]
+
+
+def _restore_settings(saved: list[Any]) -> None:
+    """Put back what ``_process_settings`` saw, calling only the setters of what changed (a
+    first call in a fresh runner copies pages); a setter the student broke is skipped."""
+    for (_, get, put), value in zip(_SETTINGS, saved, strict=True):
+        try:
+            if get() != value:
+                put(value)
+        except Exception:  # noqa: BLE001, S110 -- a getter or setter the student replaced
+            pass
+
+
+_ZYGOTE_SETTINGS: list[Any] | None = None
 
 
 def _run_one(
@@ -1247,6 +1285,8 @@ def main() -> None:
     # lazily on a first call is then built once here, not again in every runner.
     _warm_up()
     _prctl(4, 0)  # PR_SET_DUMPABLE: no ptrace or /proc/<pid>/mem from students' processes
+    global _ZYGOTE_SETTINGS
+    _ZYGOTE_SETTINGS = _process_settings()  # what every job of a runner starts from
     # Every object made so far is shared by all forks: keep the collector from touching
     # (and so copying) them in every runner.
     gc.collect()

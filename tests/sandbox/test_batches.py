@@ -89,6 +89,25 @@ def solve(x):
         threading.Thread(target=_hog, daemon=True).start()
     return x * 2 + 1
 """
+CHANGES_SETTINGS = b"""
+import numpy as np, torch
+
+torch.set_default_dtype(torch.float64)  # at import: a setting of the whole process
+torch.set_grad_enabled(False)
+np.seterr(all="raise")
+
+def solve(x):
+    return x * 2 + 1
+"""
+RELIES_ON_SETTINGS = b"""
+import numpy as np, torch
+
+def solve(x):
+    made = torch.tensor([1.0, 2.0])  # the default dtype
+    grad = torch.is_grad_enabled()
+    quiet = np.float64(1.0) / np.float64(0.0)  # inf, not an exception, by default
+    return torch.stack([made.sum().to(x.dtype), torch.tensor(float(grad)), torch.tensor(float(np.isinf(quiet)))]).to(made.dtype)
+"""
 NO_EXP = b"import os\ndef solve(x):\n    print('pid', os.getpid())\n    return x * 2 + 1\n"
 
 
@@ -196,6 +215,18 @@ def test_a_limit_hit_because_of_another_job_is_not_charged(sandbox: SandboxRunne
     assert score(a, hog.cases) == 2
     assert [o.status for o in b] == ["ok"] * 2, [o.message for o in b]
     assert score(b, slow.cases) == 2
+
+
+def test_a_jobs_process_wide_settings_do_not_reach_the_next_job(sandbox: SandboxRunner) -> None:
+    changes = job(CHANGES_SETTINGS, _cases([1.0]))
+    relies = job(RELIES_ON_SETTINGS, _cases([2.0]))
+    alone = sandbox.run(relies)
+    for batch in ([changes, relies], [relies, changes]):
+        outcomes = sandbox.run_batch(batch)[batch.index(relies)]
+        assert [o.status for o in outcomes] == ["ok"] * 2, [o.message for o in outcomes]
+        for got, want in zip(outcomes, alone, strict=True):
+            assert got.value.dtype == want.value.dtype == torch.float32
+            assert got.value.tolist() == want.value.tolist() == [3.0, 1.0, 1.0]
 
 
 def test_cuda_jobs_in_a_batch_without_cuda_are_not_runnable(unsandboxed: InProcessRunner) -> None:
