@@ -305,9 +305,8 @@ def _apply_process_limits(process: dict[str, Any], sandboxed: bool) -> int:
         vm = _vm_bytes(os.getpid())
         cap = vm + process["memory_mb"] * 1024 * 1024 + 3 * int(process["input_bytes"])
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    signal.signal(
-        signal.SIGXFSZ, signal.SIG_IGN
-    )  # (one torch thread: set before the zygote forked)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    # (torch runs one thread: set at import, before the zygote forked)
     return cpu_hard
 
 
@@ -389,9 +388,8 @@ class _JobSwitch:
                 path = getattr(sys.modules.get(name), "__file__", None)
                 if isinstance(path, str) and path.startswith(inside):
                     prev.modules[name] = sys.modules.pop(name)
-        self.hits[:] = job.hits
-        if prev is not None:
             _restore_settings(self.defaults)
+        self.hits[:] = job.hits
         sys.modules.update(job.modules)
         job.modules = {}
         sys.path[:] = [job.support, job.src, *self.base_path]
@@ -822,9 +820,9 @@ class Supervisor:
             runner = self.shared.get(state.group)
             if runner is None:
                 runner = self.shared[state.group] = self._take_runner()
-            fresh = state.j not in runner.jobs  # not waiting for this job before
+            waiting = state.j in runner.jobs  # set up for this job before (and parked)
             deadline = time.monotonic() + limits["job_wall_seconds"] - state.spent
-            frames = b"" if not fresh else self._setup_frame(state)
+            frames = b"" if waiting else self._setup_frame(state)
             cases = [{**state.cases[k], "visible": phase == "visible"} for k in todo]
             frames += _wire.pack({"op": "cases", "j": state.j, "cases": cases}, state.bufs[phase])
             runner.jobs.add(state.j)
@@ -840,7 +838,7 @@ class Supervisor:
                 # kept): this case runs again in a fresh runner, alone, and only a failure
                 # there is its own. One job never costs another a mark.
                 continue
-            if reported == 0 and not fresh and not retried and failure.get("status") == "crashed":
+            if reported == 0 and waiting and not retried and failure.get("status") == "crashed":
                 retried = True  # it died while waiting: not this case's fault
                 continue
             self.send({"op": "case", "j": state.j, "i": todo[0], **failure})
