@@ -22,6 +22,7 @@ import torch
 
 from grader import checks
 from grader.cases import BuiltCase, build_args, build_cases, device_for, expected_outputs
+from grader.errors import InfrastructureError
 from grader.keys import ResolvedQuestion, resolve
 from grader.loading import LoadedBank, LoadedExam, resolve_ref
 from grader.outcomes import CaseResult, QuestionResult, QuestionStatus, SubmissionResult
@@ -352,6 +353,9 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
     device = task.job.device
     if outcomes is None:
         outcomes = runner.run(task.job)
+    broken = [o for o in outcomes if o.status == "sandbox_error"]
+    if broken:  # the grader's failure, not the student's: an error result, graded again next run
+        raise InfrastructureError(f"the sandbox failed on {len(broken)} case(s): {broken[0].message}")
     results: list[CaseResult] = []
     forbidden = False
     tolerances = _tolerances(question)

@@ -4,10 +4,13 @@ What the sandbox sees (everything read-only unless said otherwise):
 
 * ``/usr`` and the ``/bin``, ``/lib``, ``/lib64``, ``/sbin`` links or directories;
 * ``/etc/ld.so.cache`` and ``/etc/ld.so.conf*`` (so the loader finds libgomp and friends);
-* the Python installation (``sys.base_prefix``), the virtualenv (``sys.prefix``) and the
-  directories numpy and torch were imported from -- nothing else of the repository: not
-  ``questions/``, not ``reference_impls/``, not ``submissions/``, not ``grader/``;
-* ``/sandbox/_worker.py``, ``/sandbox/_wire.py`` and ``/sandbox/_flops.py``, the only grader files;
+* the Python interpreter and its standard library (no site folder: any ``site-packages``
+  that would show is covered by an empty tmpfs), and under ``/sandbox/site`` the top-level
+  folders of numpy, torch and the distributions they require, one by one -- never a whole
+  site folder or virtualenv, so neither this grader, nor ``reference_impls``, nor a
+  course's references, questions or submissions are in the sandbox, however the grader was
+  installed (editable, wheel, system-wide);
+* ``/sandbox/_worker.py`` and its siblings ``SANDBOX_FILES``, the only grader files;
 * a private ``/proc`` (own PID namespace), a minimal read-only ``/dev``, and two small
   writable tmpfs: ``/tmp`` and ``/dev/shm``; the root itself is remounted read-only;
 * with a GPU: the ``/dev/nvidia*`` device nodes and ``/sys`` (read-only), for the driver.
@@ -27,13 +30,17 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import importlib.metadata
 import os
+import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.sandbox._types import SandboxUnavailable
 
@@ -43,6 +50,8 @@ INSTALL_HINT = (
 )
 WORKER_DIR = Path(__file__).resolve().parent
 SANDBOX_DIR = "/sandbox"
+SANDBOX_FILES = ("_worker.py", "_wire.py", "_flops.py", "_seccomp.py")
+"""The only grader files inside the sandbox (mounted read-only under ``/sandbox``)."""
 TMP_BYTES = 256 * 1024 * 1024
 SHM_BYTES = 16 * 1024 * 1024
 
@@ -60,23 +69,87 @@ def find_bwrap() -> str:
     return exe
 
 
-def _python_mounts() -> list[str]:
-    import numpy
-    import torch
+SITE_DIR = f"{SANDBOX_DIR}/site"
+"""Where the packages student code may import are mounted (one entry per top-level name)."""
+SANDBOX_PACKAGES = ("numpy", "torch")
+"""The distributions student code may import, with everything they require (extras aside)."""
 
-    paths = {
-        sys.base_prefix,
-        sys.prefix,
-        os.path.realpath(sys.base_prefix),
-        os.path.realpath(sys.prefix),
-    }
-    for module in (numpy, torch):
-        paths.add(str(Path(module.__file__ or "").resolve().parent.parent))
-    exe = os.path.realpath(sys.executable)
-    paths.add(os.path.dirname(os.path.dirname(exe)))
-    kept = sorted(p for p in paths if p and p != "/" and not p.startswith("/usr/"))
-    # drop paths inside another kept path
-    return [p for p in kept if not any(p != q and p.startswith(q + os.sep) for q in kept)]
+
+def _interpreter() -> str:
+    """The real Python binary behind ``sys.executable`` (a venv's python is a link to it)."""
+    return os.path.realpath(sys.executable)
+
+
+def _required_distributions(names: tuple[str, ...]) -> list[Any]:
+    """The installed distributions ``names`` and, transitively, what they require."""
+    seen: dict[str, Any] = {}
+    todo = list(names)
+    while todo:
+        name = re.split(r"[\s;<>=!~\[(]", todo.pop(), maxsplit=1)[0].lower().replace("_", "-")
+        if not name or name in seen:
+            continue
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # an optional or platform-specific requirement not installed here
+        seen[name] = dist
+        todo += [r for r in dist.requires or [] if "extra ==" not in r and "extra==" not in r]
+    return list(seen.values())
+
+
+def _top_level_paths(dist: Any) -> set[Path]:
+    """The top-level files and folders a distribution installed into its site folder."""
+    site = Path(dist.locate_file("")).resolve()
+    out: set[Path] = set()
+    for file in dist.files or []:
+        parts = Path(file).parts
+        if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith(".pth"):
+            continue
+        out.add(site / parts[0])
+    if not out:  # no RECORD: the packages it names at top level
+        top = dist.read_text("top_level.txt") or ""
+        out = {site / n for n in top.split() if (site / n).exists()}
+    return {p for p in out if p.exists()}
+
+
+def package_mounts() -> list[tuple[str, str]]:
+    """``(source, target)`` for each top-level entry of the sandbox's packages: numpy, torch
+    and what they need, mounted one by one under ``SITE_DIR``. Never a whole site folder, so
+    nothing else installed beside them (this grader, ``reference_impls``, a course's
+    references) is in the sandbox, whatever way the grader was installed."""
+    mounts: dict[str, str] = {}
+    for dist in _required_distributions(SANDBOX_PACKAGES):
+        for path in _top_level_paths(dist):
+            mounts.setdefault(path.name, str(path))
+    return sorted((src, f"{SITE_DIR}/{name}") for name, src in mounts.items())
+
+
+def _python_mounts() -> list[str]:
+    """The interpreter binary, its shared library and its standard library."""
+    exe = _interpreter()
+    paths = [exe, sysconfig.get_paths()["stdlib"]]
+    libdir = sysconfig.get_config_var("LIBDIR") or ""
+    for name in glob.glob(os.path.join(libdir, "libpython3*.so*")):
+        paths.append(name)
+    return sorted({os.path.realpath(p) for p in paths if not p.startswith("/usr/")})
+
+
+def _hidden_site_folders() -> list[str]:
+    """Site folders that the mounts above would otherwise show (``/usr`` is mounted whole,
+    the standard library may hold the base interpreter's ``site-packages``): each is
+    covered by an empty tmpfs."""
+    import site
+
+    candidates = {*site.getsitepackages(), site.getusersitepackages() or ""}
+    candidates |= set(glob.glob("/usr/lib/python3*/*-packages"))
+    candidates |= set(glob.glob("/usr/local/lib/python3*/*-packages"))
+    candidates |= set(glob.glob(os.path.join(sysconfig.get_paths()["stdlib"], "*-packages")))
+    visible = ["/usr/", *(p + os.sep for p in _python_mounts())]
+    return sorted(
+        p
+        for p in {os.path.realpath(c) for c in candidates if c}
+        if os.path.isdir(p) and any((p + os.sep).startswith(v) for v in visible)
+    )
 
 
 def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
@@ -85,6 +158,10 @@ def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
         bwrap,
         "--unshare-all",
         "--unshare-user",
+        # The worker itself is PID 1 of the sandbox: the kernel delivers no signal without a
+        # handler (SIGSTOP and SIGKILL included) from inside the namespace to it, and no bwrap
+        # process with the grader's pipes or environment is left in the sandbox to reach.
+        "--as-pid-1",
         "--uid",
         "1000",
         "--gid",
@@ -117,16 +194,13 @@ def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
         argv += ["--ro-bind-try", path, path]
     for path in _python_mounts():
         argv += ["--ro-bind", path, path]
+    for path in _hidden_site_folders():
+        argv += ["--tmpfs", path]
+    for src, target in package_mounts():
+        argv += ["--ro-bind", src, target]
+    for name in SANDBOX_FILES:
+        argv += ["--ro-bind", str(WORKER_DIR / name), f"{SANDBOX_DIR}/{name}"]
     argv += [
-        "--ro-bind",
-        str(WORKER_DIR / "_worker.py"),
-        f"{SANDBOX_DIR}/_worker.py",
-        "--ro-bind",
-        str(WORKER_DIR / "_wire.py"),
-        f"{SANDBOX_DIR}/_wire.py",
-        "--ro-bind",
-        str(WORKER_DIR / "_flops.py"),
-        f"{SANDBOX_DIR}/_flops.py",
         "--proc",
         "/proc",
         "--dev",
@@ -165,10 +239,15 @@ def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
     return argv + ["--", *command]
 
 
-def worker_command(sandboxed: bool, tmp: str) -> list[str]:
-    """The Python command that starts a warm worker."""
-    script = f"{SANDBOX_DIR}/_worker.py" if sandboxed else str(WORKER_DIR / "_worker.py")
-    return [sys.executable, "-I", "-B", script, "--sandboxed" if sandboxed else "--plain", tmp]
+def worker_command(sandboxed: bool, tmp: str, fds: tuple[int, int]) -> list[str]:
+    """The Python command that starts a warm worker reading frames from ``fds[0]`` and
+    writing them to ``fds[1]`` (its standard streams are /dev/null)."""
+    mode = "--sandboxed" if sandboxed else "--plain"
+    if sandboxed:  # the real interpreter, no site: only SITE_DIR is added (by _worker)
+        exe, flags, script = _interpreter(), ["-I", "-S", "-B"], f"{SANDBOX_DIR}/_worker.py"
+    else:
+        exe, flags, script = sys.executable, ["-I", "-B"], str(WORKER_DIR / "_worker.py")
+    return [exe, *flags, script, mode, tmp, str(fds[0]), str(fds[1])]
 
 
 # --------------------------------------------------------------------------- pids cgroups
@@ -278,8 +357,11 @@ def process_limit_mechanism() -> str:
 
 def probe(bwrap: str) -> tuple[bool, str]:
     """Start a real sandbox with the worker's mounts and check that Python runs in it."""
-    code = "import numpy, torch, sys; print('ok', sys.version.split()[0])"
-    argv = bwrap_argv(bwrap, gpu=False, command=[sys.executable, "-I", "-B", "-c", code])
+    code = (
+        f"import sys; sys.path.insert(0, {SITE_DIR!r}); import numpy, torch; "
+        "print('ok', sys.version.split()[0])"
+    )
+    argv = bwrap_argv(bwrap, gpu=False, command=[_interpreter(), "-I", "-S", "-B", "-c", code])
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, cast
 
@@ -45,6 +45,11 @@ NO_SANDBOX_WARNING = (
 )
 _STARTUP_SECONDS = 120.0
 _GRACE_SECONDS = 15.0
+_CLEAN_SECONDS = 30.0
+"""How long the next batch waits for a sandbox to confirm the previous student's cleanup."""
+MAX_BATCH_RESULT_BYTES = 512 * 1024 * 1024
+"""Bytes of returned values one batch (one student) may bring into the grader in all; the
+values of later cases then count as ``output_limit``. Bounds the grader's memory per student."""
 _AUTOGRAD_NAMES = (
     "autograd",
     "torch.Tensor.backward",
@@ -75,28 +80,41 @@ class Runner(Protocol):
 
 
 class _Worker:
-    """One warm zygote process and the pipes to it."""
+    """One warm sandbox (its supervisor and zygote) and the pipes to it.
+
+    The frame pipes are the sandbox's descriptors 3 and up, held by its supervisor alone;
+    its standard input and output are /dev/null, and standard error (start-up diagnostics
+    only) is closed once it is ready.
+    """
 
     def __init__(
-        self, argv: list[str], cgroup: _bwrap.PidsCgroup | None, *, hide_args: bool = False
+        self,
+        make_argv: Callable[[tuple[int, int]], list[str]],
+        cgroup: _bwrap.PidsCgroup | None,
+        *,
+        hide_args: bool = False,
     ) -> None:
         self.cgroup = cgroup
-        pass_fds: tuple[int, ...] = ()
+        to_r, to_w = os.pipe()
+        from_r, from_w = os.pipe()
+        argv = make_argv((to_r, from_w))
+        pass_fds: tuple[int, ...] = (to_r, from_w)
         if hide_args:  # bwrap reads its arguments from a pipe: /proc/1/cmdline shows nothing
             r, w = os.pipe()
             cut = argv.index("--")  # bwrap wants the command itself on its command line
             os.write(w, b"".join(a.encode() + b"\0" for a in argv[1:cut]))
             os.close(w)
-            argv, pass_fds = [argv[0], "--args", str(r), *argv[cut:]], (r,)
+            argv, pass_fds = [argv[0], "--args", str(r), *argv[cut:]], (*pass_fds, r)
         try:
             self.proc = subprocess.Popen(
                 cgroup.wrap(argv) if cgroup else argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 close_fds=True,
                 start_new_session=True,
                 pass_fds=pass_fds,
+                cwd="/",
                 env={
                     "PATH": "/usr/bin:/bin",
                     "LANG": "C.UTF-8",
@@ -105,16 +123,20 @@ class _Worker:
                     "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
                 },
             )
+        except BaseException:
+            os.close(to_w)
+            os.close(from_r)
+            raise
         finally:
             for fd in pass_fds:
                 os.close(fd)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.wfd = self.proc.stdin.fileno()
-        self.rfd = self.proc.stdout.fileno()
+        self.wfd = to_w
+        self.rfd = from_r
         os.set_blocking(self.rfd, False)
         self.reader = _wire.FrameReader(1 << 20)
         self.pending: list[tuple[dict[str, Any], list[bytes]]] = []
         self.baseline = 0
+        self.unclean = False  # a batch ended; its cleanup is not yet confirmed
 
     def wait_ready(self) -> None:
         try:
@@ -176,10 +198,15 @@ class _Worker:
             self.proc.wait(timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             pass
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+        for fd in (self.wfd, self.rfd):
             try:
-                if stream is not None:
-                    stream.close()
+                os.close(fd)
+            except OSError:
+                pass
+        self.wfd = self.rfd = -1
+        if self.proc.stderr is not None:
+            try:
+                self.proc.stderr.close()
             except OSError:
                 pass
         if self.cgroup is not None:
@@ -275,26 +302,54 @@ class _PoolRunner(abc.ABC):
         return [r if r is not None else [] for r in results]
 
     def _run_on_worker(self, jobs: list[CodeJob], batch_id: int) -> list[list[CaseOutcome]]:
+        """Run a batch on an idle worker; a batch the sandbox failed (not the student's code:
+        the supervisor stopped answering or broke the protocol) runs once more on a fresh
+        worker, and what still fails is reported as ``sandbox_error``, never as the
+        student's mistake. The worker always goes back to the pool or is replaced."""
         visible_frames, hidden_frames = _encode_batch(jobs, batch_id)
-        worker = self._idle.get()
-        if worker is None or not worker.alive():
-            if worker is not None:
-                worker.kill()
+        outcomes: list[list[CaseOutcome]] = []
+        for _ in range(2):
+            worker = self._take_worker()
+            healthy = False
             try:
-                worker = self._fresh_worker()
-            except BaseException:
-                self._idle.put(None)  # keep the slot; the next job tries again
-                raise
-        outcomes, healthy = self._drive(worker, jobs, visible_frames, hidden_frames)
-        if not healthy:
-            worker.kill()
-            try:
-                worker = self._fresh_worker()
-            except SandboxUnavailable:
-                self._idle.put(None)  # the next job tries to start one again
-                return outcomes
-        self._idle.put(worker)
+                outcomes, healthy = self._drive(worker, jobs, visible_frames, hidden_frames)
+            finally:
+                self._give_back(worker, healthy)
+            if not any(o.status == "sandbox_error" for out in outcomes for o in out):
+                break
         return outcomes
+
+    def _take_worker(self) -> _Worker:
+        """An idle worker that has confirmed the previous student's cleanup (``clean``
+        within ``_CLEAN_SECONDS``); one that did not is killed and replaced."""
+        worker = self._idle.get()
+        try:
+            if worker is not None and worker.alive() and worker.unclean:
+                try:
+                    header, _ = worker.next_frame(time.monotonic() + _CLEAN_SECONDS, 1 << 20)
+                    worker.unclean = header.get("op") != "clean"
+                except (_WorkerLost, _wire.WireError, OSError):
+                    pass
+            if worker is None or not worker.alive() or worker.unclean:
+                if worker is not None:
+                    worker.kill()
+                worker = self._fresh_worker()
+        except BaseException:
+            self._idle.put(None)  # keep the slot; the next job tries again
+            raise
+        return worker
+
+    def _give_back(self, worker: _Worker, healthy: bool) -> None:
+        """Return ``worker`` to the pool (it owes a ``clean``), or a fresh one in its place."""
+        if healthy:
+            worker.unclean = True
+            self._idle.put(worker)
+            return
+        worker.kill()
+        try:
+            self._idle.put(self._fresh_worker())
+        except BaseException:  # noqa: BLE001 -- the next job tries to start one again
+            self._idle.put(None)
 
     def run_many(self, jobs: Iterable[CodeJob]) -> list[list[CaseOutcome]]:
         """Run several jobs on all workers at once; results in the order of ``jobs``."""
@@ -338,8 +393,8 @@ class _PoolRunner(abc.ABC):
             4 << 20
         )
         healthy = True
-        reason = "the sandbox stopped answering"
         phase_visible = True
+        budget_bytes = MAX_BATCH_RESULT_BYTES
         try:
             worker.send(visible_frames)
             while True:
@@ -364,11 +419,14 @@ class _PoolRunner(abc.ABC):
                     or jobs[j].cases[i].visible != phase_visible
                 ):
                     raise _wire.WireError("unexpected message from the worker")
+                size = sum(len(b) for b in bufs)
+                if header.get("status") == "ok" and size > budget_bytes:
+                    header, bufs = {"status": "output_limit", "phase": "batch"}, []
+                budget_bytes -= size
                 got[j, i] = _outcome(jobs[j], i, header, bufs)
-        except _WorkerTimeout:
-            healthy, reason = False, "timeout"
+                del bufs
         except (_WorkerLost, _wire.WireError, OSError):
-            healthy = False
+            healthy = False  # a timeout included: the supervisor enforces every case's limits
         if healthy and len(got) < sum(len(job.cases) for job in jobs):
             healthy = False  # a supervisor that ends early is not trusted with the next batch
         results = []
@@ -377,12 +435,8 @@ class _PoolRunner(abc.ABC):
             for i in range(len(job.cases)):
                 if (j, i) in got:
                     outcomes.append(got[j, i])
-                elif reason == "timeout":
-                    outcomes.append(_outcome(job, i, {"status": "timeout", "phase": "job"}, []))
                 else:
-                    outcomes.append(
-                        _outcome(job, i, {"status": "crashed", "detail": "sandbox"}, [])
-                    )
+                    outcomes.append(_outcome(job, i, {"status": "sandbox_error"}, []))
             results.append(outcomes)
         return results, healthy
 
@@ -410,13 +464,16 @@ class SandboxRunner(_PoolRunner):
         return self._mechanism
 
     def _spawn(self) -> _Worker:
-        argv = _bwrap.bwrap_argv(
-            self._bwrap, gpu=self._gpu, command=_bwrap.worker_command(True, "/tmp")
-        )
         cgroup = _bwrap.make_pids_cgroup() if self._mechanism == "cgroup" else None
         if self._mechanism == "cgroup" and cgroup is None:
             raise SandboxUnavailable("could not create a pids cgroup for a new sandbox")
-        return _Worker(argv, cgroup, hide_args=True)
+        return _Worker(
+            lambda fds: _bwrap.bwrap_argv(
+                self._bwrap, gpu=self._gpu, command=_bwrap.worker_command(True, "/tmp", fds)
+            ),
+            cgroup,
+            hide_args=True,
+        )
 
 
 class InProcessRunner(_PoolRunner):
@@ -436,7 +493,7 @@ class InProcessRunner(_PoolRunner):
         super().__init__(workers)
 
     def _spawn(self) -> _Worker:
-        return _Worker(_bwrap.worker_command(False, self._tmpdir.name), None)
+        return _Worker(lambda fds: _bwrap.worker_command(False, self._tmpdir.name, fds), None)
 
     def close(self) -> None:
         super().close()
@@ -581,7 +638,7 @@ def _check_constructs(value: Any, job: CodeJob) -> None:
 # --------------------------------------------------------------------------- outcomes out
 
 _STATUSES: frozenset[str] = frozenset(CaseStatus.__args__)  # type: ignore[attr-defined]
-_DETAIL_RE = re.compile(r"^(signal SIG[A-Z0-9]{1,10}|exit status \d{1,3}|sandbox)$")
+_DETAIL_RE = re.compile(r"^(signal SIG[A-Z0-9]{1,10}|exit status \d{1,3})$")
 
 
 def _outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> CaseOutcome:
@@ -611,6 +668,10 @@ def _outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> Case
         except _wire.WireError as exc:
             status = "bad_output"
             h = {"error_message": str(exc)}
+        except Exception:  # noqa: BLE001 -- bytes the decoder should have refused: still the value's fault
+            status = "bad_output"
+            h = {}
+            value = repeat = None
     if status in ("exception", "memory_limit", "forbidden"):
         error_file = h.get("error_file") if h.get("error_file") in job.files else None
         line = h.get("error_line")
@@ -675,6 +736,8 @@ def _message(
     phase = h.get("phase")
     if status == "ok":
         return ""
+    if status == "sandbox_error":
+        return f"the sandbox failed during case {n} (a problem on the grader's side); it will be run again"
     if status == "not_runnable":
         return "this question needs a CUDA GPU; this runner has none"
     if status == "timeout":
@@ -692,11 +755,13 @@ def _message(
             return f"returned more than {limits.max_result_bytes} bytes on case {n}"
         if phase == "file":
             return f"wrote a file larger than {limits.max_file_bytes} bytes on case {n}"
+        if phase == "batch":
+            return (
+                f"returned more than {MAX_BATCH_RESULT_BYTES >> 20} MB across all cases by case {n}"
+            )
         return f"printed more than {limits.max_output_bytes} bytes on case {n}"
     if status == "crashed":
         detail = h.get("detail")
-        if detail == "sandbox":
-            return f"the sandbox stopped during case {n}; the case gets no marks"
         why = f" ({detail})" if type(detail) is str and _DETAIL_RE.match(detail) else ""
         return f"the process ended during case {n} without returning a result{why}"
     if status == "forbidden":

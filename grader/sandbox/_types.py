@@ -39,6 +39,7 @@ CaseStatus = Literal[
     "forbidden",
     "bad_output",
     "not_runnable",
+    "sandbox_error",
 ]
 """How running one case ended.
 
@@ -48,7 +49,10 @@ CaseStatus = Literal[
 ``crashed``: the process ended without a result (``os._exit``, a signal); ``forbidden``:
 used an API the question forbids; ``bad_output``: returned something that cannot be
 checked (a tensor subclass, an object array, a lambda); ``not_runnable``: this runner
-cannot run the case (a CUDA question without a GPU).
+cannot run the case (a CUDA question without a GPU); ``sandbox_error``: the sandbox itself
+failed (it stopped answering or broke the protocol, twice): a problem on the grader's side,
+never counted against the student (the question is reported as an ``error`` and graded again
+on the next run).
 """
 
 

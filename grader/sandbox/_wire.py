@@ -368,7 +368,8 @@ class Decoder:
         if len(buf) != nbytes:
             raise WireError(f"declares shape {tuple(shape)} but carries {len(buf)} bytes")
         if name == "bool":  # any non-zero byte is True; never reinterpret odd bytes as bool
-            arr = np.frombuffer(buf, dtype=np.uint8, count=count).reshape(shape) != 0
+            # (np.asarray: a 0-d comparison gives a numpy scalar, not an array)
+            arr = np.asarray(np.frombuffer(buf, dtype=np.uint8, count=count).reshape(shape) != 0)
         else:
             arr = np.frombuffer(buf, dtype=layout, count=count).reshape(shape).copy()
         if kind == "numpy":

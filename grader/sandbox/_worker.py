@@ -32,8 +32,17 @@ Life cycle:
    held another job's code runs again in a fresh runner alone, and only a failure there is
    reported: one job never costs another its marks;
 5. after the batch, ``done``, then: SIGKILL every other process of the sandbox's PID
-   namespace, the zygote reaps them, /tmp, /dev/shm and new /dev entries are wiped; the
-   next batch starts from the same clean state.
+   namespace, the zygote reaps them, /tmp, /dev/shm and new /dev entries are wiped, and
+   ``clean``; the grader gives this sandbox the next student only after ``clean`` (within
+   a deadline; otherwise the sandbox is replaced), so the next batch starts from the same
+   clean state. Every wait of the supervisor on the zygote has a deadline too.
+
+The supervisor is PID 1 of the sandbox (bwrap ``--as-pid-1``) and handles no signal, so no
+process of the sandbox can stop or kill it; it and the zygote are not dumpable (no ptrace,
+no /proc/<pid>/fd, mem or environ), and the grader's frame pipes are descriptors that only
+the supervisor holds. Each runner installs a seccomp filter (``_seccomp``) before any
+student code: no exec, no signal to the supervisor or zygote, no SysV IPC, keyrings, POSIX
+message queues or file locks.
 
 Usage: ``python -I -B _worker.py --sandboxed|--plain TMPDIR``.
 """
@@ -65,7 +74,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if "--sandboxed" in sys.argv:  # started with -S: numpy, torch and their needs only
+    sys.path.insert(1, "/sandbox/site")
 import _flops  # noqa: E402
+import _seccomp  # noqa: E402
 import _wire  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -80,6 +92,7 @@ except RuntimeError:
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 POLL = 0.01
+ZYGOTE_SECONDS = 10.0  # the longest the supervisor waits for any answer of the zygote
 SKIP_AFTER_LIMITS = 3  # same value as grader.sandbox._pool.SKIP_AFTER_LIMITS
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -216,16 +229,20 @@ class _Sender:
         _wire.write_all(self.fd, data)
 
 
-def _runner(cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool) -> None:
+def _runner(
+    cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool, protected: list[int]
+) -> None:
     """Runs in a forked runner; never returns."""
     try:
-        _runner_main(cmd_r, res_w, out_w, ack_r, sandboxed)
+        _runner_main(cmd_r, res_w, out_w, ack_r, sandboxed, protected)
     except BaseException:  # noqa: BLE001
         pass
     os._exit(0)
 
 
-def _runner_main(cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool) -> None:
+def _runner_main(
+    cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool, protected: list[int]
+) -> None:
     """A runner serves the jobs of one student's batch that the supervisor gives it, one
     after the other in the same process (a notebook's kernel, not one process per cell):
     per job a ``setup`` frame (which module; the first one also the process's limits),
@@ -244,6 +261,9 @@ def _runner_main(cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool
         os.dup2(fd, target)
     os.dup2(1, 2)
     os.closerange(6, 65536)
+    # The kernel's rules from here on, for this process and every one it starts (see
+    # _seccomp): no exec, no signals to the supervisor or zygote, no state that outlives it.
+    _seccomp.install(protected)
     sys.stdin = open(0, closefd=False)  # noqa: SIM115
     sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
     sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
@@ -521,13 +541,33 @@ def _vm_bytes(pid: int) -> int:
 # =========================================================================== the zygote
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_ticks(pid: int) -> tuple[int, int]:
+    """(own, reaped children's) CPU clock ticks of a process, user + system; (0, 0) when gone."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
     except (OSError, IndexError, ValueError):
-        return 0.0
+        return 0, 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds of one process and the children it has reaped."""
+    own, children = _cpu_ticks(pid)
+    return (own + children) / CLK_TCK
+
+
+def _sandbox_cpu_seconds(zygote: int) -> float:
+    """CPU seconds used by every process of the sandbox but the supervisor (PID 1), living
+    or dead: a process's own time plus what it has reaped, and for the zygote only what it
+    has reaped (dead runners, orphans). A student's child that leaves the runner's process
+    group, raises its soft CPU limit or ignores SIGXCPU is counted all the same."""
+    total = 0
+    for name in os.listdir("/proc"):
+        if name.isdigit() and name != "1":
+            own, children = _cpu_ticks(int(name))
+            total += children if int(name) == zygote else own + children
+    return total / CLK_TCK
 
 
 def _rss_bytes(pid: int) -> int:
@@ -573,18 +613,27 @@ cases; a fresh one is forked for them instead."""
 class _RunnerProc:
     """The supervisor's end of one runner: its pid and the pipes to it."""
 
-    def __init__(self, pid: int, res_r: int, out_r: int, ack_w: int, cmd_w: int) -> None:
-        self.pid, self.res_r, self.out_r, self.ack_w, self.cmd_w = pid, res_r, out_r, ack_w, cmd_w
+    def __init__(self, pid: int, fds: list[int], zygote: int | None) -> None:
+        self.pid = pid
+        self.res_r, self.out_r, self.ack_w, self.cmd_w = fds
+        self.zygote = zygote  # in a sandbox: count the CPU of every process but the supervisor
         self.jobs: set[int] = set()  # the jobs it has been sent the setup frame of
         self.cpu_seen, self.cpu_read_at = 0.0, -math.inf
 
     def cpu(self, max_age: float = 0.0) -> float:
-        """CPU seconds it has used, read from /proc unless a reading ``max_age`` seconds old
-        or newer is at hand (a case started within a poll period of the last reading then
-        counts the CPU used since that reading too: never less than its own)."""
+        """CPU seconds used by it and every process it started (in a sandbox: every student
+        process there, see ``_sandbox_cpu_seconds``; without one: itself and the children it
+        reaped), read from /proc unless a reading ``max_age`` seconds old or newer is at hand
+        (a case started within a poll period of the last reading then counts the CPU used
+        since that reading too: never less than its own)."""
         now = time.monotonic()
         if now - self.cpu_read_at > max_age:
-            self.cpu_seen, self.cpu_read_at = _cpu_seconds(self.pid), now
+            self.cpu_seen = (
+                _sandbox_cpu_seconds(self.zygote)
+                if self.zygote is not None
+                else _cpu_seconds(self.pid)
+            )
+            self.cpu_read_at = now
         return self.cpu_seen
 
     def close(self) -> None:
@@ -655,11 +704,14 @@ class Supervisor:
         _wire.write_all(self.out, _wire.pack(header, buffers))
 
     def ask(self, request: dict[str, Any], reply: bool = True) -> dict[str, Any]:
-        """One request to the zygote (and its answer)."""
-        self.ctl.send(json.dumps(request).encode())
-        if not reply:
-            return {}
-        data = self.ctl.recv(1 << 16)
+        """One request to the zygote (and its answer, within ``ZYGOTE_SECONDS``)."""
+        try:
+            self.ctl.send(json.dumps(request).encode())
+            if not reply:
+                return {}
+            data = self.ctl.recv(1 << 16)
+        except OSError as exc:  # a timeout included: a stopped zygote never answers
+            raise _ZygoteLost(f"the zygote did not answer: {exc}") from exc
         if not data:
             raise _ZygoteLost("the zygote stopped")
         answer: dict[str, Any] = json.loads(data)
@@ -680,9 +732,13 @@ class Supervisor:
             if code != 0:  # something broke mid-batch: the grader restarts this sandbox
                 self.send({"op": "done", "failed": True})
                 return
-            self._cleanup_processes()
-            self._cleanup_files()
-            self.ask({"op": "want", "n": self.last_groups}, reply=False)  # ready for the next one
+            try:
+                self._cleanup_processes()
+                self._cleanup_files()
+                self.ask({"op": "want", "n": self.last_groups}, reply=False)
+            except BaseException:  # noqa: BLE001 -- no "clean": the grader replaces this sandbox
+                return
+            self.send({"op": "clean"})  # the grader waits for this before the next student
 
     # ----------------------------------------------------------------- one batch
 
@@ -746,16 +802,18 @@ class Supervisor:
 
     def _take_runner(self) -> _RunnerProc:
         """A fresh runner from the zygote (forked from the clean image; no data in it)."""
-        self.ctl.send(b'{"op": "take"}')
-        data, fds, _, _ = socket.recv_fds(self.ctl, 1 << 16, 4)
+        try:
+            self.ctl.send(b'{"op": "take"}')
+            data, fds, _, _ = socket.recv_fds(self.ctl, 1 << 16, 4)
+        except OSError as exc:  # a timeout included
+            raise _ZygoteLost(f"the zygote did not hand over a runner: {exc}") from exc
         if not data or len(fds) != 4:
             for fd in fds:
                 os.close(fd)
             raise _ZygoteLost("the zygote did not hand over a runner")
         pid = int(json.loads(data)["pid"])
-        res_r, out_r, ack_w, cmd_w = fds
         self.handed.append(pid)
-        return _RunnerProc(pid, res_r, out_r, ack_w, cmd_w)
+        return _RunnerProc(pid, fds, self.zygote if self.sandboxed else None)
 
     def _wait_runner(self, pid: int) -> tuple[int, float]:
         """The wait status and CPU seconds of a runner that was killed or ended."""
@@ -959,6 +1017,8 @@ class Supervisor:
             return reported, None
         runner.kill()
         wait_status, cpu_used = self._wait_runner(pid)
+        if runner.zygote is not None:  # reaped now: its CPU and its children's are counted
+            cpu_used = runner.cpu()
         runner.close()
         if reported >= len(todo):
             return reported, None
@@ -1051,8 +1111,9 @@ class ForkServer:
     It keeps up to ``want`` runners forked ahead, between requests.
     """
 
-    def __init__(self, ctl: socket.socket, sandboxed: bool) -> None:
+    def __init__(self, ctl: socket.socket, sandboxed: bool, supervisor: int) -> None:
         self.ctl, self.sandboxed = ctl, sandboxed
+        self.protected = [supervisor, os.getpid()]  # no runner may signal these
         self.idle: list[tuple[int, list[int]]] = []
         self.want = 0
 
@@ -1111,7 +1172,7 @@ class ForkServer:
         cmd_r, cmd_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _runner(cmd_r, res_w, out_w, ack_r, self.sandboxed)
+            _runner(cmd_r, res_w, out_w, ack_r, self.sandboxed, self.protected)
         for fd in (res_w, out_w, ack_r, cmd_r):
             os.close(fd)
         for fd in (res_r, out_r, cmd_w):
@@ -1269,14 +1330,13 @@ def _collapse_huge_pages() -> None:
 
 
 def main() -> None:
-    mode, tmp = sys.argv[1], sys.argv[2]
+    mode, tmp, inp, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     sandboxed = mode == "--sandboxed"
-    if sandboxed and os.getpid() != 2:
-        sys.exit("the sandboxed worker must run as PID 2 of its own PID namespace")
-    inp, out = os.dup(0), os.dup(1)
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)
-    os.dup2(null, 1)
+    if sandboxed and os.getpid() != 1:
+        sys.exit("the sandboxed worker must run as PID 1 of its own PID namespace")
+    # As PID 1 it gets only the signals it handles: handle none (Python's SIGINT handler
+    # would let any process of the sandbox raise KeyboardInterrupt in the supervisor).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.set_inheritable(inp, False)
     os.set_inheritable(out, False)
     # Warm up, with one thread, the code paths every runner uses: whatever torch builds
@@ -1291,6 +1351,7 @@ def main() -> None:
     gc.freeze()
     base_rss = _rss_bytes(os.getpid())
     ctl_supervisor, ctl_zygote = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    supervisor_pid = os.getpid()
     zygote = os.fork()
     if zygote == 0:  # the zygote: forked before any input exists, and it never reads one
         os.close(inp)
@@ -1299,10 +1360,11 @@ def main() -> None:
         _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans of the students' processes come here
         _collapse_huge_pages()
         try:
-            ForkServer(ctl_zygote, sandboxed).serve()
+            ForkServer(ctl_zygote, sandboxed, supervisor_pid).serve()
         finally:
             os._exit(0)
     ctl_zygote.close()
+    ctl_supervisor.settimeout(ZYGOTE_SECONDS)
     supervisor = Supervisor(inp, out, tmp, sandboxed, ctl_supervisor, zygote)
     supervisor.base_rss = base_rss
     supervisor.serve()
