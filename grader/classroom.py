@@ -24,7 +24,14 @@ from grader.grading import GradingOptions, grade_submission
 from grader.loading import LoadedExam
 from grader.outcomes import SubmissionResult
 from grader.sandbox import InProcessRunner, Runner, SandboxRunner, sandbox_available
-from grader.submissions import Submission, find_submissions, read_roster, read_submission
+from grader.submissions import (
+    Submission,
+    find_submissions,
+    printable_name,
+    read_roster,
+    read_submission,
+    student_id_problem,
+)
 from grader.variants import variant_seed
 
 __all__ = ["Backend", "ClassReport", "LocalBackend", "Plan", "grade_class", "make_runner", "content_hash", "plan_student"]
@@ -48,6 +55,8 @@ class ClassReport:
     graded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    """Student -> why it was not graded; a folder whose name is not a valid student id is
+    listed here under that name (``printable_name``), and nothing of it is graded."""
     changes: list[tuple[str, str, float, float]] = field(default_factory=list)
     seconds: float = 0.0
     results: dict[str, SubmissionResult] = field(default_factory=dict)
@@ -155,6 +164,9 @@ def grade_class(
 ) -> ClassReport:
     """Grade every student folder under ``submissions_dir`` into ``gradebook``.
 
+    Each folder's name is its student's id (the LMS's); a folder whose name is not a valid
+    id is reported in ``ClassReport.failed`` and not graded.
+
     ``regrade``: ``None`` grades only what is new or changed; ``[]`` regrades everything;
     a list of question ids regrades exactly those for every student.
     """
@@ -171,16 +183,12 @@ def grade_class(
     stored = gradebook.stored_hashes(exam_id)
     known = set(exam.ordered_ids())
     plans: list[Plan] = []
-    seen: dict[str, Path] = {}
     for folder in find_submissions(submissions_dir):
+        bad_id = student_id_problem(folder.name)
+        if bad_id is not None:
+            report.failed[printable_name(folder.name)] = bad_id
+            continue
         sub = read_submission(folder, exam_id=exam_id, known_questions=known, roster=roster)
-        if sub.student in seen:
-            other = seen[sub.student]
-            new_id = f"{sub.student}@{folder.name}"
-            sub = Submission(sub.folder, new_id, sub.exam, sub.variant, sub.answers, sub.files,
-                             (*sub.problems, f"student id {sub.student!r} is also used by folder {other.name!r}; graded as {new_id!r}"),
-                             sub.file_problems)
-        seen[sub.student] = folder
         variant = variant_seed(secret, exam_id, sub.student)
         plan = plan_student(exam, sub, variant, stored.get(sub.student), regrade)
         if plan is None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from grader.errors import InfrastructureError
 from grader.keys import ResolvedQuestion, resolve
 from grader.loading import LoadedExam
-from grader.reports.markdown import markdown_to_html, page
+from grader.reports.markdown import markdown_page
 from grader.schema import (
     CodeQuestion,
     ExpressionQuestion,
@@ -241,7 +241,7 @@ def render_variant(exam: LoadedExam, variant: int, out: Path, formats: Sequence[
             base.with_suffix(".md").write_text(md, encoding="utf-8")
             written[kind].append(base.with_suffix(".md"))
         if "html" in formats:
-            base.with_suffix(".html").write_text(page(title, markdown_to_html(md)), encoding="utf-8")
+            base.with_suffix(".html").write_text(markdown_page(title, md), encoding="utf-8")
             written[kind].append(base.with_suffix(".html"))
         if "tex" in formats or "pdf" in formats:
             tex = markdown_to_latex(md, title)

@@ -4,12 +4,17 @@ A submission is a folder with ``answers.yaml`` and the ``.py`` files its code an
 name. Everything in it is hostile: sizes are checked before reading, symbolic links are
 refused, YAML aliases (billion-laughs) are refused, and every problem becomes a
 student-facing message while grading goes on with whatever could be read.
+
+Whose submission it is comes from the folder's name (the LMS's id), never from the
+folder's content: a ``student:`` in answers.yaml that names someone else is reported to
+the student and changes nothing. A folder whose name is not a valid id is not graded.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 import stat
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +23,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Submission", "read_submission", "find_submissions", "read_roster", "MAX_FILE_BYTES", "MAX_ANSWERS_BYTES"]
+__all__ = ["Submission", "read_submission", "find_submissions", "read_roster", "student_id_problem", "printable_name",
+           "STUDENT_ID", "MAX_FILE_BYTES", "MAX_ANSWERS_BYTES"]
 
 MAX_FILE_BYTES = 1024 * 1024
 """Largest code file read from a submission."""
@@ -26,6 +32,34 @@ MAX_ANSWERS_BYTES = 1024 * 1024
 """Largest answers.yaml read."""
 MAX_FILES = 50
 """Most .py files taken from one submission."""
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
+"""What a student id (a submission folder's name) may be, matched in full: it is a
+gradebook key, a file name and a spreadsheet cell, so no spaces, slashes, quotes or
+leading ``=``, ``+``, ``-``, ``@`` or ``.``."""
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def printable_name(name: str) -> str:
+    """``name`` safe to print for a TA: brackets, backslashes and unprintable characters escaped."""
+    return "".join(ch if ch.isprintable() and ch not in "[]\\" else _escape_char(ch) for ch in name)
+
+
+def student_id_problem(name: str) -> str | None:
+    """Why the folder name ``name`` cannot be a student id, for the TA; ``None`` when it can."""
+    if STUDENT_ID.fullmatch(name):
+        return None
+    return (f"folder name '{printable_name(name)}' is not a valid student id (1 to 128 letters, digits, "
+            "'.', '_', '@' or '-', starting with a letter or digit); not graded: rename the folder to the "
+            "student's id")
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -88,7 +122,10 @@ def _has_alias(text: str) -> bool:
 
 def read_submission(folder: Path, *, exam_id: str | None = None, known_questions: Collection[str] = (),
                     roster: Collection[str] | None = None) -> Submission:
-    """Read ``folder``; never raises for anything inside it."""
+    """Read ``folder``; never raises for anything inside it.
+
+    The student is the folder's name (check it with ``student_id_problem`` first).
+    """
     problems: list[str] = []
     answers: dict[str, Any] = {}
     student = folder.name
@@ -117,11 +154,10 @@ def read_submission(folder: Path, *, exam_id: str | None = None, known_questions
             if doc is not None and not isinstance(doc, dict):
                 problems.append("answers.yaml must be a mapping with keys student, exam and answers")
             elif isinstance(doc, dict):
-                sid = doc.get("student")
-                if isinstance(sid, (str, int)) and str(sid).strip():
-                    student = str(sid).strip()
-                else:
-                    problems.append(f"answers.yaml has no `student:` id; using the folder name {folder.name!r}")
+                claimed = doc.get("student")
+                if claimed is not None and str(claimed).strip() != student:
+                    problems.append(f"answers.yaml says student {_short(claimed)} but this folder is {student!r}; "
+                                    f"graded as {student!r}")
                 if doc.get("exam") is not None:
                     exam = str(doc.get("exam"))
                     if exam_id is not None and exam != exam_id:

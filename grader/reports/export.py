@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -11,6 +9,7 @@ from typing import Any
 
 from grader.gradebook import Gradebook, StoredAnswer
 from grader.loading import LoadedExam
+from grader.reports._csv import Cell, csv_text, number
 
 __all__ = ["gradebook_csv", "results_json", "write_exports", "by_student"]
 
@@ -23,29 +22,25 @@ def by_student(answers: list[StoredAnswer]) -> dict[str, dict[str, StoredAnswer]
     return dict(out)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.4g}" if abs(x - round(x)) > 1e-9 else str(int(round(x)))
-
-
 def gradebook_csv(exam: LoadedExam, gradebook: Gradebook) -> str:
     """One row per student: id, total, one column per question (TA overrides applied).
 
     The first column is named ``Student ID`` and the total ``Total``: both Canvas and
-    Moodle map columns by header when importing.
+    Moodle map columns by header when importing. Marks are numbers to 4 significant
+    figures; every text cell is escaped against formula injection (``_csv.safe_cell``).
     """
     ids = exam.ordered_ids()
     table = by_student(gradebook.answers(exam.exam.exam))
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["Student ID", "Total", *ids, "Pending review"])
-    w.writerow(["Points possible", _fmt(exam.exam.total_marks),
-                *(_fmt(exam.questions[q].marks) for q in ids), ""])
+    rows: list[list[Cell]] = [
+        ["Student ID", "Total", *ids, "Pending review"],
+        ["Points possible", number(exam.exam.total_marks, 4), *(number(exam.questions[q].marks, 4) for q in ids), ""],
+    ]
     for student in sorted(table):
         row = table[student]
         total = sum(a.marks for a in row.values())
         pending = sum(1 for a in row.values() if a.needs_review)
-        w.writerow([student, _fmt(total), *(_fmt(row[q].marks) if q in row else "" for q in ids), pending])
-    return buf.getvalue()
+        rows.append([student, number(total, 4), *(number(row[q].marks, 4) if q in row else "" for q in ids), pending])
+    return csv_text(rows)
 
 
 def results_json(exam: LoadedExam, gradebook: Gradebook) -> dict[str, Any]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import html
+import hashlib
 from pathlib import Path
 
 from grader.gradebook import Gradebook, StoredAnswer
 from grader.loading import LoadedExam
 from grader.outcomes import QuestionResult
 from grader.reports.export import by_student
-from grader.reports.markdown import markdown_to_html, page
+from grader.reports.markdown import markdown_page
+from grader.submissions import STUDENT_ID
 
 __all__ = ["feedback_markdown", "feedback_html", "write_feedback"]
 
@@ -74,13 +75,18 @@ def feedback_markdown(exam: LoadedExam, student: str, answers: dict[str, StoredA
 
 
 def feedback_html(exam: LoadedExam, student: str, markdown: str) -> str:
-    """The same page as standalone HTML with rendered math."""
-    return page(f"{exam.exam.title} — {html.escape(student)}", markdown_to_html(markdown))
+    """The same page as standalone HTML with rendered math (sanitized: see ``markdown.sanitize_html``)."""
+    return markdown_page(f"{exam.exam.title} — {student}", markdown)
 
 
 def _safe_name(student: str) -> str:
-    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student)
-    return keep.lstrip(".") or "student"
+    """The file name of ``student``'s page: the id itself when it is a valid id (see
+    ``submissions.STUDENT_ID``), otherwise a cleaned name plus a hash of the id, so two
+    students never share a page."""
+    if STUDENT_ID.fullmatch(student):
+        return student
+    keep = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.@") else "_" for ch in student).lstrip(".-")
+    return f"{keep[:64] or 'student'}-{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
 
 
 def write_feedback(exam: LoadedExam, gradebook: Gradebook, out: Path) -> list[Path]:

@@ -16,6 +16,7 @@ import numpy as np
 
 from grader.gradebook import Gradebook
 from grader.loading import LoadedExam
+from grader.reports._csv import Cell, csv_text, number
 from grader.reports.export import by_student
 
 __all__ = ["ItemStats", "item_analysis", "write_statistics"]
@@ -88,9 +89,10 @@ def write_statistics(exam: LoadedExam, gradebook: Gradebook, out: Path) -> list[
     md = out / "statistics.md"
     md.write_text("\n".join(summary) + _table(stats), encoding="utf-8")
     csv_path = out / "statistics.csv"
-    csv_path.write_text("question,max_marks,n,mean,difficulty,discrimination\n" + "".join(
-        f"{s.question_id},{s.max_marks:g},{s.n},{s.mean:.6g},{s.difficulty:.6g},{'' if s.discrimination is None else f'{s.discrimination:.6g}'}\n"
-        for s in stats), encoding="utf-8")
+    rows: list[list[Cell]] = [["question", "max_marks", "n", "mean", "difficulty", "discrimination"]]
+    rows += [[s.question_id, number(s.max_marks), s.n, number(s.mean), number(s.difficulty),
+              "" if s.discrimination is None else number(s.discrimination)] for s in stats]
+    csv_path.write_text(csv_text(rows), encoding="utf-8")
 
     plt.rcParams["svg.hashsalt"] = "grader"
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)

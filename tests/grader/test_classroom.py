@@ -208,8 +208,7 @@ def test_sigkill_midway_then_rerun_gives_the_same_gradebook(tmp_path: Path) -> N
         src = FIX / "class" / ("alice" if i % 2 else "bob")
         dest = klass / f"s{i:03d}"
         shutil.copytree(src, dest)
-        text = (dest / "answers.yaml").read_text().replace("student: alice", f"student: s{i:03d}").replace("student: bob", f"student: s{i:03d}")
-        (dest / "answers.yaml").write_text(text)
+        (dest / "answers.yaml").write_text((dest / "answers.yaml").read_text().replace("student: ", "# student: "))
     cmd = [sys.executable, "-m", "grader", "grade", str(EXAM), str(klass), "--no-sandbox", "--workers", "1", "--quiet"]
     reference = tmp_path / "ref"
     subprocess.run([*cmd, "--out", str(reference)], check=True, capture_output=True)
