@@ -187,6 +187,40 @@ def build_filter(machine: str, protected: list[int]) -> bytes:
     return b"".join(prog)
 
 
+_CLONE_THREAD = 0x00010000
+_ENOSYS = 38
+_JSET = 0x45  # BPF_JMP | BPF_JSET | BPF_K
+
+
+def build_no_threads_filter(machine: str) -> bytes:
+    """A second filter: ``clone`` with ``CLONE_THREAD`` refused (no new thread), ``clone3``
+    answered ``ENOSYS`` (its flags live in memory a filter cannot read; the C library then
+    falls back to ``clone``). Processes may still fork."""
+    clone, clone3 = _CLONES[machine]
+    prog = [
+        _ins(_LD_ABS, _ARCH),
+        _ins(_JEQ, _AUDIT_ARCH[machine], 1, 0),
+        _ins(_RET, _KILL_PROCESS),
+        _ins(_LD_ABS, _NR),
+        _ins(_JEQ, clone3, 0, 1),
+        _ins(_RET, _ERRNO | _ENOSYS),
+        _ins(_JEQ, clone, 0, 3),
+        _ins(_LD_ABS, _arg(0)),
+        _ins(_JSET, _CLONE_THREAD, 0, 1),
+        _ins(_RET, _ERRNO | EPERM),
+        _ins(_RET, _ALLOW),
+    ]
+    return b"".join(prog)
+
+
+_CLONES = {"x86_64": (56, 435), "aarch64": (220, 435)}
+
+
+def install_no_threads() -> None:
+    """Install ``build_no_threads_filter`` (on top of the first; filters only add up)."""
+    _install(build_no_threads_filter(platform.machine()))
+
+
 def supported() -> bool:
     """Whether this machine's architecture has a filter here."""
     return platform.machine() in _NUMBERS
@@ -196,7 +230,10 @@ def install(protected: list[int]) -> None:
     """Install the filter on the calling thread's process (call it single-threaded, before
     any student code). Raises OSError when the kernel refuses: a runner must not go on
     without it."""
-    program = build_filter(platform.machine(), protected)
+    _install(build_filter(platform.machine(), protected))
+
+
+def _install(program: bytes) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     buf = ctypes.create_string_buffer(program, len(program))
 

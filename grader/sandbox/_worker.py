@@ -108,7 +108,7 @@ class _ForbiddenCall(BaseException):
     """Raised by a forbidden API; a BaseException so ``except Exception`` does not hide it."""
 
 
-def _install_forbid(names: list[str], hits: list[str]) -> None:
+def _install_forbid(names: list[str], hits: list[str], device: str) -> None:
     def stub(label: str) -> Any:
         def forbidden(*args: Any, **kwargs: Any) -> Any:
             hits.append(label)
@@ -119,6 +119,8 @@ def _install_forbid(names: list[str], hits: list[str]) -> None:
     for name in names:
         if name == "autograd":
             _forbid_autograd(stub, hits)
+            if device == "cpu":  # (CUDA's driver needs threads of its own)
+                _seccomp.install_no_threads()
             continue
         module_name, _, attr = name.rpartition(".")
         owner: Any = None
@@ -136,12 +138,27 @@ def _install_forbid(names: list[str], hits: list[str]) -> None:
 
 
 def _forbid_autograd(stub: Any, hits: list[str]) -> None:
+    """Make autograd unusable in this runner, in layers (see SECURITY.md for what holds):
+
+    1. every Python entry point (backward, grad, the functional and ``torch.func``
+       transforms, forward mode, the engine classes) raises ``_ForbiddenCall``;
+    2. below Python, the dispatcher skips autograd in this thread (the ``Autograd`` keys are
+       excluded from its thread-local dispatch set): no operation records a graph or a
+       forward-mode tangent, whichever API asked for it;
+    3. the functions that would undo (2) are replaced wherever a module holds them;
+    4. the kernel refuses new threads (whose dispatch state would be fresh) and new
+       programs (seccomp, installed by the caller).
+    Only code that rewrites torch's memory (ctypes) can still get around it."""
+    import torch.autograd.forward_ad as forward_ad
     import torch.autograd.functional as functional
     import torch.autograd.graph as graph
     import torch.autograd.variable as variable
 
     class _NoEngine:
         """Stands in for the C++ engine: every backward pass ends up here."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
 
         def run_backward(self, *args: Any, **kwargs: Any) -> Any:
             hits.append("autograd")
@@ -155,6 +172,7 @@ def _forbid_autograd(stub: Any, hits: list[str]) -> None:
 
     variable.Variable._execution_engine = _NoEngine()  # type: ignore[assignment]
     graph.Variable._execution_engine = variable.Variable._execution_engine  # type: ignore[attr-defined]
+    variable.ImperativeEngine = _NoEngine  # type: ignore[assignment,misc]
     torch._C._ImperativeEngine = _NoEngine  # type: ignore[assignment,misc]
     torch.Tensor.backward = stub("torch.Tensor.backward")  # type: ignore[method-assign]
     torch.autograd.backward = stub("torch.autograd.backward")
@@ -162,6 +180,8 @@ def _forbid_autograd(stub: Any, hits: list[str]) -> None:
     graph._engine_run_backward = stub("autograd")
     for fn in ("vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"):
         setattr(functional, fn, stub(f"torch.autograd.functional.{fn}"))
+    for fn in ("make_dual", "unpack_dual", "enter_dual_level"):
+        setattr(forward_ad, fn, stub(f"torch.autograd.forward_ad.{fn}"))
     import torch.func as func
 
     for fn in ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize"):
@@ -175,6 +195,45 @@ def _forbid_autograd(stub: Any, hits: list[str]) -> None:
                 setattr(eager, fn, stub(f"torch.func.{fn}"))
     except ImportError:
         pass
+    # (2) below Python: no graph is recorded in this thread, whatever the API
+    C = torch._C
+    C._dispatch_tls_set_dispatch_key_excluded(C.DispatchKey.AutogradFunctionality, True)
+    # (3) what would turn it back on, replaced in every module that holds it
+    undo = [
+        getattr(C, "_dispatch_tls_set_dispatch_key_excluded", None),
+        getattr(C, "_set_fwd_grad_enabled", None),
+        *(
+            getattr(C._functorch, name, None)
+            for name in (
+                "_grad_increment_nesting",
+                "_jvp_increment_nesting",
+                "_wrap_for_grad",
+                "_maybe_unsafe_set_level",
+                "set_inplace_requires_grad_allowed",
+            )
+        ),
+    ]
+    undo_ids = {id(f) for f in undo if f is not None}
+    for module in list(sys.modules.values()):
+        try:
+            names = [k for k, v in vars(module).items() if id(v) in undo_ids]
+        except TypeError:
+            continue
+        for name in names:
+            setattr(module, name, stub("autograd"))
+    for cls_name in (
+        "_ForceDispatchKeyGuard",
+        "_SetExcludeDispatchKeyGuard",
+        "_RestorePythonTLSSnapshot",
+        "_EngineBase",
+    ):
+        cls = getattr(C, cls_name, None)
+        for method in ("__init__", "__enter__", "run_backward"):
+            if cls is not None and hasattr(cls, method):
+                try:
+                    setattr(cls, method, stub("autograd"))
+                except (TypeError, AttributeError):  # a static C type: nothing to undo there
+                    pass
 
 
 def _student_frame(tb: Any, src: str) -> tuple[str | None, int | None]:
@@ -285,7 +344,7 @@ def _runner_main(
                 cpu_hard = _apply_process_limits(header["process"], sandboxed)
                 forbid = sorted(header["forbid"])
                 if forbid:
-                    _install_forbid(forbid, hits)
+                    _install_forbid(forbid, hits, header["device"])
             elif sorted(header["forbid"]) != forbid:
                 return  # jobs with different bans never share a runner
             job = jobs[j] = _RunnerJob(header)
