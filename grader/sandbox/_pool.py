@@ -674,13 +674,14 @@ def _outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> Case
             value = repeat = None
     if status in ("exception", "memory_limit", "forbidden"):
         error_file = h.get("error_file") if h.get("error_file") in job.files else None
-        line = h.get("error_line")
-        error_line = line if type(line) is int and 0 < line < 1_000_000 else None
+        error_line = _real_line(job, error_file, h.get("error_line")) if visible else None
         error_type = _error_type(h, visible)
     flops = h.get("flops") if type(h.get("flops")) is int and 0 <= h["flops"] < 1 << 63 else None
     raw_seconds: Any = h.get("seconds")
-    seconds = (
-        float(raw_seconds) if type(raw_seconds) in (int, float) and 0 <= raw_seconds < 1e6 else 0.0
+    seconds = (  # the runner's own clock: a number the student could choose, so not for hidden cases
+        float(raw_seconds)
+        if visible and type(raw_seconds) in (int, float) and 0 <= raw_seconds < 1e6
+        else 0.0
     )
     message = _message(job, status, n, h, visible, error_type, error_file, error_line)
     return CaseOutcome(
@@ -700,19 +701,34 @@ def _outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> Case
     )
 
 
+def _real_line(job: CodeJob, file: str | None, line: Any) -> int | None:
+    """``line`` when it is a line of the student's ``file`` (a traceback can be forged with
+    ``compile(..., filename)`` to name any number), else None."""
+    if file is None or type(line) is not int or line < 1:
+        return None
+    return line if line <= job.files[file].count(b"\n") + 1 else None
+
+
 def _error_type(h: dict[str, Any], visible: bool) -> str | None:
-    """The exception's class name; for hidden cases only names the student cannot choose."""
+    """The exception's class name. For hidden cases only the name of a real exception class
+    of Python, torch or numpy, as this process knows them (a student's class can take any
+    name and claim any module): a choice among a few dozen names, never free text."""
     import builtins
+    import sys
 
     name, module = h.get("error_type"), h.get("error_module")
     if type(name) is not str or not name.isidentifier() or len(name) > 100:
         return None
     if visible:
         return name
-    builtin = getattr(builtins, name, None)
-    if module == "builtins" and isinstance(builtin, type) and issubclass(builtin, BaseException):
-        return name
-    if type(module) is str and module.split(".")[0] in ("torch", "numpy"):
+    if module == "builtins":
+        owner: Any = builtins
+    elif type(module) is str and module.split(".")[0] in ("torch", "numpy"):
+        owner = sys.modules.get(module)  # never imported on the student's word
+    else:
+        return None
+    cls = getattr(owner, name, None)
+    if isinstance(cls, type) and issubclass(cls, BaseException) and cls.__name__ == name:
         return name
     return None
 

@@ -69,8 +69,10 @@ def test_in_process_and_sandbox_runners_agree_on_honest_code(
 def test_in_process_runner_reports_exceptions_like_the_sandbox(
     unsandboxed: InProcessRunner,
 ) -> None:
-    (outcome,) = unsandboxed.run(job(b"def solve(x):\n    return 1 / 0\n", inputs(1)))
-    assert outcome.message == "raised ZeroDivisionError at line 2 of solution.py on case 1"
+    (outcome,) = unsandboxed.run(job(b"def solve(x):\n    return 1 / 0\n", inputs(1, visible=True)))
+    assert outcome.message == (
+        "raised ZeroDivisionError at line 2 of solution.py on case 1: division by zero"
+    )
 
 
 @pytest.mark.sandbox
@@ -145,5 +147,5 @@ def test_cuda_question_runs_on_the_gpu_in_the_sandbox(sandbox: SandboxRunner) ->
 def test_cpu_tensor_returned_for_a_cuda_question_is_named(sandbox: SandboxRunner) -> None:
     src = b"def solve(x):\n    return (x * 2 + 1).cpu()\n"
     (outcome,) = sandbox.run(job(src, [CaseInput(args=(torch.arange(4.0),))], device="cuda"))
-    result = compare(torch.arange(4.0).cuda() * 2 + 1, outcome.value, device="cuda")
+    result = compare(torch.arange(4.0).cuda() * 2 + 1, outcome.value, device="cuda", show_values=True)
     assert result.message == "is on the wrong device--got: cpu, expected: cuda"
