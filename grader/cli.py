@@ -6,26 +6,48 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from enum import IntEnum
 from pathlib import Path
 
 from grader._version import __version__
 from grader.errors import AuthoringError, GraderError, InfrastructureError, SubmissionError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["ExitCode", "main", "build_parser"]
+
+
+class ExitCode(IntEnum):
+    """What a `grader` command's exit status means."""
+
+    OK = 0
+    """Done, nothing to report."""
+    PROBLEMS = 1
+    """Done, with problems listed: question files that do not validate, students that could
+    not be graded, a review file with mistakes, a failing `doctor` check."""
+    ERROR = 2
+    """Stopped: a submission or this machine (sandbox, GPU, gradebook) made the job impossible."""
+    GRADER_ERRORS = 3
+    """`grade` finished and wrote everything, but some answers got an `error` result (the
+    grader failed on them) and no TA has decided them: listed in the summary and in
+    `grader review`'s file. PROBLEMS wins when some students could not be graded at all."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C; what was graded so far is saved."""
+
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from grader.loading import validate_paths
+    from grader.validation import checker_problems_in
 
     paths = args.paths or ["questions"]
     files, problems = validate_paths(paths)
+    problems += checker_problems_in(paths)
     if problems:
         print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {len(files)} file(s):", file=sys.stderr)
         for p in problems:
             print(f"  {p}", file=sys.stderr)
-        return 1
+        return ExitCode.PROBLEMS
     extra = ""
     if getattr(args, "deep", False) or args.variants:
         from grader.validation import deep_validate
@@ -37,10 +59,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(f"{len(report.problems)} problem(s) found by the deep checks:", file=sys.stderr)
             for line in report.problems:
                 print(f"  {line}", file=sys.stderr)
-            return 1
+            return ExitCode.PROBLEMS
         extra = " (cases, keys and mutants checked)"
     print(f"ok: {len(files)} file(s) valid{extra}")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -52,7 +74,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
@@ -63,7 +85,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     for f in findings:
         mark = "ok  " if f.ok else "FAIL"
         print(f"{mark} {f.name:<{width}}  {f.detail}")
-    return 0 if all(f.ok for f in findings) else 1
+    return ExitCode.OK if all(f.ok for f in findings) else ExitCode.PROBLEMS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,8 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "validate",
         help="check question banks and exams",
-        description="Load and check every bank and exam under PATHS. Exit 0 when clean, 1 with "
-        "the list of problems (file:line:column, field path, what was expected) otherwise.",
+        description="Load and check every bank and exam under PATHS, including each question's "
+        "checker configuration as grading would use it (rubric keywords, MCQ keys, expression keys, "
+        "tolerances, orderings). Exit 0 when clean, 1 with the list of problems (file:line:column, "
+        "field path, what was expected) otherwise.",
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: questions/)")
     p.add_argument("--deep", action="store_true", help="also compute every key, generate code cases and run mutants")
@@ -123,16 +147,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except AuthoringError as exc:
         print(str(exc), file=sys.stderr)
-        return 1
+        return ExitCode.PROBLEMS
     except (SubmissionError, InfrastructureError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.ERROR
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.ERROR
     except KeyboardInterrupt:
         print("interrupted; results graded so far are saved", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from grader.cli import ExitCode
 from grader.errors import InfrastructureError
+
+if TYPE_CHECKING:
+    from grader.review import GraderErrorItem
 
 __all__ = ["register"]
 
@@ -39,12 +43,14 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.markup import escape
     from rich.table import Table
 
     from grader.classroom import grade_class, make_runner
     from grader.gradebook import Gradebook
     from grader.grading import GradingOptions
     from grader.loading import load_exam
+    from grader.review import error_results, grader_errors
     from grader.variants import read_secret
 
     console = Console(stderr=True)
@@ -93,13 +99,21 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     table.add_column("student")
     table.add_column("total", justify="right")
     table.add_column("pending review", justify="right")
+    table.add_column("grader errors", justify="right")
     table.add_column("problems")
     for student in sorted(report.results):
         r = report.results[student]
         pending = sum(q.needs_review for q in r.questions)
-        table.add_row(student, f"{r.total:g} / {exam.exam.total_marks:g}", str(pending), "; ".join(r.problems)[:80])
+        n_errors = sum(len(error_results(q)) for q in r.questions)
+        table.add_row(escape(student), f"{r.total:g} / {exam.exam.total_marks:g}", str(pending),
+                      f"[bold red]{n_errors}[/]" if n_errors else "0", escape("; ".join(r.problems)[:80]))
     if not args.quiet:
         Console().print(table)
+    # Every `error` result still in the gradebook (this run's and any left by earlier runs),
+    # unless a TA has decided it: the grader failed there, and the TA must hear of it.
+    errors = [e for e in grader_errors(gradebook, exam.exam.exam) if not e.decided]
+    if errors:
+        _print_errors(console, errors, args)
     if report.changes:
         changes = Table(title="changed by this run (regrade)")
         for col in ("student", "question", "old", "new", "change"):
@@ -111,13 +125,36 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         console.print(f"[red]could not grade {student}: {err}[/]")
     print(f"results in {out} (gradebook {db_path})")
     gradebook.close()
-    return 1 if report.failed else 0
+    if report.failed:
+        return ExitCode.PROBLEMS
+    return ExitCode.GRADER_ERRORS if errors else ExitCode.OK
+
+
+def _print_errors(console: Any, errors: list[GraderErrorItem], args: argparse.Namespace) -> None:
+    """The grader's own failures, by question: how many, whose, and the first TA note."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    by_question: dict[str, list[GraderErrorItem]] = {}
+    for e in errors:
+        by_question.setdefault(e.result.question_id, []).append(e)
+    table = Table(title="grader errors by question (the grader failed on these answers; no marks given)")
+    for col in ("question", "errors", "students", "TA note (first)"):
+        table.add_column(col)
+    for qid in sorted(by_question):
+        items = by_question[qid]
+        students = ", ".join(e.student for e in items[:5]) + (f" (+{len(items) - 5})" if len(items) > 5 else "")
+        table.add_row(escape(qid), str(len(items)), escape(students), escape((items[0].result.author_note or "")[:100]))
+    console.print(table)
+    console.print(f"[bold red]{len(errors)} answer(s) got a grader error in {len(by_question)} question(s); "
+                  f"{escape(f'`grader review {args.exam} --out {args.out}`')} lists each with its note. Fix the "
+                  "cause, then grade them again with --regrade QUESTION.[/]")
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
     from grader.gradebook import Gradebook
     from grader.loading import load_exam
-    from grader.review import apply_review_file, write_review_file
+    from grader.review import apply_review_file, grader_errors, write_review_file
 
     exam = load_exam(args.exam, Path(args.questions))
     out, db_path = _out_paths(args)
@@ -132,11 +169,16 @@ def _cmd_review(args: argparse.Namespace) -> int:
                 print(f"review: {p}", file=sys.stderr)
             write_reports(exam, gradebook, out)
             print(f"recorded {applied} decision(s) from {review_file}; reports in {out} updated")
-            return 1 if problems else 0
+            return ExitCode.PROBLEMS if problems else ExitCode.OK
         pending = write_review_file(exam, gradebook, review_file)
+        errors = [e for e in grader_errors(gradebook, exam.exam.exam) if not e.decided]
         print(f"{pending} answer(s) wait for review; edit {review_file} (set `marks:` and `comment:`), "
               f"then run: grader review {args.exam} --out {out} --apply")
-        return 0
+        if errors:
+            print(f"{len(errors)} of them got a grader error (listed under `errors:` with the TA note); "
+                  "fix the cause and grade them again with `grader grade ... --regrade QUESTION`, "
+                  "or give marks by hand", file=sys.stderr)
+        return ExitCode.OK
     finally:
         gradebook.close()
 

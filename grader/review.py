@@ -1,15 +1,20 @@
-"""TA review of text answers: a YAML file the TA edits, decisions stored as overrides.
+"""TA review: text answers and grader errors in a YAML file the TA edits, decisions stored
+as overrides.
 
 ``write_review_file`` lists every text answer (or text part) with the student's answer,
-the rubric with the points the engine found ticked, and the provisional score; decisions
-already taken are kept in the file. ``apply_review_file`` records every item whose
-``marks`` is set; overrides win over graded marks in every export and survive regrading.
+the rubric with the points the engine found ticked, and the provisional score, under
+``items``; and every ``error`` result (the grader failed on that answer) with the
+student's answer and the technical detail for the TA (``author_note``), under ``errors``.
+Decisions already taken are kept in the file. ``apply_review_file`` records every item
+whose ``marks`` is set; overrides win over graded marks in every export and survive
+regrading.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -17,22 +22,77 @@ from grader.gradebook import Gradebook, Override
 from grader.loading import LoadedExam
 from grader.outcomes import QuestionResult
 from grader.schema import MultipartQuestion, Question, TextQuestion
-from grader.submissions import read_submission
+from grader.submissions import Submission, read_submission
 
-__all__ = ["write_review_file", "apply_review_file", "text_items"]
+__all__ = ["GraderErrorItem", "apply_review_file", "error_results", "grader_errors", "text_items",
+           "write_review_file"]
 
 HEADER = """\
 # TA review. For each item set `marks` (0 .. max_marks) and optionally `comment`,
 # then run: grader review EXAM --apply. Items left with `marks: null` stay provisional.
+# `errors` lists answers the grader failed on (`author_note` says why): fix the cause and
+# grade them again (grader grade EXAM SUBMISSIONS --regrade QUESTION), or decide them here.
 """
 
 
 def _text_question(exam: LoadedExam, key: str) -> TextQuestion | None:
+    q = _question(exam, key)
+    return q if isinstance(q, TextQuestion) else None
+
+
+def _question(exam: LoadedExam, key: str) -> Question | None:
+    """The question or part ``key`` (``id`` or ``id/part``) of the exam."""
     qid, _, part = key.partition("/")
     q: Question | None = exam.questions.get(qid)
-    if part and isinstance(q, MultipartQuestion):
-        q = next((p for p in q.parts if p.id == part), None)
-    return q if isinstance(q, TextQuestion) else None
+    if part:
+        return next((p for p in q.parts if p.id == part), None) if isinstance(q, MultipartQuestion) else None
+    return q
+
+
+def error_results(result: QuestionResult) -> list[QuestionResult]:
+    """The ``error`` results inside a question result (itself or its parts)."""
+    return [r for r in (result, *result.parts) if r.status == "error"]
+
+
+class GraderErrorItem(NamedTuple):
+    """An answer the grader failed on, as stored in the gradebook."""
+
+    student: str
+    result: QuestionResult
+    decided: bool
+    """A TA has recorded marks for it."""
+
+
+def grader_errors(gradebook: Gradebook, exam_id: str) -> list[GraderErrorItem]:
+    """Every stored ``error`` result of the exam (questions and parts), by student."""
+    overrides = gradebook.overrides(exam_id)
+    return [
+        GraderErrorItem(stored.student, r, (stored.student, r.question_id) in overrides)
+        for stored in gradebook.answers(exam_id)
+        for r in error_results(stored.result)
+    ]
+
+
+class _Answers:
+    """Students' answers read back from their folders, each submission read once."""
+
+    def __init__(self, gradebook: Gradebook, exam_id: str) -> None:
+        self.exam_id = exam_id
+        self.folders = {s: f for s, _, _, f in gradebook.submissions(exam_id)}
+        self.read: dict[str, Submission | None] = {}
+
+    def get(self, student: str, key: str) -> Any:
+        if student not in self.read:
+            folder = self.folders.get(student)
+            self.read[student] = read_submission(Path(folder), exam_id=self.exam_id) if folder else None
+        sub = self.read[student]
+        if sub is None:
+            return None
+        qid, _, part = key.partition("/")
+        answer = sub.answers.get(qid)
+        if part and isinstance(answer, Mapping):
+            answer = answer.get(part)
+        return answer
 
 
 def text_items(result: QuestionResult) -> list[QuestionResult]:
@@ -46,7 +106,7 @@ def write_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path) -> int
     """Write the review file; return how many items still wait for a decision."""
     exam_id = exam.exam.exam
     overrides = gradebook.overrides(exam_id)
-    folders = {s: f for s, _, _, f in gradebook.submissions(exam_id)}
+    answers = _Answers(gradebook, exam_id)
     items: list[dict[str, Any]] = []
     pending = 0
     for stored in gradebook.answers(exam_id):
@@ -54,14 +114,7 @@ def write_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path) -> int
             q = _text_question(exam, r.question_id)
             if q is None:
                 continue
-            answer: Any = None
-            folder = folders.get(stored.student)
-            if folder:
-                sub = read_submission(Path(folder), exam_id=exam_id)
-                qid, _, part = r.question_id.partition("/")
-                answer = sub.answers.get(qid)
-                if part and isinstance(answer, dict):
-                    answer = answer.get(part)
+            answer = answers.get(stored.student, r.question_id)
             decided = overrides.get((stored.student, r.question_id))
             if decided is None:
                 pending += 1
@@ -75,8 +128,28 @@ def write_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path) -> int
                 "marks": decided.marks if decided else None,
                 "comment": decided.comment if decided else "",
             })
+    errors: list[dict[str, Any]] = []
+    for item in grader_errors(gradebook, exam_id):
+        r = item.result
+        decided = overrides.get((item.student, r.question_id))
+        if decided is None:
+            pending += 1
+        answer = answers.get(item.student, r.question_id)
+        errors.append({
+            "student": item.student,
+            "question": r.question_id,
+            "max_marks": r.max_marks,
+            "feedback": r.feedback,
+            "author_note": r.author_note or "",
+            "answer": str(answer) if answer is not None else "",
+            "marks": decided.marks if decided else None,
+            "comment": decided.comment if decided else "",
+        })
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = yaml.safe_dump({"exam": exam_id, "items": items}, sort_keys=False, allow_unicode=True, width=100)
+    doc: dict[str, Any] = {"exam": exam_id, "items": items}
+    if errors:
+        doc["errors"] = errors
+    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
     path.write_text(HEADER + body, encoding="utf-8")
     return pending
 
@@ -91,7 +164,23 @@ def apply_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path, review
         return 0, [f"{path} must have `exam:` and a list `items:`"]
     if doc.get("exam") != exam.exam.exam:
         return 0, [f"{path} is for exam {doc.get('exam')!r}, not {exam.exam.exam!r}"]
+    if not isinstance(doc.get("errors", []), list):
+        return 0, [f"{path}: `errors:` must be a list"]
     applied, problems = 0, []
+    for i, item in enumerate(doc.get("errors", [])):
+        if not isinstance(item, dict) or item.get("marks") is None:
+            continue
+        student, question = str(item.get("student", "")), str(item.get("question", ""))
+        q = _question(exam, question)
+        marks = item.get("marks")
+        if q is None:
+            problems.append(f"errors[{i}]: {question!r} is not a question of this exam")
+            continue
+        if not isinstance(marks, (int, float)) or isinstance(marks, bool) or not 0 <= marks <= q.marks:
+            problems.append(f"errors[{i}] ({student}, {question}): marks must be a number from 0 to {q.marks:g}, got {marks!r}")
+            continue
+        gradebook.set_override(exam.exam.exam, Override(student, question, float(marks), str(item.get("comment") or ""), reviewer))
+        applied += 1
     for i, item in enumerate(doc["items"]):
         if not isinstance(item, dict) or item.get("marks") is None:
             continue

@@ -1,16 +1,24 @@
-"""Deep checks of a question bank, before an exam goes out (`grader validate --deep/--variants N`).
+"""Checks of a question bank beyond its schema, before an exam goes out.
 
-Beyond the schema: every key is computed (variant 0 and N random variants), option sets
-stay sensible, code cases are generated and the reference runs on them with finite
-outputs, and every known-wrong *mutant* of a code question's reference must fail at
-least one hidden case: a mutant that survives means the hidden cases are too weak.
-A failing variant is reported with its number so the author can reproduce it.
+`grader validate` runs every checker's own configuration check on every question
+(``checker_problems``): the check that checker runs at grading time, before it reads an
+answer, on the configuration grading would give it (``grader.checks.checker_calls``), so a
+question that would make every answer an ``error`` (a rubric point without keywords, an
+expression key that does not parse, an MCQ key outside the options) fails validation with
+the file, line and field to fix, instead.
+
+`grader validate --deep/--variants N` goes further: every key is computed (variant 0 and N
+random variants), option sets stay sensible, code cases are generated and the reference
+runs on them with finite outputs, and every known-wrong *mutant* of a code question's
+reference must fail at least one hidden case: a mutant that survives means the hidden
+cases are too weak. A failing variant is reported with its number so the author can
+reproduce it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,13 +26,25 @@ from typing import Any
 import numpy as np
 import torch
 
+from grader import checks
 from grader.cases import build_cases, expected_outputs
-from grader.keys import resolve
-from grader.loading import LoadedBank, _yaml_files, load_bank, resolve_ref
+from grader.errors import AuthoringError, Problem
+from grader.keys import ResolvedQuestion, resolve
+from grader.loading import LoadedBank, _yaml_files, load_bank, load_exam, resolve_ref
 from grader.sandbox import Tolerance, compare
+from grader.sandbox._compare import tolerance_problems
 from grader.schema import CodeQuestion, McqQuestion, MultipartQuestion, NumericQuestion, Question
+from grader.variants import PAPER_VARIANT
 
-__all__ = ["DeepReport", "deep_validate", "check_question", "mutant_survivors"]
+__all__ = [
+    "DeepReport",
+    "check_question",
+    "checker_problems",
+    "checker_problems_in",
+    "deep_validate",
+    "mutant_survivors",
+    "question_checker_problems",
+]
 
 
 @dataclass
@@ -33,6 +53,84 @@ class DeepReport:
 
     lines: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------- checker configuration
+
+QuestionPath = tuple[str | int, ...]
+
+
+def _code_parts(question: Question, at: QuestionPath) -> Iterator[tuple[CodeQuestion, QuestionPath]]:
+    if isinstance(question, CodeQuestion):
+        yield question, at
+    elif isinstance(question, MultipartQuestion):
+        for i, part in enumerate(question.parts):
+            yield from _code_parts(part, (*at, "parts", i))
+
+
+def question_checker_problems(question: Question, rq: ResolvedQuestion, bank: LoadedBank,
+                              at: QuestionPath) -> list[Problem]:
+    """Every problem the checkers of ``question`` (at ``at`` in ``bank``) would raise at
+    grading time in the variant ``rq``, each located at the question field that causes it."""
+    problems: dict[str, Problem] = {}  # an expression's calls share their variables: keep each once
+    for call in checks.checker_calls(question, rq, at=at):
+        for found in checks.config_problems(call.checker, **call.config):
+            p = bank.located.problem(call.where(found.field), f"question {call.question_id!r}: {found.message}")
+            problems.setdefault(str(p), p)
+    for code, where in _code_parts(question, at):
+        for key, message in tolerance_problems(code.compare.tolerances).items():
+            p = bank.located.problem((*where, "compare", "tolerances", key), f"question {code.id!r}: {message}")
+            problems.setdefault(str(p), p)
+    return list(problems.values())
+
+
+def checker_problems(bank: LoadedBank, variant: int = PAPER_VARIANT) -> list[Problem]:
+    """Every question of ``bank`` checked by its checkers' own configuration checks, in
+    ``variant`` (its keys computed); a key that cannot be computed is a problem too."""
+    problems: list[Problem] = []
+    for qi, q in enumerate(bank.bank.questions):
+        at: QuestionPath = ("questions", qi)
+        try:
+            rq = resolve(q, variant)
+        except Exception as exc:  # noqa: BLE001 - author code; grading would fail the same way
+            problems.append(bank.located.problem(at, f"question {q.id!r}: computing the key of variant {variant} "
+                                                      f"failed: {type(exc).__name__}: {exc}"))
+            continue
+        problems += question_checker_problems(q, rq, bank, at)
+    return problems
+
+
+def _is_bank_text(text: str) -> bool:
+    return text.lstrip().startswith("bank:") or "\nbank:" in text
+
+
+def _loaded_banks(paths: Iterable[str | Path]) -> Iterator[LoadedBank]:
+    """The banks under ``paths`` and those the exams under ``paths`` use, each once; files
+    that do not load are skipped (``validate_paths`` reports them)."""
+    seen: set[Path] = set()
+    for path in _yaml_files(paths):
+        try:
+            text = path.read_text(encoding="utf-8")
+            if _is_bank_text(text):
+                banks: tuple[LoadedBank, ...] = (load_bank(path),)
+            elif text.lstrip().startswith("exam:") or "\nexam:" in text:
+                banks = load_exam(path).banks
+            else:
+                continue
+        except (OSError, UnicodeDecodeError, AuthoringError):
+            continue
+        for bank in banks:
+            if bank.path.resolve() not in seen:
+                seen.add(bank.path.resolve())
+                yield bank
+
+
+def checker_problems_in(paths: Iterable[str | Path]) -> list[Problem]:
+    """``checker_problems`` of every bank under ``paths`` (what `grader validate` adds)."""
+    return [p for bank in _loaded_banks(paths) for p in checker_problems(bank)]
+
+
+# ------------------------------------------------------------------------ deep checks
 
 
 def _finite(value: Any) -> bool:
@@ -124,9 +222,13 @@ def _check_one(q: Question, bank: LoadedBank, variant: int, where: str, with_mut
 def check_question(q: Question, bank: LoadedBank, variants: int = 0) -> list[str]:
     """Problems of one question at variant 0 and ``variants`` random variants (1..N)."""
     problems: list[str] = []
+    at: QuestionPath = ("questions", next((i for i, x in enumerate(bank.bank.questions) if x is q), 0))
     for variant in range(variants + 1):
         try:
             problems += _check_one(q, bank, variant, f"{bank.path}: {q.id}", with_mutants=variant == 0)
+            if variant != PAPER_VARIANT:  # the printed paper's: `grader validate` without --deep
+                problems += [f"{p} (variant {variant})"
+                             for p in question_checker_problems(q, resolve(q, variant), bank, at)]
         except Exception as exc:  # noqa: BLE001 - report author bugs with the seed to reproduce
             problems.append(f"{bank.path}: {q.id} variant {variant}: computing the key failed: {type(exc).__name__}: {exc}")
     return problems
@@ -140,7 +242,7 @@ def deep_validate(paths: Iterable[str | Path], variants: int = 0) -> DeepReport:
             text = path.read_text(encoding="utf-8")
         except OSError:
             continue
-        if not text.lstrip().startswith("bank:") and "\nbank:" not in text:
+        if not _is_bank_text(text):
             continue
         bank = load_bank(path)
         n_code = sum(1 for q in bank.bank.questions if isinstance(q, CodeQuestion))

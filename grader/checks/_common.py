@@ -2,15 +2,63 @@
 
 Student-facing wording lives here so every checker says "could not read" and "could not
 check" the same way (PrairieLearn style: what was wrong, what to do).
+
+Author-facing problems with a checker's *configuration* are ``ConfigProblem``s: each names
+the configuration field it is about, so ``grader validate`` can point at the line of the
+question that holds it. A checker runs its configuration check before it looks at the
+answer and raises ``ConfigError`` (a ``ValueError``) with every problem found.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from grader.results import CheckResult
 
-__all__ = ["blank", "correct", "describe_value", "invalid", "is_blank", "unchecked"]
+__all__ = [
+    "ConfigError",
+    "ConfigProblem",
+    "blank",
+    "correct",
+    "describe_value",
+    "invalid",
+    "is_blank",
+    "raise_config_problems",
+    "unchecked",
+]
+
+ConfigField = tuple[str | int, ...]
+"""A path inside a checker's keyword configuration: ``("rubric", 1, "keywords")``."""
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One mistake in a checker's configuration (an authoring error)."""
+
+    field: ConfigField
+    """Where: the keyword argument, then keys and indices inside it."""
+    message: str
+    """What is wrong and how to fix it, for the question's author."""
+
+
+class ConfigError(ValueError):
+    """Raised by a checker whose configuration is wrong; carries every problem found.
+
+    An authoring error: ``grader validate`` reports the same problems, located, before an
+    exam goes out (see ``grader.checks.config_problems``).
+    """
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(p.message for p in self.problems))
+
+
+def raise_config_problems(problems: Sequence[ConfigProblem]) -> None:
+    """Raise ``ConfigError`` when there is any problem."""
+    if problems:
+        raise ConfigError(problems)
 
 UNCHECKED_PREFIX = "Could not check this answer"
 INVALID_PREFIX = "Could not read your answer"

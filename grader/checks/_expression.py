@@ -38,7 +38,15 @@ from grader.checks._asymptotic import (
     dominant_terms,
     dominated,
 )
-from grader.checks._common import blank, correct, describe_value, invalid, unchecked
+from grader.checks._common import (
+    ConfigProblem,
+    blank,
+    correct,
+    describe_value,
+    invalid,
+    raise_config_problems,
+    unchecked,
+)
 from grader.checks._evaluate import Budget, EvalError, TooLarge, evaluate
 from grader.checks._mathparse import (
     KNOWN_FUNCTIONS,
@@ -54,7 +62,7 @@ from grader.checks._mathparse import (
 from grader.checks._symbolic import symbolic_equivalent
 from grader.results import CheckResult
 
-__all__ = ["DEFAULT_FUNCTIONS", "Mode", "check_expression"]
+__all__ = ["DEFAULT_FUNCTIONS", "Mode", "check_expression", "expression_config_problems"]
 
 Mode = Literal["exact", "additive_constant", "multiplicative_constant", "asymptotic"]
 MODES: tuple[Mode, ...] = ("exact", "additive_constant", "multiplicative_constant", "asymptotic")
@@ -99,52 +107,95 @@ def _name_table(
     functions: Collection[str],
     mode: Mode,
     allow_sum: bool,
-) -> NameTable:
+) -> tuple[NameTable, list[ConfigProblem]]:
+    """The names an answer may use, and every problem with the declarations."""
+    problems: list[ConfigProblem] = []
     table: dict[str, str] = {}
     for name, spec in variables.items():
+        where: tuple[str | int, ...] = ("variables", name)
         if not _NAME.match(name):
-            raise ValueError(
-                f"variable name {name!r} must be letters and digits with '_' subscripts"
-            )
+            problems.append(ConfigProblem(
+                where, f"variable name {name!r} must be letters and digits with '_' subscripts"
+            ))
+            continue
         if not isinstance(spec, Mapping):
-            raise ValueError(f"variable {name!r}: assumptions must be a mapping, got {spec!r}")
+            problems.append(ConfigProblem(where, f"variable {name!r}: assumptions must be a mapping, got {spec!r}"))
+            continue
         unknown = set(spec) - _ASSUMPTION_KEYS - {"aliases", "description"}
         if unknown:
-            raise ValueError(f"variable {name!r}: unknown assumptions {sorted(unknown)!r}")
+            problems.append(ConfigProblem(where, f"variable {name!r}: unknown assumptions {sorted(unknown)!r}"))
         keys = [name_key(name)]
         aliases = spec.get("aliases", [])
         if not isinstance(aliases, list | tuple) or not all(isinstance(a, str) for a in aliases):
-            raise ValueError(f"variable {name!r}: 'aliases' must be a list of strings")
-        for alias in aliases:
+            problems.append(ConfigProblem((*where, "aliases"), f"variable {name!r}: 'aliases' must be a list of strings"))
+            aliases = []
+        for i, alias in enumerate(aliases):
             try:
                 keys.append(alias_key(alias))
             except (ParseError, LimitError) as error:
-                raise ValueError(
-                    f"variable {name!r}: alias {alias!r} is not a name ({error})"
-                ) from None
+                problems.append(ConfigProblem(
+                    (*where, "aliases", i), f"variable {name!r}: alias {alias!r} is not a name ({error})"
+                ))
         for key in keys:
             if table.get(key, name) != name:
-                raise ValueError(f"variable {name!r}: {key!r} also names {table[key]!r}")
+                problems.append(ConfigProblem(where, f"variable {name!r}: {key!r} also names {table[key]!r}"))
+                continue
             table[key] = name
     canonical = {"ln": "log", "sigmoid": "sigma"}
     allowed = frozenset(canonical.get(f, f) for f in functions)
     unknown_functions = allowed - KNOWN_FUNCTIONS
     if unknown_functions:
-        raise ValueError(
-            f"unknown functions {sorted(unknown_functions)!r}; known: {sorted(KNOWN_FUNCTIONS)!r}"
-        )
-    return NameTable(
-        variables=table, functions=allowed, big_o=mode == "asymptotic", allow_sum=allow_sum
+        problems.append(ConfigProblem(
+            ("functions",),
+            f"unknown functions {sorted(unknown_functions)!r}; known: {sorted(KNOWN_FUNCTIONS)!r}",
+        ))
+    names = NameTable(
+        variables=table, functions=allowed & KNOWN_FUNCTIONS, big_o=mode == "asymptotic", allow_sum=allow_sum
     )
+    return names, problems
 
 
-def _parse_key(expected: str, names: NameTable) -> Node:
-    try:
-        return parse_math(expected, names)
-    except (ParseError, LimitError) as error:
-        raise ValueError(
-            f"the expected expression {expected!r} cannot be parsed: {error}"
-        ) from None
+def _configure(
+    expected: str,
+    variables: Mapping[str, Mapping[str, object]],
+    mode: Mode,
+    functions: Collection[str],
+    allow_sum: bool,
+    time_limit_s: float,
+) -> tuple[NameTable, Node | None, list[ConfigProblem]]:
+    """The name table and parsed key of a configuration, and every problem with it."""
+    problems: list[ConfigProblem] = []
+    if mode not in MODES:
+        problems.append(ConfigProblem(("mode",), f"mode must be one of {MODES!r}, got {mode!r}"))
+    if not (isinstance(time_limit_s, int | float) and 0 < time_limit_s < 600):
+        problems.append(ConfigProblem(
+            ("time_limit_s",), f"time_limit_s must be between 0 and 600 seconds, got {time_limit_s!r}"
+        ))
+    names, name_problems = _name_table(variables, functions, mode, allow_sum)
+    problems += name_problems
+    key: Node | None = None
+    if not name_problems:  # a key is read with the declared names; it cannot be judged without them
+        try:
+            key = parse_math(expected, names)
+        except (ParseError, LimitError) as error:
+            problems.append(ConfigProblem(
+                ("expected",), f"the expected expression {expected!r} cannot be parsed: {error}"
+            ))
+    return names, key, problems
+
+
+def expression_config_problems(
+    *,
+    expected: str,
+    variables: Mapping[str, Mapping[str, object]],
+    mode: Mode = "exact",
+    functions: Collection[str] = DEFAULT_FUNCTIONS,
+    allow_sum: bool = False,
+    time_limit_s: float = 2.0,
+) -> list[ConfigProblem]:
+    """Every problem with ``check_expression``'s configuration: the check it runs before
+    reading an answer (``grader validate`` calls it too)."""
+    return _configure(expected, variables, mode, functions, allow_sum, time_limit_s)[2]
 
 
 # ---------------------------------------------------------------------------- numeric evidence
@@ -277,16 +328,14 @@ def check_expression(
     """Check a symbolic answer (plain math or LaTeX) against the key ``expected``.
 
     ``variables`` maps each name to sympy-style assumptions (``positive``, ``integer``, ...),
-    optionally ``constant: true`` and ``aliases``. Raises ValueError for an authoring error
-    (unknown mode, unparsable key, clashing aliases); never for an answer.
+    optionally ``constant: true`` and ``aliases``. Raises ``ConfigError`` (a ValueError) for
+    an authoring error (unknown mode, unparsable key, clashing aliases; see
+    ``expression_config_problems``); never for an answer.
     """
     start = time.monotonic()
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES!r}, got {mode!r}")
-    if not (isinstance(time_limit_s, int | float) and 0 < time_limit_s < 600):
-        raise ValueError(f"time_limit_s must be between 0 and 600 seconds, got {time_limit_s!r}")
-    names = _name_table(variables, functions, mode, allow_sum)
-    key = _parse_key(expected, names)
+    names, key, problems = _configure(expected, variables, mode, functions, allow_sum, time_limit_s)
+    raise_config_problems(problems)
+    assert key is not None
     if answer is None or isinstance(answer, str) and not answer.strip():
         return blank()
     text = _answer_text(answer)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
-from grader.checks._common import describe_value, invalid
+from grader.checks._common import ConfigProblem, describe_value, invalid, raise_config_problems
 from grader.results import CheckResult, McqSelection
 
-__all__ = ["check_mcq"]
+__all__ = ["check_mcq", "mcq_config_problems"]
 
 _SEPARATORS = re.compile(r"(?:\s*[,;/&+|]\s*|\s+and\s+|\s+)", re.IGNORECASE)
 _MAX_ANSWER_CHARS = 1000
@@ -65,6 +65,18 @@ def _selection(answer: object, labels: dict[str, str]) -> list[str]:
     raise _Unreadable(f"expected option letters such as [A, D], got {describe_value(answer)}")
 
 
+def mcq_config_problems(*, options: Sequence[str], correct: Collection[str]) -> list[ConfigProblem]:
+    """Every problem with ``check_mcq``'s configuration: the check it runs before reading an
+    answer (``grader validate`` calls it too)."""
+    labels = {str(option).strip().upper() for option in options}
+    if len(labels) != len(options) or not labels or any(not label for label in labels):
+        return [ConfigProblem(("options",), f"options must be distinct non-empty labels, got {list(options)!r}")]
+    unknown = [c for c in correct if str(c).strip().upper() not in labels]
+    if unknown:
+        return [ConfigProblem(("correct",), f"correct options {unknown!r} are not among the options {list(options)!r}")]
+    return []
+
+
 def check_mcq(
     answer: object,
     *,
@@ -74,14 +86,11 @@ def check_mcq(
 ) -> CheckResult:
     """Check the option letters a student ticked against the correct set.
 
-    Raises ValueError when the key is inconsistent (an authoring error); never for an answer.
+    Raises ``ConfigError`` (a ValueError) when the key is inconsistent (an authoring error;
+    see ``mcq_config_problems``); never for an answer.
     """
+    raise_config_problems(mcq_config_problems(options=options, correct=correct))
     labels = {str(option).strip().upper(): str(option).strip() for option in options}
-    if len(labels) != len(options) or not labels or any(not label for label in labels):
-        raise ValueError(f"options must be distinct non-empty labels, got {list(options)!r}")
-    unknown = [c for c in correct if str(c).strip().upper() not in labels]
-    if unknown:
-        raise ValueError(f"correct options {unknown!r} are not among the options {list(options)!r}")
     right = tuple(sorted({labels[str(c).strip().upper()] for c in correct}))
     try:
         picks = [] if answer is None else _selection(answer, labels)

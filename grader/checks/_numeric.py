@@ -21,7 +21,16 @@ import math
 import re
 from fractions import Fraction
 
-from grader.checks._common import blank, correct, describe_value, invalid, is_blank, unchecked
+from grader.checks._common import (
+    ConfigProblem,
+    blank,
+    correct,
+    describe_value,
+    invalid,
+    is_blank,
+    raise_config_problems,
+    unchecked,
+)
 from grader.checks._evaluate import Budget, EvalError, TooLarge, evaluate
 from grader.checks._mathparse import (
     MAX_CHARS,
@@ -33,7 +42,7 @@ from grader.checks._mathparse import (
 )
 from grader.results import CheckResult
 
-__all__ = ["check_numeric"]
+__all__ = ["check_numeric", "numeric_config_problems"]
 
 Nested = float | list["Nested"]
 
@@ -61,6 +70,24 @@ def _validate_key(expected: object) -> None:
             _validate_key(item)
     elif not math.isfinite(expected):
         raise ValueError(f"numeric key must be finite, got {expected!r}")
+
+
+def numeric_config_problems(
+    *, expected: object, atol: float = 0.0, rtol: float = 1e-6
+) -> list[ConfigProblem]:
+    """Every problem with ``check_numeric``'s configuration: the check it runs before
+    reading an answer (``grader validate`` calls it too)."""
+    problems = []
+    try:
+        _validate_key(expected)
+    except ValueError as error:
+        problems.append(ConfigProblem(("expected",), str(error)))
+    for name, value in (("atol", atol), ("rtol", rtol)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isfinite(value) and value >= 0):
+            problems.append(ConfigProblem(
+                (name,), f"tolerances must be finite and non-negative, got {name}={value!r}"
+            ))
+    return problems
 
 
 def _key_to_nested(expected: object) -> Nested:
@@ -213,13 +240,10 @@ def check_numeric(
 ) -> CheckResult:
     """Check a number, vector or matrix against ``expected`` within ``atol`` + ``rtol``.
 
-    Raises ValueError for a bad key or tolerance (an authoring error); never for an answer.
+    Raises ``ConfigError`` (a ValueError) for a bad key or tolerance (an authoring error;
+    see ``numeric_config_problems``); never for an answer.
     """
-    _validate_key(expected)
-    if not (math.isfinite(atol) and math.isfinite(rtol) and atol >= 0 and rtol >= 0):
-        raise ValueError(
-            f"tolerances must be finite and non-negative, got atol={atol!r}, rtol={rtol!r}"
-        )
+    raise_config_problems(numeric_config_problems(expected=expected, atol=atol, rtol=rtol))
     if is_blank(answer):
         return blank()
     key = _key_to_nested(expected)

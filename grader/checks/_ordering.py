@@ -16,10 +16,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from grader.checks._common import blank, correct, describe_value, invalid, is_blank
+from grader.checks._common import (
+    ConfigProblem,
+    blank,
+    correct,
+    describe_value,
+    invalid,
+    is_blank,
+    raise_config_problems,
+)
 from grader.results import CheckResult
 
-__all__ = ["check_ordering"]
+__all__ = ["check_ordering", "ordering_config_problems"]
 
 _SEPARATORS = re.compile(r"\s*(?:->|=>|→|>|,|;|\|)\s*|\s+")
 _MAX_ANSWER_CHARS = 2000
@@ -78,6 +86,15 @@ def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     return previous[-1]
 
 
+def ordering_config_problems(*, expected: Sequence[str], partial: bool = False) -> list[ConfigProblem]:
+    """Every problem with ``check_ordering``'s configuration: the check it runs before
+    reading an answer (``grader validate`` calls it too)."""
+    labels = {str(label).strip().upper() for label in expected}
+    if len(labels) != len(expected) or not labels or any(not label for label in labels):
+        return [ConfigProblem(("expected",), f"ordering key must list distinct labels, got {list(expected)!r}")]
+    return []
+
+
 def check_ordering(
     answer: object,
     *,
@@ -87,11 +104,11 @@ def check_ordering(
 ) -> CheckResult:
     """Check an order of step labels against ``expected``.
 
-    Raises ValueError when the key repeats a label (an authoring error); never for an answer.
+    Raises ``ConfigError`` (a ValueError) when the key repeats a label (an authoring error;
+    see ``ordering_config_problems``); never for an answer.
     """
+    raise_config_problems(ordering_config_problems(expected=expected, partial=partial))
     lookup = {str(label).strip().upper(): str(label).strip() for label in expected}
-    if len(lookup) != len(expected) or not lookup:
-        raise ValueError(f"ordering key must list distinct labels, got {list(expected)!r}")
     key = [str(label).strip() for label in expected]
     key_text = " > ".join(key)
     shown = key_text if reveal_key else None

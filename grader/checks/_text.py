@@ -4,8 +4,9 @@ Each rubric point is ``{id, marks, description, keywords}``. ``keywords`` lists
 *alternatives*; an alternative is a list of words or phrases that must all appear (a
 plain string is an alternative of one phrase). Matching ignores case and punctuation
 (``KL-divergence`` matches ``kl divergence``) and applies a light stemmer, so
-``penalises``, ``penalised`` and ``penalising`` match ``penalise``. A phrase matches as a
-contiguous run of words.
+``penalises``, ``penalised`` and ``penalising`` match ``penalise``. A non-ASCII symbol
+(``∇``, ``∑``) counts as a word of its own. A phrase matches as a contiguous run of words. Every point needs keywords: without them it could never be
+found (``text_config_problems`` says so, and ``grader validate`` runs it).
 
 The result is always ``needs_review`` (except for a blank answer): ``fraction`` is the
 share of rubric marks whose points were found, ``rubric_found`` their ids. A TA's decision,
@@ -20,12 +21,20 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
-from grader.checks._common import blank, describe_value, invalid, is_blank
+from grader.checks._common import (
+    ConfigProblem,
+    blank,
+    describe_value,
+    invalid,
+    is_blank,
+    raise_config_problems,
+)
 from grader.results import CheckResult
 
-__all__ = ["check_text", "stem"]
+__all__ = ["check_text", "stem", "text_config_problems"]
 
 _WORD = re.compile(r"[^\W_]+")
+_TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
 _SUFFIXES = (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", ""))
 
 
@@ -41,8 +50,15 @@ def stem(word: str) -> str:
     return word
 
 
+def _is_symbol(char: str) -> bool:
+    """A non-ASCII mathematical or other symbol (``∇``, ``∑``, ``→``): a word of its own."""
+    return ord(char) > 127 and unicodedata.category(char) in ("Sm", "So")
+
+
 def _words(text: str) -> list[str]:
-    return [stem(word) for word in _WORD.findall(unicodedata.normalize("NFKC", text).lower())]
+    """Stemmed words and symbols; punctuation (``-``, ``'``, ``+``) only separates words."""
+    tokens = _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
+    return [stem(t) for t in tokens if _WORD.fullmatch(t) or _is_symbol(t)]
 
 
 def _contains(words: Sequence[str], phrase: Sequence[str]) -> bool:
@@ -53,44 +69,81 @@ def _contains(words: Sequence[str], phrase: Sequence[str]) -> bool:
 
 
 _Alternatives = list[list[list[str]]]
+_Point = tuple[str, float, str, _Alternatives]
 
 
-def _validate_rubric(
-    rubric: Sequence[Mapping[str, object]],
-) -> list[tuple[str, float, str, _Alternatives]]:
-    points = []
+def _rubric_points(rubric: object) -> tuple[list[_Point], list[ConfigProblem]]:
+    """The rubric's points ready for matching, and every problem with it.
+
+    Keywords are required: they are the only way this checker can find a point (a rubric
+    point without them could never be matched, so every answer would miss it).
+    """
+    problems: list[ConfigProblem] = []
+    if not isinstance(rubric, list | tuple) or not rubric:
+        return [], [ConfigProblem(("rubric",), "a text question needs at least one rubric point")]
+    points: list[_Point] = []
     seen: set[str] = set()
     for k, point in enumerate(rubric):
+        if not isinstance(point, Mapping):
+            problems.append(ConfigProblem(("rubric", k), f"rubric point {k + 1} must be a mapping with id, marks, description and keywords, got {point!r}"))
+            continue
         point_id, marks = point.get("id"), point.get("marks", 1.0)
         description, keywords = point.get("description", ""), point.get("keywords", [])
+        name = f"rubric point {k + 1}" + (f" ({point_id!r})" if isinstance(point_id, str) and point_id else "")
         if not isinstance(point_id, str) or not point_id or point_id in seen:
-            raise ValueError(f"rubric point {k} needs a distinct string 'id', got {point_id!r}")
-        seen.add(point_id)
+            problems.append(ConfigProblem(("rubric", k, "id"), f"{name} needs a distinct string 'id', got {point_id!r}"))
+        else:
+            seen.add(point_id)
         if (
             isinstance(marks, bool)
             or not isinstance(marks, int | float)
             or not math.isfinite(marks)
             or marks < 0
         ):
-            raise ValueError(
-                f"rubric point {point_id!r}: 'marks' must be a non-negative number, got {marks!r}"
-            )
-        if not isinstance(keywords, list | tuple) or not keywords:
-            raise ValueError(f"rubric point {point_id!r}: 'keywords' must be a non-empty list")
+            problems.append(ConfigProblem(("rubric", k, "marks"), f"{name}: 'marks' must be a non-negative number, got {marks!r}"))
+            marks = 0.0
+        if keywords is None or isinstance(keywords, list | tuple) and not keywords:
+            problems.append(ConfigProblem(
+                ("rubric", k, "keywords"),
+                f"{name} has no keywords; add keywords: [[word or phrase, ...], ...] so it can be matched",
+            ))
+            continue
+        if not isinstance(keywords, list | tuple):
+            problems.append(ConfigProblem(("rubric", k, "keywords"), f"{name}: 'keywords' must be a list of alternatives, got {keywords!r}"))
+            continue
         alternatives: _Alternatives = []
-        for alternative in keywords:
+        for j, alternative in enumerate(keywords):
             phrases = [alternative] if isinstance(alternative, str) else alternative
-            if not isinstance(phrases, list | tuple) or not all(
-                isinstance(p, str) for p in phrases
-            ):
-                raise ValueError(
-                    f"rubric point {point_id!r}: each keyword alternative is a phrase or list of phrases"
-                )
-            alternatives.append([_words(phrase) for phrase in phrases])
-        points.append((point_id, float(marks), str(description), alternatives))
-    if not points:
-        raise ValueError("a text question needs at least one rubric point")
-    return points
+            if not isinstance(phrases, list | tuple) or not all(isinstance(p, str) for p in phrases):
+                problems.append(ConfigProblem(
+                    ("rubric", k, "keywords", j),
+                    f"{name}: each keyword alternative is a phrase or a list of phrases, got {alternative!r}",
+                ))
+                continue
+            words = [_words(phrase) for phrase in phrases]
+            if not words or not all(words):
+                problems.append(ConfigProblem(
+                    ("rubric", k, "keywords", j),
+                    f"{name}: keyword alternative {j + 1} ({alternative!r}) has an empty phrase, which "
+                    "every answer would match; give each phrase at least one word",
+                ))
+                continue
+            alternatives.append(words)
+        points.append((str(point_id), float(marks), str(description), alternatives))
+    return points, problems
+
+
+def text_config_problems(
+    *,
+    rubric: Sequence[Mapping[str, object]],
+    max_length: int = 20_000,
+) -> list[ConfigProblem]:
+    """Every problem with ``check_text``'s configuration: the check it runs before reading
+    an answer (``grader validate`` calls it too)."""
+    problems = _rubric_points(rubric)[1]
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length <= 0:
+        problems.append(ConfigProblem(("max_length",), f"max_length must be a positive integer, got {max_length!r}"))
+    return problems
 
 
 def _as_text(answer: object) -> str | None:
@@ -113,9 +166,11 @@ def check_text(
 ) -> CheckResult:
     """Match a free-text answer against rubric keywords; provisional, for TA review.
 
-    Raises ValueError for a malformed rubric (an authoring error); never for an answer.
+    Raises ``ConfigError`` (a ValueError) for a malformed rubric, such as a point without
+    keywords (an authoring error; see ``text_config_problems``); never for an answer.
     """
-    points = _validate_rubric(rubric)
+    raise_config_problems(text_config_problems(rubric=rubric, max_length=max_length))
+    points = _rubric_points(rubric)[0]
     if is_blank(answer):
         return blank()
     text = _as_text(answer)

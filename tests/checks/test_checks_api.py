@@ -14,12 +14,18 @@ def test_public_names_are_exactly_the_documented_ones() -> None:
         [
             "CHECKERS",
             "DEFAULT_FUNCTIONS",
+            "CheckerCall",
             "Checker",
+            "ConfigCheck",
+            "ConfigError",
+            "ConfigProblem",
             "check_expression",
             "check_mcq",
             "check_numeric",
             "check_ordering",
             "check_text",
+            "checker_calls",
+            "config_problems",
             "register_checker",
         ]
     )

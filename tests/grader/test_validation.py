@@ -1,12 +1,21 @@
-"""`grader validate --deep`: keys computed, cases generated, weak hidden cases caught by mutants."""
+"""`grader validate`: every checker's configuration checked as grading would use it; with
+`--deep`, keys computed, cases generated, weak hidden cases caught by mutants."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from grader.cli import main
-from grader.validation import deep_validate
+import pytest
+
+from grader import checks
+from grader.cli import ExitCode, main
+from grader.grading import GradingOptions, _check_simple
+from grader.keys import ResolvedQuestion, resolve
+from grader.loading import load_bank
+from grader.results import CheckResult
+from grader.schema import CodeQuestion, MultipartQuestion, Question
+from grader.validation import checker_problems, checker_problems_in, deep_validate
 
 FIX = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,3 +45,99 @@ def test_a_variant_whose_key_cannot_be_computed_is_reported_with_its_number(tmp_
 def test_both_seed_exams_pass_the_deep_checks_with_random_variants(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["validate", str(ROOT / "questions"), "--variants", "2"]) == 0
     assert "(cases, keys and mutants checked)" in capsys.readouterr().out
+
+
+# ------------------------------------------------- every checker's own configuration check
+
+
+def _bank_with(tmp_path: Path, old: str, new: str) -> Path:
+    q = tmp_path / "q"
+    shutil.copytree(FIX / "good", q)
+    bank = q / "bank.yaml"
+    text = bank.read_text()
+    assert old in text
+    bank.write_text(text.replace(old, new))
+    return bank
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_a_rubric_point_without_keywords_fails_validate_with_file_line_and_field(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    bank = _bank_with(tmp_path, "        keywords: [[large], [unbounded]]\n", "")
+    assert main(["validate", str(bank.parent)]) == ExitCode.PROBLEMS
+    err = capsys.readouterr().err
+    line = _line_of(bank, "- id: raw")
+    assert (f"{bank}:{line}:9: questions[4].rubric[1].keywords: question 'T1': rubric point 2 ('raw') has no "
+            "keywords; add keywords: [[word or phrase, ...], ...] so it can be matched") in err
+    assert "1 problem in" in err
+
+
+def test_a_keyword_less_rubric_point_of_a_part_is_located_in_the_part(tmp_path: Path) -> None:
+    bank = _bank_with(tmp_path, ", keywords: [[saturat]]}", "}")
+    (problem,) = checker_problems(load_bank(bank))
+    assert (problem.line, problem.path) == (_line_of(bank, "id: sat"), "questions[6].parts[1].rubric[0].keywords")
+    assert problem.message.startswith("question 'P1/why': rubric point 1 ('sat') has no keywords")
+
+
+def test_an_accepted_form_that_does_not_parse_is_located_at_its_own_line(tmp_path: Path) -> None:
+    bank = _bank_with(tmp_path, "    answer: 2*n*r\n", "    answer: 2*n*r\n    accepted_forms: [n*r*2, 2*n*q]\n")
+    (problem,) = checker_problems(load_bank(bank))
+    assert problem.path == "questions[2].accepted_forms[1]"
+    assert problem.line == _line_of(bank, "accepted_forms")
+    assert "'2*n*q' cannot be parsed" in problem.message and "unknown symbol 'q'" in problem.message
+
+
+def test_a_function_the_checker_does_not_know_is_reported_at_functions(tmp_path: Path) -> None:
+    bank = _bank_with(tmp_path, "    answer: 2*n*r\n", "    answer: 2*n*r\n    functions: [log, frobnicate]\n")
+    (problem,) = checker_problems(load_bank(bank))
+    assert problem.path == "questions[2].functions" and "unknown functions ['frobnicate']" in problem.message
+
+
+def test_a_tolerance_for_a_dtype_that_is_never_used_is_reported(tmp_path: Path) -> None:
+    bank = _bank_with(tmp_path, '    mutants: ["preferences:bradley_terry_prob"]\n',
+                      '    mutants: ["preferences:bradley_terry_prob"]\n'
+                      "    compare: {tolerances: {float23: {rtol: 0.1, atol: 0.1}}}\n")
+    (problem,) = checker_problems(load_bank(bank))
+    assert problem.path == "questions[5].compare.tolerances.float23"
+    assert "would never be used" in problem.message
+
+
+def test_the_fixture_and_both_seed_exams_have_no_checker_problems() -> None:
+    assert checker_problems_in([FIX / "good", ROOT / "questions"]) == []
+
+
+def _leaves(q: Question, rq: ResolvedQuestion) -> list[tuple[Question, ResolvedQuestion]]:
+    if isinstance(q, MultipartQuestion):
+        return [leaf for p in q.parts for leaf in _leaves(p, rq.parts[p.id])]
+    return [] if isinstance(q, CodeQuestion) else [(q, rq)]
+
+
+def test_validate_checks_exactly_the_configuration_grading_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drift guard: ``checker_calls`` (what validate checks) gives each checker the keyword
+    arguments grading gives it, for every question of the fixture and the seed exams."""
+    seen: list[tuple[str, dict[str, object]]] = []
+
+    def recorder(name: str):  # type: ignore[no-untyped-def]
+        def record(answer: object, **config: object) -> CheckResult:
+            config.pop("reveal_key", None)
+            seen.append((name, config))
+            return CheckResult(status="incorrect", fraction=0.0)
+        return record
+
+    for name in ("mcq", "numeric", "expression", "ordering", "text"):
+        monkeypatch.setattr(checks, f"check_{name}", recorder(name))
+    paths = [FIX / "good" / "bank.yaml", *sorted((ROOT / "questions").rglob("*.yaml"))]
+    n = 0
+    for path in paths:
+        if "\nbank:" not in "\n" + path.read_text():
+            continue
+        for q in load_bank(path).bank.questions:
+            rq = resolve(q, 0)
+            for leaf, leaf_rq in _leaves(q, rq):
+                seen.clear()
+                _check_simple(leaf, leaf_rq, "an answer", GradingOptions())
+                assert seen == [(c.checker, dict(c.config)) for c in checks.checker_calls(leaf, leaf_rq)], leaf.id
+                n += 1
+    assert n > 30
