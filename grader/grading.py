@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import numpy as np
 import torch
 
 from grader import checks
@@ -27,7 +26,16 @@ from grader.keys import ResolvedQuestion, resolve
 from grader.loading import LoadedBank, LoadedExam, resolve_ref
 from grader.outcomes import CaseResult, QuestionResult, QuestionStatus, SubmissionResult
 from grader.results import CheckResult
-from grader.sandbox import CaseInput, CaseOutcome, CodeJob, Limits, Runner, Tolerance, compare
+from grader.sandbox import (
+    CaseInput,
+    CaseOutcome,
+    CodeJob,
+    Limits,
+    Runner,
+    Tolerance,
+    compare,
+    fit_growth_exponent,
+)
 from grader.schema import (
     CodeQuestion,
     ExpressionQuestion,
@@ -232,42 +240,144 @@ def _memoized(key: tuple[Any, ...], pin: object, compute: Callable[[], Any]) -> 
 
 
 def _growth_exponent(sizes: list[int], flops: list[int]) -> float:
-    xs = np.log(np.asarray(sizes, dtype=float))
-    ys = np.log(np.maximum(np.asarray(flops, dtype=float), 1.0))
-    return float(np.polyfit(xs, ys, 1)[0])
+    """The exponent of ``flops ~ size ** e`` (counts below 1 taken as 1)."""
+    return fit_growth_exponent(sizes, [max(float(f), 1.0) for f in flops])
 
 
-def _complexity(question: CodeQuestion, bank: LoadedBank, files: Mapping[str, bytes], entry: str,
-                params: Mapping[str, Any], runner: Runner, support: Mapping[str, bytes]) -> tuple[bool, str]:
-    spec = question.complexity
-    assert spec is not None
-    device = device_for(question)
-    ref = resolve_ref(question.reference)
+MIN_COUNTED_FRACTION = 0.1
+"""A student's counted work below this fraction of the reference's, at any size, fails the
+cost check: the count was hidden from the counter (numpy, disabled dispatch, a tampered
+counter) and cannot be trusted, and zero is not "no growth"."""
+TIMING_REPEATS = 2
+"""Runs per timing size, the fastest counted (noise only ever adds time)."""
 
-    def reference_side() -> tuple[list[int], list[CaseInput]]:
-        flops, inputs = [], []
-        for i, size in enumerate(spec.sizes):
-            dims = {**spec.dims, spec.dim: size}
-            ref_args, box_args = build_args(question, bank, spec.args, dims, 1000 + i, params, device)
-            flops.append(_flops_of(ref, ref_args))
-            inputs.append(CaseInput(args=box_args, visible=False, name=f"{spec.dim}={size}"))
-        return flops, inputs
 
-    key = ("complexity", id(question), json.dumps(params, sort_keys=True, default=str), device)
-    ref_flops, inputs = _memoized(key, question, reference_side)
-    job = CodeJob(files=files, entry=entry, function=question.function, cases=inputs, support_files=support,
-                  limits=_limits(question), device=device, forbid=frozenset(question.forbid), flops=True)
-    outcomes = runner.run(job)
-    if any(o.status != "ok" or o.flops is None for o in outcomes):
-        bad = next(o for o in outcomes if o.status != "ok" or o.flops is None)
-        return False, f"the cost check could not run at {bad.name}: {bad.message or bad.status}"
+MAX_FLOPS_PER_CPU_SECOND = 100e9
+"""More counted FLOPs per CPU second (measured by the supervisor) than one core can do: the
+count was inflated."""
+
+
+def _cost_verdict(spec: Any, ref_flops: list[int], outcomes: list[CaseOutcome]) -> tuple[bool, str]:
+    """The verdict of the FLOP half of the cost check. The student's counts are made inside
+    their process, so they are a claim: a count far below the reference's, or more than the
+    CPU time the supervisor measured could have done, fails outright; a plausible but forged
+    count is left to the timing half (``_timing_note``)."""
     student_flops = [int(o.flops or 0) for o in outcomes]
+    for size, got, ref in zip(spec.sizes, student_flops, ref_flops, strict=True):
+        if got < MIN_COUNTED_FRACTION * ref:
+            return False, (f"at {spec.dim}={size} the counted work is {got} FLOPs, under "
+                           f"{MIN_COUNTED_FRACTION:.0%} of what the task needs ({ref}); the cost check counts "
+                           "torch operations, so do the work with torch (not numpy) and do not hide it "
+                           "from the counter")
+    for size, got, o in zip(spec.sizes, student_flops, outcomes, strict=True):
+        if o.cpu_seconds is not None and o.device in (None, "cpu") and (
+                got > MAX_FLOPS_PER_CPU_SECOND * max(o.cpu_seconds, 0.001)):
+            return False, (f"at {spec.dim}={size} the counted work ({got} FLOPs) is more than the CPU time "
+                           f"measured ({o.cpu_seconds:.3f} s) could have done: the count was tampered with")
     ref_exp = _growth_exponent(spec.sizes, ref_flops)
     got_exp = _growth_exponent(spec.sizes, student_flops)
     if got_exp > ref_exp + spec.slack:
         return False, (f"work grows like {spec.dim}^{got_exp:.2f} as {spec.dim} grows; "
                        f"the expected growth is about {spec.dim}^{ref_exp:.2f}")
     return True, f"work grows like {spec.dim}^{got_exp:.2f} (expected about {spec.dim}^{ref_exp:.2f})"
+
+
+def _fastest(sizes: list[int], seconds: list[float]) -> list[float]:
+    """Per size, the fastest of its runs (``seconds`` holds the runs size after size, round
+    after round)."""
+    return [max(min(seconds[k::len(sizes)]), 1e-6) for k in range(len(sizes))]
+
+
+def _timing_note(spec: Any, ref_flops: list[int], ref_seconds: list[float],
+                 outcomes: list[CaseOutcome]) -> str | None:
+    """The timing half: CPU time of the student's code measured by the sandbox's supervisor
+    (outside the student's processes, children included) at ``spec.timing_sizes``. When it
+    grows faster than the reference's (timed in the grader) by more than
+    ``spec.timing_slack``, the counted FLOPs may be forged: a note for the TA, who reviews
+    the answer. Not a verdict on its own: CPU time at sizes a class can afford is noisy."""
+    sizes = list(spec.timing_sizes)
+    got = _fastest(sizes, [float(o.cpu_seconds or 0.0) for o in outcomes])
+    ref_exp = fit_growth_exponent(sizes, ref_seconds)
+    got_exp = fit_growth_exponent(sizes, got)
+    if got_exp <= ref_exp + spec.timing_slack:
+        return None
+    return (f"cost check: the CPU time measured outside the student's process grows like "
+            f"{spec.dim}^{got_exp:.2f} from {spec.dim}={sizes[0]} to {sizes[-1]} (the reference's: "
+            f"{spec.dim}^{ref_exp:.2f}) while the FLOPs counted inside it grow like "
+            f"{spec.dim}^{_growth_exponent(spec.sizes, ref_flops):.2f} or less; the count may have been "
+            "tampered with: please read the code")
+
+
+def _reference_seconds(ref: Any, args: list[tuple[Any, ...]]) -> list[float]:
+    """The reference's CPU time on each size's arguments, fastest of ``TIMING_REPEATS`` runs
+    after one warm-up, on one thread like student code (thread CPU time: other grading
+    threads do not count)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        ref(*args[0])
+        out = []
+        for a in args:
+            runs = []
+            for _ in range(TIMING_REPEATS):
+                t0 = time.thread_time()
+                ref(*a)
+                runs.append(time.thread_time() - t0)
+            out.append(max(min(runs), 1e-6))
+        return out
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _complexity(question: CodeQuestion, bank: LoadedBank, files: Mapping[str, bytes], entry: str,
+                params: Mapping[str, Any], runner: Runner, support: Mapping[str, bytes]
+                ) -> tuple[bool, str, str | None]:
+    """The cost check: (passed, message for the student, note for the TA or None)."""
+    spec = question.complexity
+    assert spec is not None
+    device = device_for(question)
+    ref = resolve_ref(question.reference)
+
+    def sized_args(sizes: list[int], seed: int) -> tuple[list[tuple[Any, ...]], list[CaseInput]]:
+        ref_args, inputs = [], []
+        for i, size in enumerate(sizes):
+            dims = {**spec.dims, spec.dim: size}
+            r, box = build_args(question, bank, spec.args, dims, seed + i, params, device)
+            ref_args.append(r)
+            inputs.append(CaseInput(args=box, visible=False, name=f"{spec.dim}={size}"))
+        return ref_args, inputs
+
+    def reference_side() -> tuple[list[int], list[CaseInput], list[float], list[CaseInput]]:
+        ref_args, inputs = sized_args(list(spec.sizes), 1000)
+        flops = [_flops_of(ref, a) for a in ref_args]
+        if not spec.timing_sizes:
+            return flops, inputs, [], []
+        timed_args, timed = sized_args(list(spec.timing_sizes), 2000)
+        return flops, inputs, _reference_seconds(ref, timed_args), timed * TIMING_REPEATS
+
+    key = ("complexity", id(question), json.dumps(params, sort_keys=True, default=str), device)
+    ref_flops, inputs, ref_seconds, timed = _memoized(key, question, reference_side)
+
+    def run(cases: list[CaseInput], **how: bool) -> list[CaseOutcome]:
+        outcomes = runner.run(CodeJob(files=files, entry=entry, function=question.function, cases=cases,
+                                      support_files=support, limits=_limits(question), device=device,
+                                      forbid=frozenset(question.forbid), **how))
+        if any(o.status == "sandbox_error" for o in outcomes):
+            raise InfrastructureError("the sandbox failed during the cost check")
+        return outcomes
+
+    outcomes = run(inputs, flops=True)
+    bad = next((o for o in outcomes if o.status != "ok" or o.flops is None), None)
+    if bad is not None:
+        return False, f"the cost check could not run at {bad.name}: {bad.message or bad.status}", None
+    ok, message = _cost_verdict(spec, ref_flops, outcomes)
+    if not ok or not timed or device != "cpu":
+        return ok, message, None
+    outcomes = run(timed, measure_cpu=True)
+    bad = next((o for o in outcomes if o.status != "ok" or o.cpu_seconds is None), None)
+    if bad is not None:
+        return False, f"the cost check could not time the code at {bad.name}: {bad.message or bad.status}", None
+    return ok, message, _timing_note(spec, ref_flops, ref_seconds, outcomes)
 
 
 def _cases_and_expected(question: CodeQuestion, bank: LoadedBank, params: Mapping[str, Any], variant: int,
@@ -383,8 +493,9 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
     if forbidden:
         fraction = 0.0
         lines.insert(0, "the code uses an API this question forbids (" + ", ".join(question.forbid) + "); no marks for this question")
+    review_note: str | None = None
     if question.complexity is not None and fraction > 0 and opts.secret_checks:
-        ok, msg = _complexity(question, bank, files, entry, params, runner, support)
+        ok, msg, review_note = _complexity(question, bank, files, entry, params, runner, support)
         lines.append(("cost check passed: " if ok else "cost check failed: ") + msg)
         if not ok:
             fraction = 0.0
@@ -399,6 +510,7 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
     return QuestionResult(
         question_id=qid, marks=marks, max_marks=question.marks, status=outcome, feedback="\n".join(lines),
         solution="", cases=tuple(results), answer_hash=ah,
+        needs_review=review_note is not None, author_note=review_note,
     )
 
 

@@ -612,6 +612,7 @@ def _encode_batch(jobs: list[CodeJob], batch_id: int) -> tuple[bytes, bytes | No
             "device": job.device,
             "forbid": sorted(job.forbid),
             "flops": job.flops,
+            "measure_cpu": job.measure_cpu or job.flops,
             "repeat": job.repeat_for_determinism,
         }
         visible.append(_wire.pack(header, buffers))
@@ -683,6 +684,8 @@ def _outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> Case
         if visible and type(raw_seconds) in (int, float) and 0 <= raw_seconds < 1e6
         else 0.0
     )
+    raw_cpu: Any = h.get("cpu")
+    cpu = float(raw_cpu) if type(raw_cpu) in (int, float) and 0 <= raw_cpu < 1e6 else None
     message = _message(job, status, n, h, visible, error_type, error_file, error_line)
     return CaseOutcome(
         name=case.name,
@@ -696,6 +699,7 @@ def _outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> Case
         error_file=error_file,
         stdout=stdout,
         flops=flops,
+        cpu_seconds=cpu,
         seconds=seconds,
         device=device,
     )

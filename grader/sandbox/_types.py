@@ -165,6 +165,9 @@ class CodeJob:
     ``"torch.nn.functional.scaled_dot_product_attention"``."""
     flops: bool = False
     """Count each case's FLOPs (``_flops.CountFlops``: the totals of torch's ``FlopCounterMode``)."""
+    measure_cpu: bool = False
+    """Measure each case's CPU time from outside the student's processes (``CaseOutcome.
+    cpu_seconds``, nanosecond resolution); FLOP-counted jobs are measured too."""
     repeat_for_determinism: bool = False
     """Run each case twice in the same process; ``CaseOutcome.repeat_value`` holds the second result."""
 
@@ -195,7 +198,11 @@ class CaseOutcome:
     stdout: str | None = None
     """Printed output (stdout and stderr), kept only for visible cases."""
     flops: int | None = None
-    """FLOPs counted when the job asked for them."""
+    """FLOPs counted when the job asked for them (counted inside the student's process: a
+    claim, checked against ``cpu_seconds``)."""
+    cpu_seconds: float | None = None
+    """CPU time of the case, measured by the sandbox's supervisor from outside the student's
+    processes (their children included), when the job counted FLOPs or asked for it."""
     seconds: float = 0.0
     """Wall-clock time of the call."""
     device: str | None = None

@@ -616,6 +616,31 @@ def _cpu_seconds(pid: int) -> float:
     return (own + children) / CLK_TCK
 
 
+def _sandbox_cpu_ns(zygote: int) -> int:
+    """As ``_sandbox_cpu_seconds``, in nanoseconds: living threads from their schedstat (the
+    scheduler's own count), what was reaped in clock ticks."""
+    total = 0
+    tick_ns = 1_000_000_000 // CLK_TCK
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or name == "1":
+            continue
+        own, children = _cpu_ticks(int(name))
+        total += children * tick_ns
+        if int(name) == zygote:
+            continue
+        try:
+            tids = os.listdir(f"/proc/{name}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{name}/task/{tid}/schedstat") as fh:
+                    total += int(fh.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+
 def _sandbox_cpu_seconds(zygote: int) -> float:
     """CPU seconds used by every process of the sandbox but the supervisor (PID 1), living
     or dead: a process's own time plus what it has reaped, and for the zygote only what it
@@ -694,6 +719,12 @@ class _RunnerProc:
             )
             self.cpu_read_at = now
         return self.cpu_seen
+
+    def cpu_ns(self) -> int:
+        """CPU nanoseconds, read now, at the scheduler's resolution (for measured cases)."""
+        if self.zygote is not None:
+            return _sandbox_cpu_ns(self.zygote)
+        return int(_cpu_seconds(self.pid) * 1e9)
 
     def close(self) -> None:
         for fd in (self.res_r, self.out_r, self.ack_w, self.cmd_w):
@@ -981,6 +1012,8 @@ class Supervisor:
         """
         limits = state.header["limits"]
         visible = phase == "visible"
+        measure = bool(state.header.get("measure_cpu"))
+        measured_from = 0
         pid = runner.pid
         reader = _wire.FrameReader(limits["max_result_bytes"] + (1 << 20))
         captured = bytearray()
@@ -1037,13 +1070,18 @@ class Supervisor:
                     if op == "start" and current is None and header.get("i") == expect:
                         current = expect
                         cpu_base = runner.cpu(POLL)
+                        if measure:
+                            measured_from = runner.cpu_ns()
                         deadline = min(job_deadline, time.monotonic() + limits["wall_seconds"])
                     elif op == "case" and current is not None and header.get("i") == current:
                         while (more := _read_some(runner.out_r)) and len(captured) <= limits[
                             "max_output_bytes"
                         ]:
                             captured += more
-                        self._forward(header, fbufs, state.j, current, visible, captured)
+                        # the cost of a FLOP-counted case, measured here, outside the
+                        # student's processes (the count itself is made inside them)
+                        cpu = (runner.cpu_ns() - measured_from) / 1e9 if measure else None
+                        self._forward(header, fbufs, state.j, current, visible, captured, cpu)
                         if visible:
                             try:
                                 os.write(runner.ack_w, b"k")
@@ -1095,6 +1133,7 @@ class Supervisor:
         i: int,
         visible: bool,
         captured: bytearray,
+        cpu: float | None = None,
     ) -> None:
         clean: dict[str, Any] = {"op": "case", "j": j, "i": i, "from": "child"}
         for key, kind in _CHILD_KEYS.items():
@@ -1111,6 +1150,8 @@ class Supervisor:
             clean["stdout"] = captured.decode("utf-8", "replace")
         else:
             clean.pop("error_message", None)
+        if cpu is not None:
+            clean["cpu"] = round(cpu, 4)  # the supervisor's reading, not the runner's
         self.send(clean, bufs)
 
     # ----------------------------------------------------------------- cleanup

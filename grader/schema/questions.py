@@ -251,7 +251,8 @@ class LimitsSpec(Strict):
 
 
 class ComplexitySpec(Strict):
-    """Asymptotic-cost check: FLOPs measured at growing sizes, growth compared to the reference."""
+    """Asymptotic-cost check: FLOPs counted at growing sizes and, optionally, CPU time measured
+    at growing sizes; growth compared to the reference's."""
 
     dim: str = Field(description="Dimension that grows (a name used in the case shapes).")
     sizes: list[int] = Field(min_length=3, description="Sizes at which FLOPs are counted.")
@@ -261,6 +262,21 @@ class ComplexitySpec(Strict):
         default=0.3,
         ge=0.0,
         description="Allowed excess of the growth exponent over the reference's.",
+    )
+    timing_sizes: list[int] | None = Field(
+        default=None,
+        min_length=2,
+        description=(
+            "Sizes at which CPU time is measured from outside the student's process (FLOPs are "
+            "counted inside it, so a count could be tampered with); pick them large enough that "
+            "the work, not per-call overhead, dominates (tens of ms at the largest). Omit when the "
+            "task is too small to time."
+        ),
+    )
+    timing_slack: float = Field(
+        default=0.5,
+        ge=0.0,
+        description="Allowed excess of the CPU-time growth exponent over the reference's.",
     )
 
 
