@@ -48,6 +48,10 @@ class WireError(Exception):
     """Raised when bytes do not form a valid frame or value; the message is student-safe."""
 
 
+class _ConstructFailed(Exception):
+    """A ``construct`` callback raised (its exception is the cause): not the bytes' fault."""
+
+
 # --------------------------------------------------------------------------- frames
 
 
@@ -293,6 +297,23 @@ class Decoder:
         self.devices: list[str] = []
 
     def decode(self, node: Any, depth: int = 0) -> Any:
+        """The value of ``node``. Raises WireError, and nothing else, for any tree or bytes
+        that do not form an allowed value (an exception of ``construct`` passes through)."""
+        try:
+            return self._decode(node, depth)
+        except (WireError, _ConstructFailed):
+            raise
+        except Exception as exc:  # noqa: BLE001 -- hostile input the checks above did not foresee
+            raise WireError("contains a malformed value") from exc
+
+    def build(self, node: Any) -> Any:
+        """``decode`` for inputs: a failing ``construct`` raises its own exception."""
+        try:
+            return self.decode(node)
+        except _ConstructFailed as exc:
+            raise exc.__cause__ from None  # type: ignore[misc]
+
+    def _decode(self, node: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
             raise WireError(f"is nested more than {MAX_DEPTH} levels deep")
         self.items += 1
@@ -310,20 +331,20 @@ class Decoder:
                 raise WireError(f"is a string longer than {MAX_STR} characters")
             return node
         if t is list:
-            return [self.decode(v, depth + 1) for v in node]
+            return [self._decode(v, depth + 1) for v in node]
         if t is not dict:
             raise WireError("contains a value of an unknown kind")
         tag = node.get("t")
         if tag == "float" and node.get("v") in ("nan", "inf", "-inf"):
             return float(node["v"])
         if tag == "tuple" and type(node.get("items")) is list:
-            return tuple(self.decode(v, depth + 1) for v in node["items"])
+            return tuple(self._decode(v, depth + 1) for v in node["items"])
         if tag == "dict" and type(node.get("items")) is list:
             out: dict[str, Any] = {}
             for pair in node["items"]:
                 if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
                     raise WireError("contains a malformed dict")
-                out[pair[0]] = self.decode(pair[1], depth + 1)
+                out[pair[0]] = self._decode(pair[1], depth + 1)
             return out
         if tag == "array":
             return self._array(node)
@@ -331,11 +352,14 @@ class Decoder:
             fn = node.get("fn")
             if type(fn) is not str or type(node.get("args")) is not list:
                 raise WireError("contains a malformed construct")
-            args = [self.decode(v, depth + 1) for v in node["args"]]
-            kwargs = self.decode(node.get("kwargs"), depth + 1)
+            args = [self._decode(v, depth + 1) for v in node["args"]]
+            kwargs = self._decode(node.get("kwargs"), depth + 1)
             if type(kwargs) is not dict:
                 raise WireError("contains a malformed construct")
-            return self.construct(fn, args, kwargs)
+            try:
+                return self.construct(fn, args, kwargs)
+            except Exception as exc:  # noqa: BLE001 -- the question's support code failed
+                raise _ConstructFailed() from exc
         raise WireError("contains a value of an unknown kind")
 
     def _array(self, node: dict[str, Any]) -> Any:
@@ -345,7 +369,7 @@ class Decoder:
             node.get("shape"),
             node.get("buf"),
         )
-        if kind not in ("numpy", "torch") or name not in DTYPES:
+        if kind not in ("numpy", "torch") or type(name) is not str or name not in DTYPES:
             raise WireError(f"is an array of dtype {name!r}, which is not allowed")
         if kind == "numpy" and name == "bfloat16":
             raise WireError("is a numpy array of dtype bfloat16, which is not allowed")

@@ -172,7 +172,7 @@ def _forbid_autograd(stub: Any, hits: list[str]) -> None:
 
     variable.Variable._execution_engine = _NoEngine()  # type: ignore[assignment]
     graph.Variable._execution_engine = variable.Variable._execution_engine  # type: ignore[attr-defined]
-    variable.ImperativeEngine = _NoEngine  # type: ignore[assignment,misc]
+    variable.ImperativeEngine = _NoEngine  # type: ignore[attr-defined,assignment]
     torch._C._ImperativeEngine = _NoEngine  # type: ignore[assignment,misc]
     torch.Tensor.backward = stub("torch.Tensor.backward")  # type: ignore[method-assign]
     torch.autograd.backward = stub("torch.autograd.backward")
@@ -524,9 +524,9 @@ def _run_one(
 
     def build() -> tuple[list[Any], dict[str, Any]]:
         dec = _wire.Decoder(bufs, device=job.device, construct=job.construct)
-        args = dec.decode(case["args"])
+        args = dec.build(case["args"])
         dec.used.clear()
-        kwargs = dec.decode(case["kwargs"])
+        kwargs = dec.build(case["kwargs"])
         return list(args), dict(kwargs)
 
     limits = job.limits

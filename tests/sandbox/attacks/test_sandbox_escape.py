@@ -8,6 +8,9 @@ land in the same sandbox use their own one-worker runner.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
 from collections.abc import Iterator
 
@@ -383,3 +386,50 @@ def test_attacks_score_no_more_than_an_honest_wrong_answer(sandbox: SandboxRunne
     wrong = score(sandbox.run(job(HONEST_WRONG, cases)), cases)
     for source in (OPENS_EVERY_PIPE, STOPS_EVERYONE, RETURNS_BOOL_SCALAR, LEAVES_KERNEL_STATE):
         assert score(sandbox.run(job(source, cases, limits=FAST)), cases) <= wrong
+
+
+# ------------------------------------------------------- 2. a stalled zygote, from outside
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/children") as fh:
+            out += [int(c) for c in fh.read().split()]
+    return out
+
+
+def _zygote_host_pid(runner: SandboxRunner) -> int:
+    """The zygote as the host sees it: bwrap -> the supervisor (PID 1 inside) -> the zygote."""
+    worker = runner._idle.queue[0]  # noqa: SLF001 -- the test reaches into its one worker
+    assert worker is not None
+    todo, seen = [worker.proc.pid], []
+    while todo:
+        pid = todo.pop()
+        seen.append(pid)
+        todo += _children(pid)
+    for pid in seen:
+        with open(f"/proc/{pid}/status") as fh:
+            status = fh.read()
+        nspid = next(line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:"))
+        if len(nspid) == 2 and nspid[1] == "2":  # PID 2 of the sandbox: the zygote
+            return pid
+    raise AssertionError(f"no zygote among {seen}")
+
+
+def test_a_stalled_zygote_costs_one_retry_and_nothing_of_the_next_student(
+    one_worker: SandboxRunner,
+) -> None:
+    """Whatever stops the zygote (the kernel now refuses it to students), the supervisor's
+    wait has a deadline, the sandbox is replaced, and the batch is run again there."""
+    honest_batch_still_grades(one_worker)
+    zygote = _zygote_host_pid(one_worker)
+    os.kill(zygote, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        honest_batch_still_grades(one_worker, seconds=60.0)
+        assert time.monotonic() - started < 60.0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(zygote, signal.SIGCONT)
+    honest_batch_still_grades(one_worker, seconds=10.0)
