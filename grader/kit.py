@@ -156,7 +156,10 @@ def build_kit(exam: LoadedExam, out: Path, variant: int = 0, student: str | None
     manifest = {"format": KIT_FORMAT, "exam": exam.exam.exam, "title": exam.exam.title, "variant": variant,
                 "questions": questions}
     (out / "kit.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    template: dict[str, Any] = {"student": student or "YOUR-ID", "exam": exam.exam.exam, "answers": answers}
+    # The submission folder's name is the student's id; ``student:`` is only a cross-check,
+    # written when the kit is made for one student.
+    template: dict[str, Any] = {"student": student} if student else {}
+    template |= {"exam": exam.exam.exam, "answers": answers}
     if variant:
         template["variant"] = variant
     (out / "answers.yaml").write_text(
