@@ -782,7 +782,8 @@ def _message(
         return f"printed more than {limits.max_output_bytes} bytes on case {n}"
     if status == "crashed":
         detail = h.get("detail")
-        why = f" ({detail})" if type(detail) is str and _DETAIL_RE.match(detail) else ""
+        # an exit status or signal is the student's choice: shown for visible cases only
+        why = f" ({detail})" if visible and type(detail) is str and _DETAIL_RE.match(detail) else ""
         return f"the process ended during case {n} without returning a result{why}"
     if status == "forbidden":
         name = h.get("forbidden")

@@ -84,6 +84,13 @@ def solve(x):
     assert [o.status for o in outcomes] == ["ok", "crashed", "cpu_limit", "ok"]
     assert (
         outcomes[1].message
-        == "the process ended during case 2 without returning a result (exit status 3)"
+        == "the process ended during case 2 without returning a result"
     )
     assert outcomes[2].message == "exceeded 1 s CPU time on case 3"
+
+
+def test_a_crash_names_its_exit_status_on_visible_cases_only(sandbox: SandboxRunner) -> None:
+    src = b"import os\ndef solve(x):\n    os._exit(3)\n"
+    shown, hidden = sandbox.run(job(src, inputs(1, visible=True) + inputs(1)))
+    assert shown.message.endswith("without returning a result (exit status 3)")
+    assert hidden.message == "the process ended during case 2 without returning a result"

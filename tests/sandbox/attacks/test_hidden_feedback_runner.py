@@ -30,6 +30,16 @@ def solve(x):
     names = ["OverflowError", "KeyError", "IndexError", "ValueError"]
     raise type(names[int(x[0]) % 4] + "Bits", (Exception,), {"__module__": "numpy"})()
 ''',
+    "a chosen exit status": b'''
+import os
+def solve(x):
+    os._exit(int(x[0]))
+''',
+    "a chosen signal": b'''
+import os
+def solve(x):
+    os.kill(os.getpid(), int(x[0]))
+''',
     "a chosen running time": b'''
 import time
 def solve(x):
