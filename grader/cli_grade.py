@@ -35,6 +35,7 @@ def write_reports(exam: Any, gradebook: Any, out: Path) -> list[Path]:
 
 def _cmd_grade(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -43,7 +44,6 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
-    from rich.markup import escape
     from rich.table import Table
 
     from grader.classroom import grade_class, make_runner
