@@ -122,7 +122,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             changes.add_row(s, q, f"{old:g}", f"{new:g}", f"{new - old:+g}")
         Console().print(changes)
     for student, err in report.failed.items():
-        console.print(f"[red]could not grade {student}: {err}[/]")
+        console.print(f"[red]could not grade {escape(student)}: {escape(str(err))}[/]")
     print(f"results in {out} (gradebook {db_path})")
     gradebook.close()
     if report.failed:

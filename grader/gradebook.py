@@ -247,13 +247,15 @@ class Gradebook:
 
     # ---------------------------------------------------------------- reads
     def stored_hashes(self, exam: str) -> dict[str, tuple[str, int, dict[str, str]]]:
-        """student -> (content hash, variant, {question: question hash}) for resumption."""
+        """student -> (content hash, variant, {question: question hash}) for resumption. An
+        answer the grader failed on (``error``) has no hash: it is graded again next run."""
         out: dict[str, tuple[str, int, dict[str, str]]] = {}
         for student, content, variant in self.db.execute("SELECT student, content_hash, variant FROM submissions WHERE exam=?", (exam,)):
             out[student] = (content, int(variant), {})
-        for student, qid, qhash in self.db.execute("SELECT student, question_id, question_hash FROM answers WHERE exam=?", (exam,)):
+        for student, qid, qhash, status in self.db.execute(
+                "SELECT student, question_id, question_hash, status FROM answers WHERE exam=?", (exam,)):
             if student in out:
-                out[student][2][qid] = qhash
+                out[student][2][qid] = "" if status == "error" else qhash
         return out
 
     def answers(self, exam: str) -> list[StoredAnswer]:

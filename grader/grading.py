@@ -571,7 +571,9 @@ def _grade(question: Question, bank: LoadedBank, qid: str, answer: Any, submissi
         total = round(sum(p.marks for p in parts), 6)
         statuses = {p.status for p in parts}
         status: QuestionStatus
-        if statuses == {"correct"}:
+        if "error" in statuses:  # the grader failed on a part: the TA hears of it, graded again next run
+            status = "error"
+        elif statuses == {"correct"}:
             status = "correct"
         elif "needs_review" in statuses:
             status = "needs_review"

@@ -50,8 +50,12 @@ def _question(exam: LoadedExam, key: str) -> Question | None:
 
 
 def error_results(result: QuestionResult) -> list[QuestionResult]:
-    """The ``error`` results inside a question result (itself or its parts)."""
-    return [r for r in (result, *result.parts) if r.status == "error"]
+    """The ``error`` results inside a question result: the parts the grader failed on, or
+    the question itself when it has no parts (a question with a failed part is ``error``
+    too; it is the part the TA decides)."""
+    if result.parts:
+        return [p for p in result.parts if p.status == "error"]
+    return [result] if result.status == "error" else []
 
 
 class GraderErrorItem(NamedTuple):

@@ -122,8 +122,6 @@ def test_fixing_the_question_and_grading_again_clears_the_errors(course: Path) -
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="grader/classroom.py plan_student skips an unchanged submission whose stored result "
-                          "is `error` (Gradebook.stored_hashes does not say which results are errors)")
 def test_an_error_result_is_graded_again_on_the_next_run(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copy(FIX / "good" / "bank.yaml", course / "q" / "bank.yaml")
     real = checks.check_numeric
@@ -135,3 +133,4 @@ def test_an_error_result_is_graded_again_on_the_next_run(course: Path, monkeypat
     assert grade(course, "--quiet") == ExitCode.GRADER_ERRORS
     monkeypatch.setattr(checks, "check_numeric", real)
     assert grade(course, "--quiet") == ExitCode.OK
+
