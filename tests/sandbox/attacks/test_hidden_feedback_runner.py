@@ -28,7 +28,7 @@ def solve(x):
     "a builtin's name in torch's clothes": b'''
 def solve(x):
     names = ["OverflowError", "KeyError", "IndexError", "ValueError"]
-    raise type(names[int(x[0]) % 4] + "Bits", (Exception,), {"__module__": "numpy"})()
+    raise type(names[int(x[0]) % 3] + "Bits", (Exception,), {"__module__": "numpy"})()
 ''',
     "a chosen exit status": b'''
 import os
