@@ -216,11 +216,11 @@ def _forbid_autograd(stub: Any, hits: list[str]) -> None:
     undo_ids = {id(f) for f in undo if f is not None}
     for module in list(sys.modules.values()):
         try:
-            names = [k for k, v in vars(module).items() if id(v) in undo_ids]
-        except TypeError:
+            names = [k for k, v in list(vars(module).items()) if id(v) in undo_ids]
+            for name in names:
+                setattr(module, name, stub("autograd"))
+        except (TypeError, AttributeError):  # not a real module, or a read-only one
             continue
-        for name in names:
-            setattr(module, name, stub("autograd"))
     for cls_name in (
         "_ForceDispatchKeyGuard",
         "_SetExcludeDispatchKeyGuard",
