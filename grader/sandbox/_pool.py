@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import os
+import platform
 import queue
 import re
 import select
@@ -28,7 +29,7 @@ from typing import Any, Protocol, cast
 
 import torch
 
-from grader.sandbox import _bwrap, _wire
+from grader.sandbox import _bwrap, _seccomp, _wire
 from grader.sandbox._types import (
     CaseInput,
     CaseOutcome,
@@ -454,6 +455,11 @@ class SandboxRunner(_PoolRunner):
 
     def __init__(self, workers: int = 2, *, gpu: bool | None = None) -> None:
         self._bwrap = _bwrap.find_bwrap()
+        if not _seccomp.supported():
+            raise SandboxUnavailable(
+                f"the sandbox's seccomp filter has no system-call table for {platform.machine()!r} "
+                "(x86_64 and aarch64 have one); grade on one of those"
+            )
         self._mechanism = _bwrap.process_limit_mechanism()
         self._gpu = torch.cuda.is_available() if gpu is None else gpu
         super().__init__(workers)

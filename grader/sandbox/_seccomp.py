@@ -218,7 +218,7 @@ _CLONES = {"x86_64": (56, 435), "aarch64": (220, 435)}
 
 def install_no_threads() -> None:
     """Install ``build_no_threads_filter`` (on top of the first; filters only add up)."""
-    _install(build_no_threads_filter(platform.machine()))
+    install_program(build_no_threads_filter(platform.machine()))
 
 
 def supported() -> bool:
@@ -227,23 +227,25 @@ def supported() -> bool:
 
 
 def install(protected: list[int]) -> None:
-    """Install the filter on the calling thread's process (call it single-threaded, before
-    any student code). Raises OSError when the kernel refuses: a runner must not go on
-    without it."""
-    _install(build_filter(platform.machine(), protected))
+    """Install ``build_filter`` on the calling process (call it single-threaded, before any
+    student code). Raises OSError when the kernel refuses: a runner must not go on without it."""
+    install_program(build_filter(platform.machine(), protected))
 
 
-def _install(program: bytes) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def install_program(program: bytes) -> None:
+    """Install a filter program built here (a zygote builds it once, before forking)."""
     buf = ctypes.create_string_buffer(program, len(program))
-
-    class _SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
     prog = _SockFprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
-    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+    if _libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
         raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS failed")
     # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
-    if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:
+    if _libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"seccomp filter refused: {os.strerror(err)}")

@@ -58,6 +58,7 @@ import io
 import json
 import math
 import os
+import platform
 import resource
 import select
 import shutil
@@ -119,7 +120,7 @@ def _install_forbid(names: list[str], hits: list[str], device: str) -> None:
     for name in names:
         if name == "autograd":
             _forbid_autograd(stub, hits)
-            if device == "cpu":  # (CUDA's driver needs threads of its own)
+            if device == "cpu" and _seccomp.supported():  # (CUDA's driver needs threads)
                 _seccomp.install_no_threads()
             continue
         module_name, _, attr = name.rpartition(".")
@@ -289,18 +290,18 @@ class _Sender:
 
 
 def _runner(
-    cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool, protected: list[int]
+    cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool, seccomp_filter: bytes
 ) -> None:
     """Runs in a forked runner; never returns."""
     try:
-        _runner_main(cmd_r, res_w, out_w, ack_r, sandboxed, protected)
+        _runner_main(cmd_r, res_w, out_w, ack_r, sandboxed, seccomp_filter)
     except BaseException:  # noqa: BLE001
         pass
     os._exit(0)
 
 
 def _runner_main(
-    cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool, protected: list[int]
+    cmd_r: int, res_w: int, out_w: int, ack_r: int, sandboxed: bool, seccomp_filter: bytes
 ) -> None:
     """A runner serves the jobs of one student's batch that the supervisor gives it, one
     after the other in the same process (a notebook's kernel, not one process per cell):
@@ -322,7 +323,8 @@ def _runner_main(
     os.closerange(6, 65536)
     # The kernel's rules from here on, for this process and every one it starts (see
     # _seccomp): no exec, no signals to the supervisor or zygote, no state that outlives it.
-    _seccomp.install(protected)
+    if seccomp_filter:
+        _seccomp.install_program(seccomp_filter)
     sys.stdin = open(0, closefd=False)  # noqa: SIM115
     sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
     sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
@@ -1213,7 +1215,12 @@ class ForkServer:
 
     def __init__(self, ctl: socket.socket, sandboxed: bool, supervisor: int) -> None:
         self.ctl, self.sandboxed = ctl, sandboxed
-        self.protected = [supervisor, os.getpid()]  # no runner may signal these
+        # every runner's seccomp filter, built once: no runner may signal these two
+        self.filter = (
+            _seccomp.build_filter(platform.machine(), [supervisor, os.getpid()])
+            if sandboxed or _seccomp.supported()
+            else b""  # --no-sandbox on another architecture: nothing is isolated anyway
+        )
         self.idle: list[tuple[int, list[int]]] = []
         self.want = 0
 
@@ -1272,7 +1279,7 @@ class ForkServer:
         cmd_r, cmd_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _runner(cmd_r, res_w, out_w, ack_r, self.sandboxed, self.protected)
+            _runner(cmd_r, res_w, out_w, ack_r, self.sandboxed, self.filter)
         for fd in (res_w, out_w, ack_r, cmd_r):
             os.close(fd)
         for fd in (res_r, out_r, cmd_w):
