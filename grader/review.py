@@ -4,7 +4,9 @@ as overrides.
 ``write_review_file`` lists every text answer (or text part) with the student's answer,
 the rubric with the points the engine found ticked, and the provisional score, under
 ``items``; and every ``error`` result (the grader failed on that answer) with the
-student's answer and the technical detail for the TA (``author_note``), under ``errors``.
+student's answer and the technical detail for the TA (``author_note``), under ``errors``;
+and every other answer the grader sent to a TA (a code answer whose cost check looks
+tampered with), under ``flagged``.
 Decisions already taken are kept in the file. ``apply_review_file`` records every item
 whose ``marks`` is set; overrides win over graded marks in every export and survive
 regrading.
@@ -24,14 +26,16 @@ from grader.outcomes import QuestionResult
 from grader.schema import MultipartQuestion, Question, TextQuestion
 from grader.submissions import Submission, read_submission
 
-__all__ = ["GraderErrorItem", "apply_review_file", "error_results", "grader_errors", "text_items",
-           "write_review_file"]
+__all__ = ["GraderErrorItem", "apply_review_file", "error_results", "flagged_results", "grader_errors",
+           "text_items", "write_review_file"]
 
 HEADER = """\
 # TA review. For each item set `marks` (0 .. max_marks) and optionally `comment`,
 # then run: grader review EXAM --apply. Items left with `marks: null` stay provisional.
 # `errors` lists answers the grader failed on (`author_note` says why): fix the cause and
 # grade them again (grader grade EXAM SUBMISSIONS --regrade QUESTION), or decide them here.
+# `flagged` lists other answers the grader wants a TA to read (`author_note` says why);
+# `provisional` is the mark they have until you decide.
 """
 
 
@@ -56,6 +60,13 @@ def error_results(result: QuestionResult) -> list[QuestionResult]:
     if result.parts:
         return [p for p in result.parts if p.status == "error"]
     return [result] if result.status == "error" else []
+
+
+def flagged_results(exam: LoadedExam, result: QuestionResult) -> list[QuestionResult]:
+    """Answers other than text that the grader sent to a TA (``needs_review``, with a note
+    saying why: a cost check whose CPU time contradicts its FLOP count, say)."""
+    return [r for r in (result, *result.parts)
+            if r.needs_review and not r.parts and _text_question(exam, r.question_id) is None]
 
 
 class GraderErrorItem(NamedTuple):
@@ -132,27 +143,33 @@ def write_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path) -> int
                 "marks": decided.marks if decided else None,
                 "comment": decided.comment if decided else "",
             })
-    errors: list[dict[str, Any]] = []
-    for item in grader_errors(gradebook, exam_id):
-        r = item.result
-        decided = overrides.get((item.student, r.question_id))
+    def entry(student: str, r: QuestionResult) -> dict[str, Any]:
+        nonlocal pending
+        decided = overrides.get((student, r.question_id))
         if decided is None:
             pending += 1
-        answer = answers.get(item.student, r.question_id)
-        errors.append({
-            "student": item.student,
+        answer = answers.get(student, r.question_id)
+        return {
+            "student": student,
             "question": r.question_id,
             "max_marks": r.max_marks,
+            "provisional": r.marks,
             "feedback": r.feedback,
             "author_note": r.author_note or "",
             "answer": str(answer) if answer is not None else "",
             "marks": decided.marks if decided else None,
             "comment": decided.comment if decided else "",
-        })
+        }
+
+    errors = [entry(item.student, item.result) for item in grader_errors(gradebook, exam_id)]
+    flagged = [entry(stored.student, r) for stored in gradebook.answers(exam_id)
+               for r in flagged_results(exam, stored.result)]
     path.parent.mkdir(parents=True, exist_ok=True)
     doc: dict[str, Any] = {"exam": exam_id, "items": items}
     if errors:
         doc["errors"] = errors
+    if flagged:
+        doc["flagged"] = flagged
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
     path.write_text(HEADER + body, encoding="utf-8")
     return pending
@@ -168,23 +185,27 @@ def apply_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path, review
         return 0, [f"{path} must have `exam:` and a list `items:`"]
     if doc.get("exam") != exam.exam.exam:
         return 0, [f"{path} is for exam {doc.get('exam')!r}, not {exam.exam.exam!r}"]
-    if not isinstance(doc.get("errors", []), list):
-        return 0, [f"{path}: `errors:` must be a list"]
+    for key in ("errors", "flagged"):
+        if not isinstance(doc.get(key, []), list):
+            return 0, [f"{path}: `{key}:` must be a list"]
     applied, problems = 0, []
-    for i, item in enumerate(doc.get("errors", [])):
-        if not isinstance(item, dict) or item.get("marks") is None:
-            continue
-        student, question = str(item.get("student", "")), str(item.get("question", ""))
-        q = _question(exam, question)
-        marks = item.get("marks")
-        if q is None:
-            problems.append(f"errors[{i}]: {question!r} is not a question of this exam")
-            continue
-        if not isinstance(marks, (int, float)) or isinstance(marks, bool) or not 0 <= marks <= q.marks:
-            problems.append(f"errors[{i}] ({student}, {question}): marks must be a number from 0 to {q.marks:g}, got {marks!r}")
-            continue
-        gradebook.set_override(exam.exam.exam, Override(student, question, float(marks), str(item.get("comment") or ""), reviewer))
-        applied += 1
+    for key in ("errors", "flagged"):
+        for i, item in enumerate(doc.get(key, [])):
+            if not isinstance(item, dict) or item.get("marks") is None:
+                continue
+            student, question = str(item.get("student", "")), str(item.get("question", ""))
+            q = _question(exam, question)
+            marks = item.get("marks")
+            if q is None:
+                problems.append(f"{key}[{i}]: {question!r} is not a question of this exam")
+                continue
+            if not isinstance(marks, (int, float)) or isinstance(marks, bool) or not 0 <= marks <= q.marks:
+                problems.append(f"{key}[{i}] ({student}, {question}): marks must be a number from 0 to "
+                                f"{q.marks:g}, got {marks!r}")
+                continue
+            gradebook.set_override(exam.exam.exam, Override(student, question, float(marks),
+                                                            str(item.get("comment") or ""), reviewer))
+            applied += 1
     for i, item in enumerate(doc["items"]):
         if not isinstance(item, dict) or item.get("marks") is None:
             continue

@@ -1,0 +1,44 @@
+"""Code answers the grader sends to a TA (``needs_review`` with a note: a cost check whose
+measured CPU time contradicts its FLOP count) are listed in the review file under
+``flagged`` and can be decided there, like text answers and grader errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from grader.gradebook import Environment, Gradebook
+from grader.loading import load_exam
+from grader.outcomes import QuestionResult, SubmissionResult
+from grader.review import apply_review_file, write_review_file
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTE = "cost check: the CPU time measured outside the student's process grows like T^1.9"
+
+
+def test_a_flagged_code_answer_is_listed_and_can_be_decided(tmp_path: Path) -> None:
+    exam = load_exam("midsem-2025", ROOT / "questions")
+    gradebook = Gradebook(tmp_path / "gb.sqlite")
+    env = Environment.current()
+    run = gradebook.start_run("midsem-2025", env, {})
+    flagged = QuestionResult(question_id="B5a-i-2", marks=4.0, max_marks=4.0, status="correct",
+                             feedback="passed 16 of 16 cases", needs_review=True, author_note=NOTE)
+    plain = QuestionResult(question_id="B5a-i-1", marks=2.0, max_marks=2.0, status="correct", feedback="")
+    result = SubmissionResult(student="ana", exam="midsem-2025", variant=0, problems=(),
+                              questions=(flagged, plain))
+    gradebook.record(result, folder=str(tmp_path), content_hash="x", run_id=run, env=env)
+    path = tmp_path / "review.yaml"
+
+    assert write_review_file(exam, gradebook, path) >= 1
+    doc = yaml.safe_load(path.read_text())
+    (item,) = doc["flagged"]
+    assert (item["student"], item["question"], item["provisional"]) == ("ana", "B5a-i-2", 4.0)
+    assert item["author_note"] == NOTE
+
+    item["marks"], item["comment"] = 0, "recomputes the prefix; the FLOP count was forged"
+    path.write_text(yaml.safe_dump(doc))
+    applied, problems = apply_review_file(exam, gradebook, path)
+    assert (applied, problems) == (1, [])
+    (stored,) = [a for a in gradebook.answers("midsem-2025") if a.result.question_id == "B5a-i-2"]
+    assert stored.marks == 0
