@@ -189,15 +189,17 @@ def apply_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path, review
         if not isinstance(doc.get(key, []), list):
             return 0, [f"{path}: `{key}:` must be a list"]
     applied, problems = 0, []
-    for key in ("errors", "flagged"):
+    # (list, the kind of question its entries may name)
+    for key, find, kind in (("errors", _question, "question"), ("flagged", _question, "question"),
+                            ("items", _text_question, "text question")):
         for i, item in enumerate(doc.get(key, [])):
             if not isinstance(item, dict) or item.get("marks") is None:
                 continue
             student, question = str(item.get("student", "")), str(item.get("question", ""))
-            q = _question(exam, question)
+            q = find(exam, question)
             marks = item.get("marks")
             if q is None:
-                problems.append(f"{key}[{i}]: {question!r} is not a question of this exam")
+                problems.append(f"{key}[{i}]: {question!r} is not a {kind} of this exam")
                 continue
             if not isinstance(marks, (int, float)) or isinstance(marks, bool) or not 0 <= marks <= q.marks:
                 problems.append(f"{key}[{i}] ({student}, {question}): marks must be a number from 0 to "
@@ -206,18 +208,4 @@ def apply_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path, review
             gradebook.set_override(exam.exam.exam, Override(student, question, float(marks),
                                                             str(item.get("comment") or ""), reviewer))
             applied += 1
-    for i, item in enumerate(doc["items"]):
-        if not isinstance(item, dict) or item.get("marks") is None:
-            continue
-        student, question = str(item.get("student", "")), str(item.get("question", ""))
-        q = _text_question(exam, question)
-        marks = item.get("marks")
-        if q is None:
-            problems.append(f"items[{i}]: {question!r} is not a text question of this exam")
-            continue
-        if not isinstance(marks, (int, float)) or isinstance(marks, bool) or not 0 <= marks <= q.marks:
-            problems.append(f"items[{i}] ({student}, {question}): marks must be a number from 0 to {q.marks:g}, got {marks!r}")
-            continue
-        gradebook.set_override(exam.exam.exam, Override(student, question, float(marks), str(item.get("comment") or ""), reviewer))
-        applied += 1
     return applied, problems
