@@ -199,7 +199,33 @@ def _forbid_autograd(stub: Any, hits: list[str]) -> None:
     # (2) below Python: no graph is recorded in this thread, whatever the API
     C = torch._C
     C._dispatch_tls_set_dispatch_key_excluded(C.DispatchKey.AutogradFunctionality, True)
-    # (3) what would turn it back on, replaced in every module that holds it
+    # (3) what would turn it back on, replaced in every module that holds it (found once,
+    # in the zygote: walking every module here would copy thousands of shared pages)
+    for module, name in _AUTOGRAD_SWITCHES or _autograd_switches():
+        try:
+            setattr(module, name, stub("autograd"))
+        except (TypeError, AttributeError):  # a read-only module
+            continue
+    for cls_name in (
+        "_ForceDispatchKeyGuard",
+        "_SetExcludeDispatchKeyGuard",
+        "_RestorePythonTLSSnapshot",
+        "_EngineBase",
+    ):
+        cls = getattr(C, cls_name, None)
+        for method in ("__init__", "__enter__", "run_backward"):
+            if cls is not None and hasattr(cls, method):
+                try:
+                    setattr(cls, method, stub("autograd"))
+                except (TypeError, AttributeError):  # a static C type: nothing to undo there
+                    pass
+
+
+def _autograd_switches() -> list[tuple[Any, str]]:
+    """(module, name) of every place an already imported module holds a function that
+    switches autograd back on below Python (the dispatcher's thread-local key set, forward
+    mode, functorch's levels)."""
+    C = torch._C
     undo = [
         getattr(C, "_dispatch_tls_set_dispatch_key_excluded", None),
         getattr(C, "_set_fwd_grad_enabled", None),
@@ -215,26 +241,16 @@ def _forbid_autograd(stub: Any, hits: list[str]) -> None:
         ),
     ]
     undo_ids = {id(f) for f in undo if f is not None}
+    found = []
     for module in list(sys.modules.values()):
         try:
-            names = [k for k, v in list(vars(module).items()) if id(v) in undo_ids]
-            for name in names:
-                setattr(module, name, stub("autograd"))
-        except (TypeError, AttributeError):  # not a real module, or a read-only one
+            found += [(module, k) for k, v in list(vars(module).items()) if id(v) in undo_ids]
+        except TypeError:  # not a real module
             continue
-    for cls_name in (
-        "_ForceDispatchKeyGuard",
-        "_SetExcludeDispatchKeyGuard",
-        "_RestorePythonTLSSnapshot",
-        "_EngineBase",
-    ):
-        cls = getattr(C, cls_name, None)
-        for method in ("__init__", "__enter__", "run_backward"):
-            if cls is not None and hasattr(cls, method):
-                try:
-                    setattr(cls, method, stub("autograd"))
-                except (TypeError, AttributeError):  # a static C type: nothing to undo there
-                    pass
+    return found
+
+
+_AUTOGRAD_SWITCHES: list[tuple[Any, str]] = []  # filled in the zygote, before any fork
 
 
 def _student_frame(tb: Any, src: str) -> tuple[str | None, int | None]:
@@ -1452,6 +1468,7 @@ def main() -> None:
     _prctl(4, 0)  # PR_SET_DUMPABLE: no ptrace or /proc/<pid>/mem from students' processes
     global _ZYGOTE_SETTINGS
     _ZYGOTE_SETTINGS = _process_settings()  # what every job of a runner starts from
+    _AUTOGRAD_SWITCHES[:] = _autograd_switches()
     # Every object made so far is shared by all forks: keep the collector from touching
     # (and so copying) them in every runner.
     gc.collect()
