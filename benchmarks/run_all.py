@@ -8,7 +8,8 @@ Runs, one after the other (never part of the test suite):
   2. bench_class.py    class throughput (50, 200, 800 mid-sem submissions) and scaling
                        with workers (1, 2 local; Ray)
   3. bench_render.py   rendering 1,000 variants of the mid-sem paper and key
-  4. bench_otter.py    the same small assignment graded by Otter-Grader, when installed
+  4. bench_cost_check.py  whether the cost check's CPU timing tells O(T) from O(T^2)
+  5. bench_otter.py    the same small assignment graded by Otter-Grader, when installed
 Each prints its table; the combined output goes to benchmarks/results/latest.md together
 with the machine it ran on.
 """
@@ -41,6 +42,7 @@ def main() -> None:
         ["bench_sandbox.py"],
         ["bench_class.py", "--json", str(out_dir / "class.json")] + (["--sizes", "10,40", "--scaling-size", "10"] if args.quick else []),
         ["bench_render.py"] + (["--variants", "100"] if args.quick else []),
+        ["bench_cost_check.py"] + (["--rounds", "3"] if args.quick else []),
         ["bench_otter.py", "--reps", "5"],
     ]
     lines = [f"# benchmarks, {time.strftime('%Y-%m-%d %H:%M')}", f"machine: {machine}", ""]
