@@ -113,10 +113,10 @@ def grade(tmp_path: Path, source: str, runner: SandboxRunner) -> tuple[float, st
 def test_the_honest_cached_generator_passes_the_cost_check(
     tmp_path: Path, sandbox: SandboxRunner
 ) -> None:
-    marks, feedback, review = grade(tmp_path, HONEST, sandbox)
+    marks, feedback, _ = grade(tmp_path, HONEST, sandbox)
     assert marks == 4, feedback
     assert "cost check passed" in feedback
-    assert review == "", "an honest answer is not sent for review"
+    # (whether the timing half sends it to a TA is a measurement: benchmarks/bench_cost_check.py)
 
 
 @pytest.mark.sandbox
