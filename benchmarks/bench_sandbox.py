@@ -74,10 +74,12 @@ def warm(runner: SandboxRunner, n: int) -> tuple[float, float]:
 
 
 def naive(n: int) -> float:
-    code = "import torch; x = torch.arange(4.0); print((x * 2 + 1).tolist())"
-    argv = _bwrap.bwrap_argv(
-        _bwrap.find_bwrap(), gpu=False, command=[sys.executable, "-I", "-B", "-c", code]
+    code = (
+        f"import sys; sys.path.insert(0, {_bwrap.SITE_DIR!r}); import torch; "
+        "x = torch.arange(4.0); print((x * 2 + 1).tolist())"
     )
+    python = [_bwrap._interpreter(), "-I", "-S", "-B"]  # as the worker starts: no site folder
+    argv = _bwrap.bwrap_argv(_bwrap.find_bwrap(), gpu=False, command=[*python, "-c", code])
     t0 = time.perf_counter()
     for _ in range(n):
         subprocess.run(argv, check=True, capture_output=True)
