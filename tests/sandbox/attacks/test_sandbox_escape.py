@@ -87,26 +87,32 @@ import os
 
 def solve(x):
     seen = {}
-    for name in ("environ", "cmdline", "cwd", "fd/0", "fd/1", "fd/3", "fd/4", "mem"):
-        try:
-            if name in ("cwd",) or name.startswith("fd/"):
-                seen[name] = os.readlink(f"/proc/1/{name}")
-            else:
-                seen[name] = open(f"/proc/1/{name}", "rb").read(4096).decode(errors="replace")
-        except OSError as exc:
-            seen[name] = type(exc).__name__
+    for pid in (1, os.getppid()):  # the supervisor and the zygote
+        for name in ("environ", "cmdline", "cwd", "fd/0", "fd/1", "fd/3", "fd/4", "mem"):
+            try:
+                if name in ("cwd",) or name.startswith("fd/"):
+                    seen[f"{pid}/{name}"] = os.readlink(f"/proc/{pid}/{name}")
+                else:
+                    data = open(f"/proc/{pid}/{name}", "rb").read(4096)
+                    seen[f"{pid}/{name}"] = data.decode(errors="replace")
+            except OSError as exc:
+                seen[f"{pid}/{name}"] = type(exc).__name__
+    seen["zygote"] = os.getppid()
     return seen
 '''
 
 
-def test_the_supervisor_shows_no_pipes_environment_or_working_folder(
+def test_the_supervisor_and_zygote_show_no_pipes_environment_or_working_folder(
     sandbox: SandboxRunner,
 ) -> None:
     (outcome,) = sandbox.run(job(READS_PID1, inputs(1, visible=True)))
     seen = outcome.value
-    for name in ("environ", "cwd", "fd/0", "fd/1", "fd/3", "fd/4", "mem"):
-        assert seen[name] == "PermissionError", (name, seen[name])
-    assert "/work" not in seen["cmdline"] and "grader" not in seen["cmdline"]
+    for pid in (1, seen["zygote"]):
+        for name in ("environ", "cwd", "fd/0", "fd/1", "fd/3", "fd/4", "mem"):
+            # (a descriptor number that is not open is simply not found)
+            denied = ("PermissionError", "FileNotFoundError") if "fd/" in name else ("PermissionError",)
+            assert seen[f"{pid}/{name}"] in denied, (pid, name, seen[f"{pid}/{name}"])
+        assert "/work" not in seen[f"{pid}/cmdline"] and "grader" not in seen[f"{pid}/cmdline"]
 
 
 # ------------------------------------------------- 1, 2 and 14. stopping the supervisor/zygote
@@ -157,6 +163,57 @@ def test_a_student_cannot_stop_the_supervisor_or_zygote(one_worker: SandboxRunne
         assert outcome.value[name] == "PermissionError", outcome.value
     honest_batch_still_grades(one_worker, seconds=10.0)
     honest_batch_still_grades(one_worker, seconds=10.0)
+
+
+CHANGES_OTHERS_AND_THE_KERNEL = b'''
+import ctypes, os, resource
+
+libc = ctypes.CDLL(None, use_errno=True)
+X86 = os.uname().machine == "x86_64"
+NR = {  # x86_64, aarch64
+    "unshare": (272, 97), "mount": (165, 40), "bpf": (321, 280), "perf_event_open": (298, 241),
+    "userfaultfd": (323, 282), "io_uring_setup": (425, 425), "setns": (308, 268),
+    "ptrace": (101, 117), "process_vm_readv": (310, 270), "pidfd_open": (434, 434),
+}
+
+def syscall(name, *args):
+    r = libc.syscall(NR[name][0 if X86 else 1], *args)
+    return "ok" if r >= 0 else os.strerror(ctypes.get_errno())
+
+def solve(x):
+    zygote = os.getppid()
+    out = {}
+    try:
+        resource.prlimit(zygote, resource.RLIMIT_NPROC, (1, 1))
+        out["prlimit zygote"] = "ok"
+    except OSError as exc:
+        out["prlimit zygote"] = exc.strerror
+    try:
+        os.setpriority(os.PRIO_PROCESS, zygote, 19)
+        out["renice zygote"] = "ok"
+    except OSError as exc:
+        out["renice zygote"] = exc.strerror
+    out["unshare"] = syscall("unshare", 0x20000000)  # CLONE_NEWUTS
+    out["mount"] = syscall("mount", b"none", b"/tmp", b"tmpfs", 0, None)
+    out["bpf"] = syscall("bpf", 0, None, 0)
+    out["perf_event_open"] = syscall("perf_event_open", None, 0, -1, -1, 0)
+    out["userfaultfd"] = syscall("userfaultfd", 0)
+    out["io_uring_setup"] = syscall("io_uring_setup", 8, None)
+    out["setns"] = syscall("setns", 0, 0)
+    out["ptrace"] = syscall("ptrace", 16, zygote, None, None)  # PTRACE_ATTACH
+    out["pidfd_open"] = syscall("pidfd_open", zygote, 0)
+    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
+    out["own limits"] = "ok"
+    return out
+'''
+
+
+def test_the_kernel_refuses_what_no_answer_needs(sandbox: SandboxRunner) -> None:
+    (outcome,) = sandbox.run(job(CHANGES_OTHERS_AND_THE_KERNEL, inputs(1, visible=True)))
+    assert outcome.status == "ok", outcome.message
+    refused = {k: v for k, v in outcome.value.items() if k != "own limits"}
+    assert all(v == "Operation not permitted" for v in refused.values()), refused
+    assert outcome.value["own limits"] == "ok", "a process may still set its own limits"
 
 
 # --------------------------------------------------------------- 3. one return value hangs
