@@ -270,23 +270,24 @@ def _cost_verdict(spec: Any, ref_flops: list[int], outcomes: list[CaseOutcome]) 
     CPU time the supervisor measured could have done, fails outright; a plausible but forged
     count is left to the timing half (``_timing_note``)."""
     student_flops = [int(o.flops or 0) for o in outcomes]
+    # (messages quote no number the student's code chose beyond a one-decimal exponent: the
+    # cost cases' inputs are hidden too)
     for size, got, ref in zip(spec.sizes, student_flops, ref_flops, strict=True):
         if got < MIN_COUNTED_FRACTION * ref:
-            return False, (f"at {spec.dim}={size} the counted work is {got} FLOPs, under "
-                           f"{MIN_COUNTED_FRACTION:.0%} of what the task needs ({ref}); the cost check counts "
-                           "torch operations, so do the work with torch (not numpy) and do not hide it "
-                           "from the counter")
+            return False, (f"at {spec.dim}={size} the counted work is under {MIN_COUNTED_FRACTION:.0%} of what "
+                           f"the task needs ({ref} FLOPs); the cost check counts torch operations, so do "
+                           "the work with torch (not numpy) and do not hide it from the counter")
     for size, got, o in zip(spec.sizes, student_flops, outcomes, strict=True):
         if o.cpu_seconds is not None and o.device in (None, "cpu") and (
                 got > MAX_FLOPS_PER_CPU_SECOND * max(o.cpu_seconds, 0.001)):
-            return False, (f"at {spec.dim}={size} the counted work ({got} FLOPs) is more than the CPU time "
-                           f"measured ({o.cpu_seconds:.3f} s) could have done: the count was tampered with")
+            return False, (f"at {spec.dim}={size} the counted work is more than the CPU time measured "
+                           "could have done: the count was tampered with")
     ref_exp = _growth_exponent(spec.sizes, ref_flops)
-    got_exp = _growth_exponent(spec.sizes, student_flops)
+    got_exp = min(max(_growth_exponent(spec.sizes, student_flops), -9.9), 9.9)
     if got_exp > ref_exp + spec.slack:
-        return False, (f"work grows like {spec.dim}^{got_exp:.2f} as {spec.dim} grows; "
-                       f"the expected growth is about {spec.dim}^{ref_exp:.2f}")
-    return True, f"work grows like {spec.dim}^{got_exp:.2f} (expected about {spec.dim}^{ref_exp:.2f})"
+        return False, (f"work grows like {spec.dim}^{got_exp:.1f} as {spec.dim} grows; "
+                       f"the expected growth is about {spec.dim}^{ref_exp:.1f}")
+    return True, f"work grows like {spec.dim}^{got_exp:.1f} (expected about {spec.dim}^{ref_exp:.1f})"
 
 
 def _fastest(sizes: list[int], seconds: list[float]) -> list[float]:

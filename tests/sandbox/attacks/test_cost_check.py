@@ -51,7 +51,7 @@ class Linear:
     def __enter__(self):
         return self
     def __exit__(self, *exc):
-        self.total = 400_000_000 * SIZE[0]
+        self.total = 10**15 * SIZE[0]  # linear, and more than any CPU could do
 
 SIZE = [0]
 for name in ("_flops", "__main__"):
@@ -75,7 +75,7 @@ def generate_with_cache(model, prompt, T_max):
             obj.total = 0
             with torch._C._DisableTorchDispatch():
                 pass
-            obj.__dict__["total"] = 400_000_000 * T_max
+            obj.__dict__["total"] = 10**15 * T_max  # linear, and more than any CPU could do
             type(obj).__torch_dispatch__ = lambda self, func, types, args=(), kwargs=None: func(*args, **(kwargs or {}))
     return out
 ''',
@@ -157,7 +157,7 @@ def test_a_count_the_measured_cpu_time_could_not_have_done_fails() -> None:
 
 def test_a_zero_count_is_not_read_as_no_growth() -> None:
     ok, message = _cost_verdict(SPEC, REF_FLOPS, _outcomes(SPEC.sizes, [0, 0, 0], [0.01] * 3))
-    assert not ok and "counted work is 0 FLOPs" in message
+    assert not ok and "counted work is under 10%" in message and " is 0" not in message
 
 
 def test_a_count_forged_to_look_right_is_sent_to_the_ta_when_cpu_time_grows_faster() -> None:
