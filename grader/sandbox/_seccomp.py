@@ -21,7 +21,8 @@ What the filter refuses (``EPERM``), and why:
 * ``flock``, ``fcntl`` record locks, leases and directory notifications, ``inotify`` and
   ``fanotify``: covert channels between concurrent sandboxes through the read-only files
   they share;
-* changing the priority, affinity or resource limits of any process but itself;
+* changing the resource limits, affinity or scheduling of the supervisor or zygote, or the
+  priority of any process but itself;
 * namespaces, mounts, BPF, perf events, userfaultfd, io_uring (which would run system calls
   this filter never sees), modules, reboot and the like.
 
@@ -66,16 +67,19 @@ DENIED = (
 SIGNALS = ("kill", "rt_sigqueueinfo", "tgkill", "rt_tgsigqueueinfo")
 """Refused when their first argument (a pid or thread-group id) is a protected process."""
 
-OWN_ONLY = {
-    "prlimit64": 0,
-    "sched_setaffinity": 0,
-    "sched_setscheduler": 0,
-    "sched_setparam": 0,
-    "sched_setattr": 0,
-    "setpriority": 1,
-    "ioprio_set": 1,
-}
-"""Refused unless the argument at this position (which process) is 0, i.e. the caller."""
+TARGETED = (
+    "prlimit64",
+    "sched_setaffinity",
+    "sched_setscheduler",
+    "sched_setparam",
+    "sched_setattr",
+)
+"""Refused when their first argument (which process or thread) is a protected process: a
+student's own threads may be pinned or limited (runtimes do), the supervisor and zygote not."""
+
+OWN_ONLY = {"setpriority": 1, "ioprio_set": 1}
+"""Refused unless the argument at this position (which process) is 0, i.e. the caller: their
+other forms name process groups and users, which include the protected processes."""
 
 FCNTL_LOCKS = (5, 6, 7, 36, 37, 38, 1024, 1025, 1026)
 """``fcntl`` commands refused: F_GETLK/SETLK/SETLKW, the F_OFD_ locks, F_SETLEASE,
@@ -180,6 +184,10 @@ def build_filter(machine: str, protected: list[int]) -> bytes:
             prog += [_ins(_JEQ, numbers[name], 0, 1), _ins(_RET, _ERRNO | EPERM)]
     for name in SIGNALS:
         prog += _when(numbers[name], _deny_if_arg_in(0, targets))
+    for name in TARGETED:
+        prog += _when(
+            numbers[name], _deny_if_arg_in(0, sorted({p & 0xFFFFFFFF for p in protected}))
+        )
     for name, pos in OWN_ONLY.items():
         prog += _when(numbers[name], _deny_unless_arg_zero(pos))
     prog += _when(numbers["fcntl"], _deny_if_arg_in(1, list(FCNTL_LOCKS)))
