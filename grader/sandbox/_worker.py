@@ -340,7 +340,12 @@ def _runner_main(
     # The kernel's rules from here on, for this process and every one it starts (see
     # _seccomp): no exec, no signals to the supervisor or zygote, no state that outlives it.
     if seccomp_filter:
-        _seccomp.install_program(seccomp_filter)
+        try:
+            _seccomp.install_program(seccomp_filter)
+        except OSError:
+            if sandboxed:  # (checked at start-up: _check_seccomp)
+                raise
+            # --no-sandbox: a self-check isolates nothing anyway; run without the filter
     sys.stdin = open(0, closefd=False)  # noqa: SIM115
     sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
     sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)  # noqa: SIM115
@@ -1452,6 +1457,32 @@ def _collapse_huge_pages() -> None:
             madvise(start, end - start, 25)  # MADV_COLLAPSE
 
 
+def _check_seccomp() -> None:
+    """Install the runners' filter in a throw-away child and check that it holds: a kernel
+    that refuses it must stop this sandbox from starting (with a reason), never make every
+    runner die at its first case, which would read as every student's crash."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _seccomp.install([1])
+            try:
+                os.kill(1, 0)
+            except PermissionError:
+                os._exit(0)
+            os._exit(4)  # the filter did not hold
+        except BaseException:  # noqa: BLE001
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        return
+    sys.stderr.write(
+        "this kernel refuses the sandbox's seccomp filter (needed so that student code cannot "
+        "exec, signal the supervisor or keep state); run the grader on Linux with seccomp "
+        "filters allowed (CONFIG_SECCOMP_FILTER)\n"
+    )
+    sys.exit(2)
+
+
 def main() -> None:
     mode, tmp, inp, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     sandboxed = mode == "--sandboxed"
@@ -1474,6 +1505,8 @@ def main() -> None:
     gc.collect()
     gc.freeze()
     base_rss = _rss_bytes(os.getpid())
+    if sandboxed:
+        _check_seccomp()
     ctl_supervisor, ctl_zygote = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     supervisor_pid = os.getpid()
     zygote = os.fork()
