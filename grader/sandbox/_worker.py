@@ -198,7 +198,10 @@ def _forbid_autograd(stub: Any, hits: list[str]) -> None:
         pass
     # (2) below Python: no graph is recorded in this thread, whatever the API
     C = torch._C
-    C._dispatch_tls_set_dispatch_key_excluded(C.DispatchKey.AutogradFunctionality, True)
+    try:
+        C._dispatch_tls_set_dispatch_key_excluded(C.DispatchKey.AutogradFunctionality, True)
+    except (AttributeError, RuntimeError):  # a torch without this key: layers 1, 3, 4 remain
+        pass
     # (3) what would turn it back on, replaced in every module that holds it (found once,
     # in the zygote: walking every module here would copy thousands of shared pages)
     for module, name in _AUTOGRAD_SWITCHES or _autograd_switches():
@@ -230,7 +233,7 @@ def _autograd_switches() -> list[tuple[Any, str]]:
         getattr(C, "_dispatch_tls_set_dispatch_key_excluded", None),
         getattr(C, "_set_fwd_grad_enabled", None),
         *(
-            getattr(C._functorch, name, None)
+            getattr(getattr(C, "_functorch", None), name, None)
             for name in (
                 "_grad_increment_nesting",
                 "_jvp_increment_nesting",
