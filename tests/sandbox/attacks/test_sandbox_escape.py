@@ -457,7 +457,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _zygote_host_pid(runner: SandboxRunner) -> int:
-    """The zygote as the host sees it: bwrap -> the supervisor (PID 1 inside) -> the zygote."""
+    """The zygote as the host sees it: the only child of the supervisor, which is PID 1 of
+    the sandbox (bwrap -> supervisor -> zygote -> runners)."""
     worker = runner._idle.queue[0]  # noqa: SLF001 -- the test reaches into its one worker
     assert worker is not None
     todo, seen = [worker.proc.pid], []
@@ -469,9 +470,10 @@ def _zygote_host_pid(runner: SandboxRunner) -> int:
         with open(f"/proc/{pid}/status") as fh:
             status = fh.read()
         nspid = next(line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:"))
-        if len(nspid) == 2 and nspid[1] == "2":  # PID 2 of the sandbox: the zygote
-            return pid
-    raise AssertionError(f"no zygote among {seen}")
+        if len(nspid) == 2 and nspid[1] == "1":  # the supervisor
+            (zygote,) = _children(pid)
+            return zygote
+    raise AssertionError(f"no supervisor among {seen}")
 
 
 def test_a_stalled_zygote_costs_one_retry_and_nothing_of_the_next_student(
