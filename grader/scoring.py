@@ -29,7 +29,7 @@ __all__ = ["Policy", "DEFAULT_PENALTY", "score", "total"]
 
 Policy = Literal["all_or_nothing", "partial", "negative"]
 POLICIES: tuple[Policy, ...] = ("all_or_nothing", "partial", "negative")
-DEFAULT_PENALTY = 0.25
+DEFAULT_PENALTY = 0.5
 """Share of a question's marks a wrong tick (or a wrong answer) costs under ``negative``."""
 _DIGITS = 9
 

@@ -123,3 +123,16 @@ def test_bad_scoring_parameters_raise_clear_value_errors(
 def test_total_rejects_a_non_finite_score() -> None:
     with pytest.raises(ValueError, match="finite"):
         total([1.0, float("inf")])
+
+
+def test_a_bank_without_a_penalty_gets_the_same_penalty_as_score() -> None:
+    """The schema's default penalty and ``score``'s are one value: a question that says only
+    ``policy: negative`` loses the same per wrong pick whichever way it is scored."""
+    from grader.schema.questions import Scoring
+
+    scoring = Scoring.model_validate({"policy": "negative"})
+    wrong = mcq(("A", "B"))
+    assert score(wrong, marks=2.0, policy="negative") == score(
+        wrong, marks=2.0, policy="negative", penalty=scoring.penalty
+    )
+    assert scoring.penalty == 0.5

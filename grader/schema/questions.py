@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from grader.schema._base import ID_PATTERN, REF_PATTERN, Strict
 from grader.schema.cases import CaseSpec, HiddenCases
 from grader.schema.params import ParamSpec, RefCall
+from grader.scoring import DEFAULT_PENALTY
 
 __all__ = [
     "Scoring",
@@ -49,7 +50,9 @@ class Scoring(Strict):
         "MCQs); partial: marks in proportion; negative: wrong picks cost `penalty`.",
     )
     penalty: float = Field(
-        default=0.5, ge=0.0, description="negative policy: share of marks lost per wrong pick."
+        default=DEFAULT_PENALTY,
+        ge=0.0,
+        description="negative policy: share of marks lost per wrong pick.",
     )
     floor: float = Field(default=0.0, description="negative policy: lowest score, in marks.")
 
