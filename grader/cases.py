@@ -22,7 +22,7 @@ import torch
 
 from grader.keys import substitute
 from grader.loading import LoadedBank, resolve_ref
-from grader.sandbox import CaseInput, Construct, Device
+from grader.sandbox import CaseInput, Construct, Device, resolve_device
 from grader.schema import CodeQuestion, Generated
 from grader.schema.cases import CaseSpec, ConstructSpec, Shape
 
@@ -52,9 +52,7 @@ class BuiltCase:
 
 def device_for(question: CodeQuestion) -> Device:
     """``cpu`` or ``cuda`` for this runner; ``auto`` picks CUDA when a GPU is present."""
-    if question.device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return "cuda" if question.device == "cuda" else "cpu"
+    return resolve_device(question.device)
 
 
 _support_cache: dict[tuple[str, str], types.ModuleType] = {}

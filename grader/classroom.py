@@ -10,7 +10,6 @@ ready, so a run killed at any point (SIGKILL included) is finished by running it
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -223,6 +222,3 @@ def grade_class(
     return report
 
 
-def default_workers() -> int:
-    """One worker per CPU."""
-    return max(1, os.cpu_count() or 1)

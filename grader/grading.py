@@ -87,10 +87,6 @@ def format_key(key: Any) -> str:
     return json.dumps(key) if isinstance(key, (list, dict)) else str(key)
 
 
-def _status(result: CheckResult) -> QuestionStatus:
-    return result.status
-
-
 def _policy(question: Question, default: str = "all_or_nothing") -> tuple[str, float, float]:
     s = question.scoring
     policy = s.policy if "scoring" in question.model_fields_set else default
@@ -101,7 +97,7 @@ def _from_check(question: Question, rq: ResolvedQuestion, qid: str, result: Chec
                 default_policy: str = "all_or_nothing") -> QuestionResult:
     policy, penalty, floor = _policy(question, default_policy)
     marks = score(result, marks=question.marks, policy=policy, penalty=penalty, floor=floor)  # type: ignore[arg-type]
-    status = _status(result)
+    status: QuestionStatus = result.status
     feedback = result.feedback
     if status == "partially_correct" and marks <= 0:
         status = "incorrect"

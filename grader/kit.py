@@ -25,7 +25,17 @@ from grader.keys import resolve
 from grader.loading import LoadedExam
 from grader.outcomes import CaseResult, QuestionResult, QuestionStatus, SubmissionResult
 from grader.render import paper_markdown
-from grader.sandbox import CaseInput, CodeJob, Construct, Device, Limits, Runner, Tolerance, compare
+from grader.sandbox import (
+    CaseInput,
+    CodeJob,
+    Construct,
+    Device,
+    Limits,
+    Runner,
+    Tolerance,
+    compare,
+    resolve_device,
+)
 from grader.schema import (
     CodeQuestion,
     ExpressionQuestion,
@@ -205,7 +215,7 @@ def _check_code(d: dict[str, Any], answer: Any, qid: str, folder: Path, files: d
     cases = [decode_value(c["args"]) for c in d["cases"]]
     limits = Limits(cpu_seconds=d["limits"]["cpu_seconds"], job_wall_seconds=d["limits"]["wall_seconds"],
                     memory_mb=d["limits"]["memory_mb"])
-    device: Device = "cuda" if d["device"] == "cuda" or (d["device"] == "auto" and torch.cuda.is_available()) else "cpu"
+    device: Device = resolve_device(d["device"])
     job = CodeJob(files=files, entry=name, function=d["function"], support_files=support, limits=limits, device=device,
                   forbid=frozenset(d["forbid"]),
                   cases=[CaseInput(args=tuple(a), visible=True, name=c["name"]) for a, c in zip(cases, d["cases"], strict=True)])

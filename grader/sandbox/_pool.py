@@ -464,11 +464,6 @@ class SandboxRunner(_PoolRunner):
         self._gpu = torch.cuda.is_available() if gpu is None else gpu
         super().__init__(workers)
 
-    @property
-    def process_limit(self) -> str:
-        """How processes are limited per sandbox: ``"cgroup"`` (pids.max) or ``"rlimit"``."""
-        return self._mechanism
-
     def _spawn(self) -> _Worker:
         cgroup = _bwrap.make_pids_cgroup() if self._mechanism == "cgroup" else None
         if self._mechanism == "cgroup" and cgroup is None:
