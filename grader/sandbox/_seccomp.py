@@ -34,6 +34,7 @@ switching ABIs.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import struct
@@ -166,17 +167,22 @@ def _when(nr: int, body: list[bytes]) -> list[bytes]:
     return [_ins(_JEQ, nr, 0, len(body)), *body]
 
 
-def build_filter(machine: str, protected: list[int]) -> bytes:
-    """The filter program for ``machine`` (``platform.machine()``) protecting the pids in
-    ``protected`` (and their process groups) from signals."""
-    numbers = _NUMBERS[machine]
-    targets = sorted({v & 0xFFFFFFFF for p in protected for v in (p, -p)} | {0xFFFFFFFF})
-    prog = [
+def _prologue(machine: str) -> list[bytes]:
+    """Kill a process of another architecture; leave the syscall number in A."""
+    return [
         _ins(_LD_ABS, _ARCH),
         _ins(_JEQ, _AUDIT_ARCH[machine], 1, 0),
         _ins(_RET, _KILL_PROCESS),
         _ins(_LD_ABS, _NR),
     ]
+
+
+def build_filter(machine: str, protected: list[int]) -> bytes:
+    """The filter program for ``machine`` (``platform.machine()``) protecting the pids in
+    ``protected`` (and their process groups) from signals."""
+    numbers = _NUMBERS[machine]
+    targets = sorted({v & 0xFFFFFFFF for p in protected for v in (p, -p)} | {0xFFFFFFFF})
+    prog = _prologue(machine)
     if machine == "x86_64":
         prog += [_ins(_JGE, _X32_BIT, 0, 1), _ins(_RET, _ERRNO | EPERM)]
     for name in DENIED:
@@ -184,10 +190,9 @@ def build_filter(machine: str, protected: list[int]) -> bytes:
             prog += [_ins(_JEQ, numbers[name], 0, 1), _ins(_RET, _ERRNO | EPERM)]
     for name in SIGNALS:
         prog += _when(numbers[name], _deny_if_arg_in(0, targets))
+    own = sorted({p & 0xFFFFFFFF for p in protected})
     for name in TARGETED:
-        prog += _when(
-            numbers[name], _deny_if_arg_in(0, sorted({p & 0xFFFFFFFF for p in protected}))
-        )
+        prog += _when(numbers[name], _deny_if_arg_in(0, own))
     for name, pos in OWN_ONLY.items():
         prog += _when(numbers[name], _deny_unless_arg_zero(pos))
     prog += _when(numbers["fcntl"], _deny_if_arg_in(1, list(FCNTL_LOCKS)))
@@ -200,16 +205,14 @@ _ENOSYS = 38
 _JSET = 0x45  # BPF_JMP | BPF_JSET | BPF_K
 
 
+@functools.cache
 def build_no_threads_filter(machine: str) -> bytes:
     """A second filter: ``clone`` with ``CLONE_THREAD`` refused (no new thread), ``clone3``
     answered ``ENOSYS`` (its flags live in memory a filter cannot read; the C library then
     falls back to ``clone``). Processes may still fork."""
     clone, clone3 = _CLONES[machine]
     prog = [
-        _ins(_LD_ABS, _ARCH),
-        _ins(_JEQ, _AUDIT_ARCH[machine], 1, 0),
-        _ins(_RET, _KILL_PROCESS),
-        _ins(_LD_ABS, _NR),
+        *_prologue(machine),
         _ins(_JEQ, clone3, 0, 1),
         _ins(_RET, _ERRNO | _ENOSYS),
         _ins(_JEQ, clone, 0, 3),

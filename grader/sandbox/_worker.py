@@ -209,11 +209,11 @@ def _forbid_autograd(stub: Any, hits: list[str]) -> None:
             setattr(module, name, stub("autograd"))
         except (TypeError, AttributeError):  # a read-only module
             continue
+    # (the engine's own C type cannot be patched; with no graph recorded it has nothing to run)
     for cls_name in (
         "_ForceDispatchKeyGuard",
         "_SetExcludeDispatchKeyGuard",
         "_RestorePythonTLSSnapshot",
-        "_EngineBase",
     ):
         cls = getattr(C, cls_name, None)
         for method in ("__init__", "__enter__", "run_backward"):
@@ -642,9 +642,13 @@ def _cpu_seconds(pid: int) -> float:
     return (own + children) / CLK_TCK
 
 
-def _sandbox_cpu_ns(zygote: int) -> int:
-    """As ``_sandbox_cpu_seconds``, in nanoseconds: living threads from their schedstat (the
-    scheduler's own count), what was reaped in clock ticks."""
+def _sandbox_cpu_ns(zygote: int, precise: bool = False) -> int:
+    """CPU nanoseconds used by every process of the sandbox but the supervisor (PID 1),
+    living or dead: a process's own time plus what it has reaped, and for the zygote only
+    what it has reaped (dead runners, orphans). A student's child that leaves the runner's
+    process group, raises its soft CPU limit or ignores SIGXCPU is counted all the same.
+    ``precise``: living threads' own time from their schedstat (the scheduler's nanoseconds)
+    instead of clock ticks."""
     total = 0
     tick_ns = 1_000_000_000 // CLK_TCK
     for name in os.listdir("/proc"):
@@ -654,30 +658,8 @@ def _sandbox_cpu_ns(zygote: int) -> int:
         total += children * tick_ns
         if int(name) == zygote:
             continue
-        try:
-            tids = os.listdir(f"/proc/{name}/task")
-        except OSError:
-            continue
-        for tid in tids:
-            try:
-                with open(f"/proc/{name}/task/{tid}/schedstat") as fh:
-                    total += int(fh.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
+        total += _schedstat_ns(name) if precise else own * tick_ns
     return total
-
-
-def _sandbox_cpu_seconds(zygote: int) -> float:
-    """CPU seconds used by every process of the sandbox but the supervisor (PID 1), living
-    or dead: a process's own time plus what it has reaped, and for the zygote only what it
-    has reaped (dead runners, orphans). A student's child that leaves the runner's process
-    group, raises its soft CPU limit or ignores SIGXCPU is counted all the same."""
-    total = 0
-    for name in os.listdir("/proc"):
-        if name.isdigit() and name != "1":
-            own, children = _cpu_ticks(int(name))
-            total += children if int(name) == zygote else own + children
-    return total / CLK_TCK
 
 
 def _rss_bytes(pid: int) -> int:
@@ -686,6 +668,22 @@ def _rss_bytes(pid: int) -> int:
             return int(fh.read().split()[1]) * PAGE
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _schedstat_ns(pid: str) -> int:
+    """Nanoseconds on CPU of every living thread of a process."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
+                total += int(fh.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
 
 
 _CHILD_KEYS = {
@@ -732,14 +730,14 @@ class _RunnerProc:
 
     def cpu(self, max_age: float = 0.0) -> float:
         """CPU seconds used by it and every process it started (in a sandbox: every student
-        process there, see ``_sandbox_cpu_seconds``; without one: itself and the children it
+        process there, see ``_sandbox_cpu_ns``; without one: itself and the children it
         reaped), read from /proc unless a reading ``max_age`` seconds old or newer is at hand
         (a case started within a poll period of the last reading then counts the CPU used
         since that reading too: never less than its own)."""
         now = time.monotonic()
         if now - self.cpu_read_at > max_age:
             self.cpu_seen = (
-                _sandbox_cpu_seconds(self.zygote)
+                _sandbox_cpu_ns(self.zygote) / 1e9
                 if self.zygote is not None
                 else _cpu_seconds(self.pid)
             )
@@ -749,7 +747,7 @@ class _RunnerProc:
     def cpu_ns(self) -> int:
         """CPU nanoseconds, read now, at the scheduler's resolution (for measured cases)."""
         if self.zygote is not None:
-            return _sandbox_cpu_ns(self.zygote)
+            return _sandbox_cpu_ns(self.zygote, precise=True)
         return int(_cpu_seconds(self.pid) * 1e9)
 
     def close(self) -> None:
