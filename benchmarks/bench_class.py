@@ -32,7 +32,10 @@ from grader.loading import load_exam  # noqa: E402
 
 # A class mix: mostly honest work of varying quality, a few blank answers and one cheater in
 # forty (whose attacks burn their CPU limits: the most expensive submissions to grade).
-TEMPLATES = (["typical", "paper", "weak", "typical", "empty", "typical", "weak", "paper", "typical", "weak"] * 4)[:39] + ["cheating"]
+TEMPLATES = (
+    ["typical", "paper", "weak", "typical", "empty", "typical", "weak", "paper", "typical", "weak"]
+    * 4
+)[:39] + ["cheating"]
 
 
 def make_class(dest: Path, n: int) -> Path:
@@ -44,7 +47,10 @@ def make_class(dest: Path, n: int) -> Path:
         folder = dest / f"s{i:04d}"
         shutil.copytree(src / template, folder)
         text = (folder / "answers.yaml").read_text()
-        lines = [f"student: s{i:04d}" if line.startswith("student:") else line for line in text.splitlines()]
+        lines = [
+            f"student: s{i:04d}" if line.startswith("student:") else line
+            for line in text.splitlines()
+        ]
         (folder / "answers.yaml").write_text("\n".join(lines) + "\n")
     return dest
 
@@ -72,12 +78,21 @@ class Grader:
             klass = make_class(Path(tmp) / "class", n)
             gb = Gradebook(Path(tmp) / "gb.sqlite")
             t0 = time.perf_counter()
-            report = grade_class(self.exam, klass, gb, self.runner, workers=self.workers, backend=self.backend)
+            report = grade_class(
+                self.exam, klass, gb, self.runner, workers=self.workers, backend=self.backend
+            )
             seconds = time.perf_counter() - t0
             gb.close()
-        return {"submissions": n, "workers": self.workers, "backend": self.backend_name, "seconds": round(seconds, 3),
-                "per_second": round(n / seconds, 3), "ms_per_submission": round(1000 * seconds / n, 1),
-                "failed": len(report.failed), "startup_seconds": round(self.startup, 2)}
+        return {
+            "submissions": n,
+            "workers": self.workers,
+            "backend": self.backend_name,
+            "seconds": round(seconds, 3),
+            "per_second": round(n / seconds, 3),
+            "ms_per_submission": round(1000 * seconds / n, 1),
+            "failed": len(report.failed),
+            "startup_seconds": round(self.startup, 2),
+        }
 
     def close(self) -> None:
         if self.runner is not None:
@@ -85,7 +100,9 @@ class Grader:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", default="50,200,800", help="class sizes for the throughput table")
     ap.add_argument("--scaling-size", type=int, default=30, help="class size for the workers table")
     ap.add_argument("--json", help="write the figures to this file")
@@ -95,15 +112,23 @@ def main() -> None:
     results: dict[str, Any] = {"throughput": [], "scaling": []}
     grader = Grader(workers)
     grader.grade(5)  # warm-up: reference outputs computed once per process, as in a real run
-    print(f"class throughput (midsem-2025, sandboxed, {workers} workers; pool start-up {grader.startup:.1f} s, not counted)")
+    print(
+        f"class throughput (midsem-2025, sandboxed, {workers} workers; pool start-up {grader.startup:.1f} s, not counted)"
+    )
     print(f"{'submissions':>12} {'seconds':>9} {'subs/s':>8} {'ms/sub':>8}")
     for n in [int(x) for x in args.sizes.split(",") if x]:
         r = grader.grade(n)
         results["throughput"].append(r)
-        print(f"{n:>12} {r['seconds']:>9.1f} {r['per_second']:>8.2f} {r['ms_per_submission']:>8.0f}", flush=True)
+        print(
+            f"{n:>12} {r['seconds']:>9.1f} {r['per_second']:>8.2f} {r['ms_per_submission']:>8.0f}",
+            flush=True,
+        )
     first = results["throughput"][0]["ms_per_submission"] if results["throughput"] else None
     if first:
-        growth = ", ".join(f"{r['submissions']}: x{r['ms_per_submission'] / first:.2f}" for r in results["throughput"])
+        growth = ", ".join(
+            f"{r['submissions']}: x{r['ms_per_submission'] / first:.2f}"
+            for r in results["throughput"]
+        )
         print(f"cost per submission relative to the smallest class: {growth}")
     print()
     print(f"scaling with workers ({args.scaling_size} submissions, after a warm-up)")
@@ -127,7 +152,10 @@ def main() -> None:
         g.close()
         results["scaling"].append(r)
         base = base or r["seconds"]
-        print(f"{backend:>8} {w:>8} {r['seconds']:>9.1f} {r['per_second']:>8.2f} {base / r['seconds']:>8.2f}x", flush=True)
+        print(
+            f"{backend:>8} {w:>8} {r['seconds']:>9.1f} {r['per_second']:>8.2f} {base / r['seconds']:>8.2f}x",
+            flush=True,
+        )
     grader.close()  # idempotent: it may have served a row above
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")

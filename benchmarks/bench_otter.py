@@ -73,8 +73,12 @@ def find_otter(venv: str | None) -> tuple[Path | None, str]:
         python = otter.parent / "python"
         if not python.exists():
             python = Path(shutil.which("python3") or "python3")
-        probe = subprocess.run([str(python), "-c", "import otter, torch, ipykernel, nbconvert"],
-                               capture_output=True, text=True, timeout=120)
+        probe = subprocess.run(
+            [str(python), "-c", "import otter, torch, ipykernel, nbconvert"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if probe.returncode == 0:
             return otter, ""
         where += f" ({otter}: {probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else 'import failed'})"
@@ -83,14 +87,20 @@ def find_otter(venv: str | None) -> tuple[Path | None, str]:
 
 def otter_version(otter: Path) -> str:
     python = otter.parent / "python"
-    proc = subprocess.run([str(python), "-c", "import otter; print(otter.__version__)"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(python), "-c", "import otter; print(otter.__version__)"],
+        capture_output=True,
+        text=True,
+    )
     return proc.stdout.strip() or "?"
 
 
 # ----------------------------------------------------------------------------- grading
 
 
-def grade_otter(otter: Path, autograder: Path, notebooks: dict[str, Path], work: Path) -> dict[str, Any]:
+def grade_otter(
+    otter: Path, autograder: Path, notebooks: dict[str, Path], work: Path
+) -> dict[str, Any]:
     """``otter run`` per submission, sequentially; per-student scores and seconds."""
     env = dict(os.environ)
     env["PATH"] = f"{otter.parent}{os.pathsep}{env.get('PATH', '')}"
@@ -100,8 +110,14 @@ def grade_otter(otter: Path, autograder: Path, notebooks: dict[str, Path], work:
         out = work / "otter-results" / sid
         out.mkdir(parents=True)
         t0 = time.perf_counter()
-        proc = subprocess.run([str(otter), "run", "-a", str(autograder), "--no-logo", "-o", str(out), str(nb)],
-                              capture_output=True, text=True, env=env, cwd=work, timeout=300)
+        proc = subprocess.run(
+            [str(otter), "run", "-a", str(autograder), "--no-logo", "-o", str(out), str(nb)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=work,
+            timeout=300,
+        )
         seconds = time.perf_counter() - t0
         scores: dict[str, tuple[float, float]] = {}
         error = ""
@@ -143,7 +159,9 @@ def grade_ours(workers: int, subs: Path, work: Path, reps: int) -> dict[str, Any
             exam = load_exam(EXAM_FILE)
             gb = Gradebook(work / f"gradebook-{workers}w-{rep}.sqlite")
             t1 = time.perf_counter()
-            report = grade_class(exam, subs, gb, runner, workers=workers, backend=LocalBackend(runner, workers))
+            report = grade_class(
+                exam, subs, gb, runner, workers=workers, backend=LocalBackend(runner, workers)
+            )
             seconds = time.perf_counter() - t1
             if rep == 0:
                 warmup = seconds  # the first grading: warm-up, counted with the start-up
@@ -151,14 +169,35 @@ def grade_ours(workers: int, subs: Path, work: Path, reps: int) -> dict[str, Any
                 times.append(seconds)
             gb.close()
             failed.update(report.failed)
-            pers.append({sid: {q.question_id: {"passed": sum(c.passed for c in q.cases), "cases": len(q.cases),
-                                               "marks": q.marks, "max": q.max_marks, "status": q.status}
-                               for q in res.questions} for sid, res in report.results.items()})
+            pers.append(
+                {
+                    sid: {
+                        q.question_id: {
+                            "passed": sum(c.passed for c in q.cases),
+                            "cases": len(q.cases),
+                            "marks": q.marks,
+                            "max": q.max_marks,
+                            "status": q.status,
+                        }
+                        for q in res.questions
+                    }
+                    for sid, res in report.results.items()
+                }
+            )
     finally:
         runner.close()
-    return {"workers": workers, "startup_s": startup + warmup, "pool_start_s": startup, "warmup_s": warmup, "grading_s": statistics.median(times), "all_grading_s": times,
-            "per": pers[0], "stable": all(p == pers[0] for p in pers), "failed": failed,
-            "sandboxed": bool(getattr(runner, "sandboxed", False))}
+    return {
+        "workers": workers,
+        "startup_s": startup + warmup,
+        "pool_start_s": startup,
+        "warmup_s": warmup,
+        "grading_s": statistics.median(times),
+        "all_grading_s": times,
+        "per": pers[0],
+        "stable": all(p == pers[0] for p in pers),
+        "failed": failed,
+        "sandboxed": bool(getattr(runner, "sandboxed", False)),
+    }
 
 
 # ----------------------------------------------------------------------------- report
@@ -168,10 +207,16 @@ def _cell(passed: int, n: int) -> str:
     return f"{passed:>2}/{n}"
 
 
-def agreement(students: list[Any], n_cases: dict[str, int], otter: dict[str, Any], ours: dict[str, Any]) -> tuple[list[str], list[str]]:
+def agreement(
+    students: list[Any], n_cases: dict[str, int], otter: dict[str, Any], ours: dict[str, Any]
+) -> tuple[list[str], list[str]]:
     """Rows of the table and the disagreements (cases passed per question, per grader)."""
     qids = list(n_cases)
-    head = f"{'student':<8}" + "".join(f"{q + ' ours':>10}{q + ' otter':>11}" for q in qids) + f"  {'agree':<6}what"
+    head = (
+        f"{'student':<8}"
+        + "".join(f"{q + ' ours':>10}{q + ' otter':>11}" for q in qids)
+        + f"  {'agree':<6}what"
+    )
     rows = [head, "-" * len(head)]
     disagreements = []
     for s in students:
@@ -184,19 +229,34 @@ def agreement(students: list[Any], n_cases: dict[str, int], otter: dict[str, Any
             otter_pass = round(score / possible * n) if possible else 0
             if ours_pass != otter_pass or otter[s.id]["error"]:
                 agree = False
-                disagreements.append(f"{s.id} {q}: ours {ours_pass}/{n} ({o['status'] if o else 'not graded'}), "
-                                     f"otter {otter_pass}/{n} ({score:g}/{possible:g} points){' ' + otter[s.id]['error'] if otter[s.id]['error'] else ''}")
+                disagreements.append(
+                    f"{s.id} {q}: ours {ours_pass}/{n} ({o['status'] if o else 'not graded'}), "
+                    f"otter {otter_pass}/{n} ({score:g}/{possible:g} points){' ' + otter[s.id]['error'] if otter[s.id]['error'] else ''}"
+                )
             cells.append(f"{_cell(ours_pass, n):>10}{_cell(otter_pass, n):>11}")
         rows.append(f"{s.id:<8}" + "".join(cells) + f"  {'yes' if agree else 'NO':<6}{s.what}")
     return rows, disagreements
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--otter-venv", help=f"virtual environment holding otter-grader (default {DEFAULT_VENV.relative_to(ROOT)}, else PATH)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--otter-venv",
+        help=f"virtual environment holding otter-grader (default {DEFAULT_VENV.relative_to(ROOT)}, else PATH)",
+    )
     ap.add_argument("--workers", default="1,2", help="our grader's worker counts, comma-separated")
-    ap.add_argument("--reps", type=int, default=5, help="full gradings of the class per worker count after a warm-up one (median reported)")
-    ap.add_argument("--keep", help="also write the generated assignment (both formats) and results into this folder")
+    ap.add_argument(
+        "--reps",
+        type=int,
+        default=5,
+        help="full gradings of the class per worker count after a warm-up one (median reported)",
+    )
+    ap.add_argument(
+        "--keep",
+        help="also write the generated assignment (both formats) and results into this folder",
+    )
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
 
@@ -224,8 +284,10 @@ def main() -> int:
         subs = write_ours(work / "our-submissions")
         setup = time.perf_counter() - t_setup
         n = len(STUDENTS)
-        print(f"assignment: {', '.join(f'{q} ({c} cases: {sum(v for _, v, _, _ in qc.cases)} visible)' for qc in qcs for q, c in [(qc.qid, len(qc.cases))])}; "
-              f"{n} submissions; Otter {otter_version(otter)} at {otter}; setup {setup:.1f} s (not timed)")
+        print(
+            f"assignment: {', '.join(f'{q} ({c} cases: {sum(v for _, v, _, _ in qc.cases)} visible)' for qc in qcs for q, c in [(qc.qid, len(qc.cases))])}; "
+            f"{n} submissions; Otter {otter_version(otter)} at {otter}; setup {setup:.1f} s (not timed)"
+        )
         print()
         print("Otter-Grader: otter run per submission, sequentially")
         t0 = time.perf_counter()
@@ -238,10 +300,15 @@ def main() -> int:
         for w in workers:
             r = grade_ours(w, subs, work, max(1, args.reps))
             ours_runs.append(r)
-            print(f"ours ({w} worker{'s' if w > 1 else ''}, sandboxed={r['sandboxed']}): pool start-up {r['pool_start_s']:.2f} s, "
-                  f"warm-up grading {r['warmup_s']:.2f} s, then class graded in {', '.join(f'{t:.2f}' for t in r['all_grading_s'])} s (median {r['grading_s']:.2f} s)", flush=True)
+            print(
+                f"ours ({w} worker{'s' if w > 1 else ''}, sandboxed={r['sandboxed']}): pool start-up {r['pool_start_s']:.2f} s, "
+                f"warm-up grading {r['warmup_s']:.2f} s, then class graded in {', '.join(f'{t:.2f}' for t in r['all_grading_s'])} s (median {r['grading_s']:.2f} s)",
+                flush=True,
+            )
             if r["failed"] or not r["stable"]:
-                print(f"  WARNING: failed {r['failed']}; identical results across repetitions: {r['stable']}")
+                print(
+                    f"  WARNING: failed {r['failed']}; identical results across repetitions: {r['stable']}"
+                )
 
         print()
         print("agreement: cases passed per question (visible + hidden)")
@@ -250,44 +317,75 @@ def main() -> int:
         for r in ours_runs[1:]:
             other_rows, _ = agreement(STUDENTS, n_cases, otter_per, r)
             if other_rows != rows:
-                disagreements.append(f"ours with {r['workers']} workers differs from ours with {ours_runs[0]['workers']}")
+                disagreements.append(
+                    f"ours with {r['workers']} workers differs from ours with {ours_runs[0]['workers']}"
+                )
         if disagreements:
             print(f"{len(disagreements)} disagreement(s):")
             for d in disagreements:
                 print(f"  {d}")
         else:
-            print(f"both graders agree on every case count for all {n} submissions x {len(n_cases)} questions")
+            print(
+                f"both graders agree on every case count for all {n} submissions x {len(n_cases)} questions"
+            )
 
         secs = [p["seconds"] for p in otter_per.values()]
         otter_per_sub = otter_total / n
         print()
         print(f"{'grader':<34} {'s/submission':>13} {'Otter / ours':>13}")
         print(f"{'Otter (otter run, fresh kernel)':<34} {otter_per_sub:>13.3f} {'1.0x':>13}")
-        print(f"{'':<34} (median {statistics.median(secs):.2f} s, min {min(secs):.2f}, max {max(secs):.2f}; total {otter_total:.1f} s;")
-        print(f"{'':<34}  `otter --version` alone, the CLI's own start-up, takes {otter_cli:.2f} s)")
-        figures: dict[str, Any] = {"submissions": n, "otter_version": otter_version(otter),
-                                   "otter_s_per_submission": otter_per_sub, "otter_total_s": otter_total,
-                                   "otter_median_s": statistics.median(secs), "otter_cli_startup_s": otter_cli,
-                                   "otter_per_submission_s": {k: v["seconds"] for k, v in otter_per.items()}, "ours": [],
-                                   "agree": not disagreements, "disagreements": disagreements}
+        print(
+            f"{'':<34} (median {statistics.median(secs):.2f} s, min {min(secs):.2f}, max {max(secs):.2f}; total {otter_total:.1f} s;"
+        )
+        print(
+            f"{'':<34}  `otter --version` alone, the CLI's own start-up, takes {otter_cli:.2f} s)"
+        )
+        figures: dict[str, Any] = {
+            "submissions": n,
+            "otter_version": otter_version(otter),
+            "otter_s_per_submission": otter_per_sub,
+            "otter_total_s": otter_total,
+            "otter_median_s": statistics.median(secs),
+            "otter_cli_startup_s": otter_cli,
+            "otter_per_submission_s": {k: v["seconds"] for k, v in otter_per.items()},
+            "ours": [],
+            "agree": not disagreements,
+            "disagreements": disagreements,
+        }
         for r in ours_runs:
             excl = r["grading_s"] / n
             incl = (r["grading_s"] + r["startup_s"]) / n
             label = f"ours, {r['workers']} worker{'s' if r['workers'] > 1 else ''}, sandboxed"
             print(f"{label + ' (excl. start-up)':<34} {excl:>13.4f} {otter_per_sub / excl:>12.0f}x")
             print(f"{label + ' (incl. start-up)':<34} {incl:>13.4f} {otter_per_sub / incl:>12.0f}x")
-            figures["ours"].append({"workers": r["workers"], "startup_s": r["startup_s"], "pool_start_s": r["pool_start_s"], "warmup_s": r["warmup_s"], "grading_s": r["grading_s"],
-                                    "all_grading_s": r["all_grading_s"], "s_per_submission_excl_startup": excl, "s_per_submission_incl_startup": incl,
-                                    "ratio_excl_startup": otter_per_sub / excl, "ratio_incl_startup": otter_per_sub / incl,
-                                    "sandboxed": r["sandboxed"], "failed": r["failed"]})
+            figures["ours"].append(
+                {
+                    "workers": r["workers"],
+                    "startup_s": r["startup_s"],
+                    "pool_start_s": r["pool_start_s"],
+                    "warmup_s": r["warmup_s"],
+                    "grading_s": r["grading_s"],
+                    "all_grading_s": r["all_grading_s"],
+                    "s_per_submission_excl_startup": excl,
+                    "s_per_submission_incl_startup": incl,
+                    "ratio_excl_startup": otter_per_sub / excl,
+                    "ratio_incl_startup": otter_per_sub / incl,
+                    "sandboxed": r["sandboxed"],
+                    "failed": r["failed"],
+                }
+            )
         best = max(figures["ours"], key=lambda f: f["ratio_excl_startup"])
         verdict = "meets" if best["ratio_excl_startup"] >= TARGET_RATIO else "MISSES"
-        print(f"target: at least {TARGET_RATIO:.0f}x per submission (excluding the pool's start-up and warm-up grading): best {best['ratio_excl_startup']:.0f}x "
-              f"with {best['workers']} worker(s) -> {verdict} the target; including start-up {best['ratio_incl_startup']:.0f}x")
-        print("isolation: Otter runs each notebook in a fresh Jupyter kernel with no sandbox (otter run is Otter's "
-              "non-containerized mode); ours runs each submission in a fresh runner forked from a clean zygote "
-              "inside a bubblewrap sandbox (each question imported from its own folder; hidden inputs enter only "
-              "after every visible case is reported) and removes every process and file of a submission before the next")
+        print(
+            f"target: at least {TARGET_RATIO:.0f}x per submission (excluding the pool's start-up and warm-up grading): best {best['ratio_excl_startup']:.0f}x "
+            f"with {best['workers']} worker(s) -> {verdict} the target; including start-up {best['ratio_incl_startup']:.0f}x"
+        )
+        print(
+            "isolation: Otter runs each notebook in a fresh Jupyter kernel with no sandbox (otter run is Otter's "
+            "non-containerized mode); ours runs each submission in a fresh runner forked from a clean zygote "
+            "inside a bubblewrap sandbox (each question imported from its own folder; hidden inputs enter only "
+            "after every visible case is reported) and removes every process and file of a submission before the next"
+        )
         if args.json:
             Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     return 0

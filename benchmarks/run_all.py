@@ -28,19 +28,24 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="smaller classes (a smoke run)")
     args = ap.parse_args()
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
     import torch
 
-    machine = (f"{platform.node()}: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
-               f"torch {torch.__version__}, {'CUDA ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}, "
-               f"load {os.getloadavg()[0]:.2f}")
+    machine = (
+        f"{platform.node()}: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
+        f"torch {torch.__version__}, {'CUDA ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}, "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
     runs = [
         ["bench_sandbox.py"],
-        ["bench_class.py", "--json", str(out_dir / "class.json")] + (["--sizes", "10,40", "--scaling-size", "10"] if args.quick else []),
+        ["bench_class.py", "--json", str(out_dir / "class.json")]
+        + (["--sizes", "10,40", "--scaling-size", "10"] if args.quick else []),
         ["bench_render.py"] + (["--variants", "100"] if args.quick else []),
         ["bench_cost_check.py"] + (["--rounds", "3"] if args.quick else []),
         ["bench_otter.py", "--reps", "5"],
@@ -51,8 +56,12 @@ def main() -> None:
         header = f"## {' '.join(cmd)}"
         print(header, flush=True)
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, str(HERE / cmd[0]), *cmd[1:]], capture_output=True, text=True)
-        text = proc.stdout + (f"\n(exit {proc.returncode}) {proc.stderr[-2000:]}" if proc.returncode else "")
+        proc = subprocess.run(
+            [sys.executable, str(HERE / cmd[0]), *cmd[1:]], capture_output=True, text=True
+        )
+        text = proc.stdout + (
+            f"\n(exit {proc.returncode}) {proc.stderr[-2000:]}" if proc.returncode else ""
+        )
         print(text, flush=True)
         lines += [header, "```", text.rstrip(), "```", f"({time.perf_counter() - t0:.0f} s)", ""]
     (out_dir / "latest.md").write_text("\n".join(lines) + "\n")

@@ -26,7 +26,14 @@ from grader.sandbox import CaseInput, Construct, Device, resolve_device
 from grader.schema import CodeQuestion, Generated
 from grader.schema.cases import CaseSpec, ConstructSpec, Shape
 
-__all__ = ["BuiltCase", "build_cases", "build_args", "load_support", "expected_outputs", "device_for"]
+__all__ = [
+    "BuiltCase",
+    "build_cases",
+    "build_args",
+    "load_support",
+    "expected_outputs",
+    "device_for",
+]
 
 _TORCH_DTYPES = {
     "float64": torch.float64,
@@ -64,7 +71,9 @@ def load_support(folder: Path, support: list[str], module: str) -> types.ModuleT
     path = files[module]
     key = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
     if key not in _support_cache:
-        spec = importlib.util.spec_from_file_location(f"_grader_support_{module}_{key[1][:8]}", path)
+        spec = importlib.util.spec_from_file_location(
+            f"_grader_support_{module}_{key[1][:8]}", path
+        )
         assert spec is not None and spec.loader is not None
         mod = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = mod
@@ -79,8 +88,16 @@ _GENERATOR_KEYS = {f.alias or n for n, f in Generated.model_fields.items()}
 class _Builder:
     """Builds one case's argument values from specs, for one side (reference or sandbox)."""
 
-    def __init__(self, seed: int, dims: Mapping[str, int], params: Mapping[str, Any], device: str,
-                 bank: LoadedBank, question: CodeQuestion, for_sandbox: bool) -> None:
+    def __init__(
+        self,
+        seed: int,
+        dims: Mapping[str, int],
+        params: Mapping[str, Any],
+        device: str,
+        bank: LoadedBank,
+        question: CodeQuestion,
+        for_sandbox: bool,
+    ) -> None:
         self.gen = torch.Generator().manual_seed(seed)
         self.rng = np.random.default_rng(seed)
         self.dims = {**params, **dims}
@@ -95,7 +112,9 @@ class _Builder:
         for s in shape:
             if isinstance(s, str):
                 if s not in self.dims:
-                    raise ValueError(f"dimension {s!r} is not defined (dims: {', '.join(self.dims) or 'none'})")
+                    raise ValueError(
+                        f"dimension {s!r} is not defined (dims: {', '.join(self.dims) or 'none'})"
+                    )
                 out.append(int(self.dims[s]))
             else:
                 out.append(int(s))
@@ -120,11 +139,18 @@ class _Builder:
     def generated(self, g: Generated) -> Any:
         if g.normal is not None:
             s = g.normal
-            t = torch.randn(self.shape(s.shape), generator=self.gen, dtype=torch.float64) * s.std + s.mean
+            t = (
+                torch.randn(self.shape(s.shape), generator=self.gen, dtype=torch.float64) * s.std
+                + s.mean
+            )
             return self.array(t.to(_TORCH_DTYPES[s.dtype]), s.kind)
         if g.uniform is not None:
             u = g.uniform
-            t = torch.rand(self.shape(u.shape), generator=self.gen, dtype=torch.float64) * (u.high - u.low) + u.low
+            t = (
+                torch.rand(self.shape(u.shape), generator=self.gen, dtype=torch.float64)
+                * (u.high - u.low)
+                + u.low
+            )
             return self.array(t.to(_TORCH_DTYPES[u.dtype]), u.kind)
         if g.randint is not None:
             r = g.randint
@@ -132,7 +158,9 @@ class _Builder:
             t = torch.randint(r.low, high, self.shape(r.shape), generator=self.gen)
             return self.array(t.to(_TORCH_DTYPES[r.dtype]), r.kind)
         if g.tensor is not None:
-            t = torch.tensor(substitute(g.tensor.data, self.params), dtype=_TORCH_DTYPES[g.tensor.dtype])
+            t = torch.tensor(
+                substitute(g.tensor.data, self.params), dtype=_TORCH_DTYPES[g.tensor.dtype]
+            )
             return self.array(t, g.tensor.kind)
         if g.construct_ is not None:
             return self.construct(g.construct_)
@@ -158,21 +186,44 @@ def _case_seed(base: int, index: int, variant: int) -> int:
     return int.from_bytes(digest[:6], "big")
 
 
-def build_args(question: CodeQuestion, bank: LoadedBank, args: Mapping[str, Any], dims: Mapping[str, int],
-               seed: int, params: Mapping[str, Any], device: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+def build_args(
+    question: CodeQuestion,
+    bank: LoadedBank,
+    args: Mapping[str, Any],
+    dims: Mapping[str, int],
+    seed: int,
+    params: Mapping[str, Any],
+    device: str,
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """(reference args, sandbox args) for one case, both from the same seed."""
     ref = _Builder(seed, dims, params, device, bank, question, for_sandbox=False)
     box = _Builder(seed, dims, params, device, bank, question, for_sandbox=True)
     return tuple(ref.build(v) for v in args.values()), tuple(box.build(v) for v in args.values())
 
 
-def _one(question: CodeQuestion, bank: LoadedBank, spec: CaseSpec, visible: bool, name: str, params: Mapping[str, Any], device: str, seed: int) -> BuiltCase:
+def _one(
+    question: CodeQuestion,
+    bank: LoadedBank,
+    spec: CaseSpec,
+    visible: bool,
+    name: str,
+    params: Mapping[str, Any],
+    device: str,
+    seed: int,
+) -> BuiltCase:
     ref_args, box_args = build_args(question, bank, spec.args, spec.dims, seed, params, device)
-    return BuiltCase(name, visible, CaseInput(args=box_args, visible=visible, name=name), ref_args, seed)
+    return BuiltCase(
+        name, visible, CaseInput(args=box_args, visible=visible, name=name), ref_args, seed
+    )
 
 
-def build_cases(question: CodeQuestion, bank: LoadedBank, params: Mapping[str, Any], variant: int,
-                include_hidden: bool = True) -> list[BuiltCase]:
+def build_cases(
+    question: CodeQuestion,
+    bank: LoadedBank,
+    params: Mapping[str, Any],
+    variant: int,
+    include_hidden: bool = True,
+) -> list[BuiltCase]:
     """Visible cases, then (optionally) hand-written hidden cases, then seeded random ones."""
     device = device_for(question)
     cases = [
@@ -182,7 +233,18 @@ def build_cases(question: CodeQuestion, bank: LoadedBank, params: Mapping[str, A
     hidden = question.hidden
     if include_hidden and hidden is not None:
         for i, spec in enumerate(hidden.extra):
-            cases.append(_one(question, bank, spec, False, spec.name or f"hidden edge {i + 1}", params, device, spec.seed))
+            cases.append(
+                _one(
+                    question,
+                    bank,
+                    spec,
+                    False,
+                    spec.name or f"hidden edge {i + 1}",
+                    params,
+                    device,
+                    spec.seed,
+                )
+            )
         for i in range(hidden.count):
             seed = _case_seed(hidden.seed, i, variant)
             rng = np.random.default_rng(seed)
@@ -192,7 +254,9 @@ def build_cases(question: CodeQuestion, bank: LoadedBank, params: Mapping[str, A
     return cases
 
 
-def expected_outputs(question: CodeQuestion, cases: list[BuiltCase], reference: str | None = None) -> list[Any]:
+def expected_outputs(
+    question: CodeQuestion, cases: list[BuiltCase], reference: str | None = None
+) -> list[Any]:
     """The reference's output for every case, computed in this (trusted) process."""
     fn = resolve_ref(reference or question.reference)
     return [fn(*case.reference_args) for case in cases]

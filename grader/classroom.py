@@ -33,7 +33,16 @@ from grader.submissions import (
 )
 from grader.variants import variant_seed
 
-__all__ = ["Backend", "ClassReport", "LocalBackend", "Plan", "grade_class", "make_runner", "content_hash", "plan_student"]
+__all__ = [
+    "Backend",
+    "ClassReport",
+    "LocalBackend",
+    "Plan",
+    "grade_class",
+    "make_runner",
+    "content_hash",
+    "plan_student",
+]
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,9 @@ OnResult = Callable[[Plan, "SubmissionResult | BaseException"], None]
 class Backend(Protocol):
     """Where submissions are graded: this machine's threads, or a cluster."""
 
-    def run(self, exam: LoadedExam, plans: Sequence[Plan], opts: GradingOptions, on_result: OnResult) -> None:
+    def run(
+        self, exam: LoadedExam, plans: Sequence[Plan], opts: GradingOptions, on_result: OnResult
+    ) -> None:
         """Grade every plan; call ``on_result`` in the calling thread as each finishes."""
 
 
@@ -78,10 +89,18 @@ class LocalBackend:
         self.runner = runner
         self.workers = max(1, workers)
 
-    def run(self, exam: LoadedExam, plans: Sequence[Plan], opts: GradingOptions, on_result: OnResult) -> None:
+    def run(
+        self, exam: LoadedExam, plans: Sequence[Plan], opts: GradingOptions, on_result: OnResult
+    ) -> None:
         def work(plan: Plan) -> SubmissionResult:
-            return grade_submission(exam, plan.submission, self.runner, variant=plan.variant, opts=opts,
-                                    only=set(plan.only) if plan.only is not None else None)
+            return grade_submission(
+                exam,
+                plan.submission,
+                self.runner,
+                variant=plan.variant,
+                opts=opts,
+                only=set(plan.only) if plan.only is not None else None,
+            )
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             pending: dict[Future[SubmissionResult], Plan] = {}
@@ -104,7 +123,7 @@ class LocalBackend:
 def content_hash(sub: Submission) -> str:
     """Identity of what the student handed in: answers and code files."""
     h = hashlib.sha256()
-    answers = (sub.folder / "answers.yaml")
+    answers = sub.folder / "answers.yaml"
     try:
         if answers.is_file() and not answers.is_symlink() and answers.stat().st_size <= 1 << 20:
             h.update(answers.read_bytes())
@@ -129,8 +148,13 @@ def make_runner(workers: int, *, no_sandbox: bool = False, gpu: bool | None = No
     return SandboxRunner(workers=workers, gpu=gpu)
 
 
-def plan_student(exam: LoadedExam, sub: Submission, variant: int, stored: tuple[str, int, dict[str, str]] | None,
-                 regrade: Sequence[str] | None) -> Plan | None:
+def plan_student(
+    exam: LoadedExam,
+    sub: Submission,
+    variant: int,
+    stored: tuple[str, int, dict[str, str]] | None,
+    regrade: Sequence[str] | None,
+) -> Plan | None:
     """Decide what to grade for ``sub`` given what the gradebook already holds."""
     content = content_hash(sub)
     ids = set(exam.ordered_ids())
@@ -203,8 +227,14 @@ def grade_class(
         if isinstance(outcome, BaseException):
             report.failed[student] = f"{type(outcome).__name__}: {outcome}"
         else:
-            gradebook.record(outcome, folder=str(plan.submission.folder), content_hash=plan.content,
-                             run_id=run_id, env=env, replace_all=plan.only is None)
+            gradebook.record(
+                outcome,
+                folder=str(plan.submission.folder),
+                content_hash=plan.content,
+                run_id=run_id,
+                env=env,
+                replace_all=plan.only is None,
+            )
             report.graded.append(student)
             report.results[student] = outcome
         done += 1
@@ -220,5 +250,3 @@ def grade_class(
     report.changes = gradebook.regrades(run_id)
     report.seconds = time.perf_counter() - started
     return report
-
-

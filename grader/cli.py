@@ -44,7 +44,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     files, problems = validate_paths(paths)
     problems += checker_problems_in(paths)
     if problems:
-        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {len(files)} file(s):", file=sys.stderr)
+        print(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {len(files)} file(s):",
+            file=sys.stderr,
+        )
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return ExitCode.PROBLEMS
@@ -107,9 +110,21 @@ def build_parser() -> argparse.ArgumentParser:
         "tolerances, orderings). Exit 0 when clean, 1 with the list of problems (file:line:column, "
         "field path, what was expected) otherwise.",
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: questions/)")
-    p.add_argument("--deep", action="store_true", help="also compute every key, generate code cases and run mutants")
-    p.add_argument("--variants", type=int, default=0, metavar="N", help="also deploy and check N randomized variants of every question")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: questions/)"
+    )
+    p.add_argument(
+        "--deep",
+        action="store_true",
+        help="also compute every key, generate code cases and run mutants",
+    )
+    p.add_argument(
+        "--variants",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also deploy and check N randomized variants of every question",
+    )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser(

@@ -56,13 +56,17 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     exam = load_exam(args.exam, Path(args.questions))
     if not Path(args.submissions).is_dir():
-        raise InfrastructureError(f"submissions folder {args.submissions!r} does not exist; it should hold one folder per student")
+        raise InfrastructureError(
+            f"submissions folder {args.submissions!r} does not exist; it should hold one folder per student"
+        )
     out, db_path = _out_paths(args)
     out.mkdir(parents=True, exist_ok=True)
     secret = read_secret(args.secret_file)
     if args.no_sandbox:
-        console.print("[bold red]--no-sandbox: student code runs WITHOUT isolation, with your files, network and "
-                      "permissions. Use it only for your own code.[/]")
+        console.print(
+            "[bold red]--no-sandbox: student code runs WITHOUT isolation, with your files, network and "
+            "permissions. Use it only for your own code.[/]"
+        )
     backend = None
     if args.backend == "ray":
         from grader.ray_backend import RayBackend
@@ -74,9 +78,18 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     gradebook = Gradebook(db_path)
     regrade = args.regrade
     try:
-        with Progress(TextColumn("[bold]grading[/]"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                      TextColumn("{task.fields[student]}"), console=console, disable=args.quiet) as progress:
+        with Progress(
+            TextColumn("[bold]grading[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[student]}"),
+            console=console,
+            disable=args.quiet,
+        ) as progress:
             task = progress.add_task("grade", total=None, rate="", student="")
             import time
 
@@ -84,18 +97,32 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
             def on_progress(done: int, total: int, student: str) -> None:
                 rate = done / max(time.perf_counter() - t0, 1e-9)
-                progress.update(task, completed=done, total=total, rate=f"{rate:.1f}/s", student=student)
+                progress.update(
+                    task, completed=done, total=total, rate=f"{rate:.1f}/s", student=student
+                )
 
-            report = grade_class(exam, Path(args.submissions), gradebook, runner, workers=args.workers,
-                                 roster_path=Path(args.roster) if args.roster else None, secret=secret, regrade=regrade,
-                                 opts=GradingOptions(release=args.release), on_progress=on_progress,
-                                 args={k: v for k, v in vars(args).items() if k != "func"}, backend=backend)
+            report = grade_class(
+                exam,
+                Path(args.submissions),
+                gradebook,
+                runner,
+                workers=args.workers,
+                roster_path=Path(args.roster) if args.roster else None,
+                secret=secret,
+                regrade=regrade,
+                opts=GradingOptions(release=args.release),
+                on_progress=on_progress,
+                args={k: v for k, v in vars(args).items() if k != "func"},
+                backend=backend,
+            )
         write_reports(exam, gradebook, out)
     finally:
         if runner is not None:
             runner.close()
-    table = Table(title=f"{exam.exam.exam}: {len(report.graded)} graded, {len(report.skipped)} unchanged, "
-                        f"{len(report.failed)} failed in {report.seconds:.1f} s")
+    table = Table(
+        title=f"{exam.exam.exam}: {len(report.graded)} graded, {len(report.skipped)} unchanged, "
+        f"{len(report.failed)} failed in {report.seconds:.1f} s"
+    )
     table.add_column("student")
     table.add_column("total", justify="right")
     table.add_column("pending review", justify="right")
@@ -105,8 +132,13 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         r = report.results[student]
         pending = sum(q.needs_review for q in r.questions)
         n_errors = sum(len(error_results(q)) for q in r.questions)
-        table.add_row(escape(student), f"{r.total:g} / {exam.exam.total_marks:g}", str(pending),
-                      f"[bold red]{n_errors}[/]" if n_errors else "0", escape("; ".join(r.problems)[:80]))
+        table.add_row(
+            escape(student),
+            f"{r.total:g} / {exam.exam.total_marks:g}",
+            str(pending),
+            f"[bold red]{n_errors}[/]" if n_errors else "0",
+            escape("; ".join(r.problems)[:80]),
+        )
     if not args.quiet:
         Console().print(table)
     # Every `error` result still in the gradebook (this run's and any left by earlier runs),
@@ -138,17 +170,28 @@ def _print_errors(console: Any, errors: list[GraderErrorItem], args: argparse.Na
     by_question: dict[str, list[GraderErrorItem]] = {}
     for e in errors:
         by_question.setdefault(e.result.question_id, []).append(e)
-    table = Table(title="grader errors by question (the grader failed on these answers; no marks given)")
+    table = Table(
+        title="grader errors by question (the grader failed on these answers; no marks given)"
+    )
     for col in ("question", "errors", "students", "TA note (first)"):
         table.add_column(col)
     for qid in sorted(by_question):
         items = by_question[qid]
-        students = ", ".join(e.student for e in items[:5]) + (f" (+{len(items) - 5})" if len(items) > 5 else "")
-        table.add_row(escape(qid), str(len(items)), escape(students), escape((items[0].result.author_note or "")[:100]))
+        students = ", ".join(e.student for e in items[:5]) + (
+            f" (+{len(items) - 5})" if len(items) > 5 else ""
+        )
+        table.add_row(
+            escape(qid),
+            str(len(items)),
+            escape(students),
+            escape((items[0].result.author_note or "")[:100]),
+        )
     console.print(table)
-    console.print(f"[bold red]{len(errors)} answer(s) got a grader error in {len(by_question)} question(s); "
-                  f"{escape(f'`grader review {args.exam} --out {args.out}`')} lists each with its note. Fix the "
-                  "cause, then grade them again with --regrade QUESTION.[/]")
+    console.print(
+        f"[bold red]{len(errors)} answer(s) got a grader error in {len(by_question)} question(s); "
+        f"{escape(f'`grader review {args.exam} --out {args.out}`')} lists each with its note. Fix the "
+        "cause, then grade them again with --regrade QUESTION.[/]"
+    )
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
@@ -159,12 +202,16 @@ def _cmd_review(args: argparse.Namespace) -> int:
     exam = load_exam(args.exam, Path(args.questions))
     out, db_path = _out_paths(args)
     if not db_path.is_file():
-        raise InfrastructureError(f"no gradebook at {db_path}; run `grader grade` first (or pass --db)")
+        raise InfrastructureError(
+            f"no gradebook at {db_path}; run `grader grade` first (or pass --db)"
+        )
     gradebook = Gradebook(db_path)
     try:
         review_file = Path(args.file) if args.file else out / "review.yaml"
         if args.apply:
-            applied, problems = apply_review_file(exam, gradebook, review_file, reviewer=args.reviewer)
+            applied, problems = apply_review_file(
+                exam, gradebook, review_file, reviewer=args.reviewer
+            )
             for p in problems:
                 print(f"review: {p}", file=sys.stderr)
             write_reports(exam, gradebook, out)
@@ -172,12 +219,17 @@ def _cmd_review(args: argparse.Namespace) -> int:
             return ExitCode.PROBLEMS if problems else ExitCode.OK
         pending = write_review_file(exam, gradebook, review_file)
         errors = [e for e in grader_errors(gradebook, exam.exam.exam) if not e.decided]
-        print(f"{pending} answer(s) wait for review; edit {review_file} (set `marks:` and `comment:`), "
-              f"then run: grader review {args.exam} --out {out} --apply")
+        print(
+            f"{pending} answer(s) wait for review; edit {review_file} (set `marks:` and `comment:`), "
+            f"then run: grader review {args.exam} --out {out} --apply"
+        )
         if errors:
-            print(f"{len(errors)} of them got a grader error (listed under `errors:` with the TA note); "
-                  "fix the cause and grade them again with `grader grade ... --regrade QUESTION`, "
-                  "or give marks by hand", file=sys.stderr)
+            print(
+                f"{len(errors)} of them got a grader error (listed under `errors:` with the TA note); "
+                "fix the cause and grade them again with `grader grade ... --regrade QUESTION`, "
+                "or give marks by hand",
+                file=sys.stderr,
+            )
         return ExitCode.OK
     finally:
         gradebook.close()
@@ -193,20 +245,57 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "feedback/<student>.md/.html and class statistics into --out. Rerunning finishes an interrupted run "
         "and skips unchanged submissions.",
     )
-    p.add_argument("exam", metavar="EXAM", help="exam id under questions/ (e.g. midsem-2025) or an exam file")
-    p.add_argument("submissions", metavar="SUBMISSIONS_DIR", help="folder with one subfolder per student")
-    p.add_argument("--out", default="out/grading", metavar="DIR", help="where reports go (default out/grading)")
-    p.add_argument("--db", metavar="PATH", help="gradebook file (default gradebook.sqlite inside --out)")
-    p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel sandboxes (default 2)")
-    p.add_argument("--regrade", nargs="*", metavar="QUESTION", help="regrade these questions for everyone "
-                   "(no id: everything), even when submissions did not change")
-    p.add_argument("--roster", metavar="CSV", help="roster of student ids (default SUBMISSIONS_DIR/roster.csv if present)")
-    p.add_argument("--secret-file", metavar="PATH", help="course secret for per-student variants (or $GRADER_SECRET)")
-    p.add_argument("--release", action="store_true", help="include keys and worked solutions in feedback")
-    p.add_argument("--no-sandbox", action="store_true", help="run code WITHOUT isolation (only your own code)")
-    p.add_argument("--backend", choices=["local", "ray"], default="local", help="local process pool or a Ray cluster")
+    p.add_argument(
+        "exam", metavar="EXAM", help="exam id under questions/ (e.g. midsem-2025) or an exam file"
+    )
+    p.add_argument(
+        "submissions", metavar="SUBMISSIONS_DIR", help="folder with one subfolder per student"
+    )
+    p.add_argument(
+        "--out", default="out/grading", metavar="DIR", help="where reports go (default out/grading)"
+    )
+    p.add_argument(
+        "--db", metavar="PATH", help="gradebook file (default gradebook.sqlite inside --out)"
+    )
+    p.add_argument(
+        "--workers", type=int, default=2, metavar="N", help="parallel sandboxes (default 2)"
+    )
+    p.add_argument(
+        "--regrade",
+        nargs="*",
+        metavar="QUESTION",
+        help="regrade these questions for everyone "
+        "(no id: everything), even when submissions did not change",
+    )
+    p.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="roster of student ids (default SUBMISSIONS_DIR/roster.csv if present)",
+    )
+    p.add_argument(
+        "--secret-file",
+        metavar="PATH",
+        help="course secret for per-student variants (or $GRADER_SECRET)",
+    )
+    p.add_argument(
+        "--release", action="store_true", help="include keys and worked solutions in feedback"
+    )
+    p.add_argument(
+        "--no-sandbox", action="store_true", help="run code WITHOUT isolation (only your own code)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=["local", "ray"],
+        default="local",
+        help="local process pool or a Ray cluster",
+    )
     p.add_argument("--address", metavar="ADDR", help="Ray cluster address (with --backend ray)")
-    p.add_argument("--questions", default="questions", metavar="DIR", help="question folder (default questions/)")
+    p.add_argument(
+        "--questions",
+        default="questions",
+        metavar="DIR",
+        help="question folder (default questions/)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     p.set_defaults(func=_cmd_grade)
 
@@ -218,10 +307,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "that file in the gradebook (they override the provisional scores and survive regrading) and re-export.",
     )
     p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
-    p.add_argument("--out", default="out/grading", metavar="DIR", help="the grading output folder (default out/grading)")
-    p.add_argument("--db", metavar="PATH", help="gradebook file (default gradebook.sqlite inside --out)")
+    p.add_argument(
+        "--out",
+        default="out/grading",
+        metavar="DIR",
+        help="the grading output folder (default out/grading)",
+    )
+    p.add_argument(
+        "--db", metavar="PATH", help="gradebook file (default gradebook.sqlite inside --out)"
+    )
     p.add_argument("--file", metavar="PATH", help="review file (default review.yaml inside --out)")
     p.add_argument("--apply", action="store_true", help="record the decisions in the review file")
-    p.add_argument("--reviewer", default="ta", metavar="NAME", help="name recorded with each decision")
-    p.add_argument("--questions", default="questions", metavar="DIR", help="question folder (default questions/)")
+    p.add_argument(
+        "--reviewer", default="ta", metavar="NAME", help="name recorded with each decision"
+    )
+    p.add_argument(
+        "--questions",
+        default="questions",
+        metavar="DIR",
+        help="question folder (default questions/)",
+    )
     p.set_defaults(func=_cmd_review)

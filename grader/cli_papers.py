@@ -42,11 +42,22 @@ def _cmd_render(args: argparse.Namespace) -> int:
         except InfrastructureError as exc:
             if "pdf" in formats:
                 print(f"render: {exc}", file=sys.stderr)
-                render_variant(exam, variant, out, [f for f in formats if f != "pdf"] + ["tex"], student=student, stem=stem)
+                render_variant(
+                    exam,
+                    variant,
+                    out,
+                    [f for f in formats if f != "pdf"] + ["tex"],
+                    student=student,
+                    stem=stem,
+                )
             else:
                 raise
         count += 1
-    note = "" if secret or not (args.student or args.roster) else " (no secret set: every student gets variant P, the printed paper)"
+    note = (
+        ""
+        if secret or not (args.student or args.roster)
+        else " (no secret set: every student gets variant P, the printed paper)"
+    )
     print(f"rendered {count} paper(s) and key(s) into {out}{note}")
     return 0
 
@@ -57,10 +68,16 @@ def _cmd_kit(args: argparse.Namespace) -> int:
     from grader.variants import read_secret, variant_seed
 
     exam = load_exam(args.exam, Path(args.questions))
-    variant = variant_seed(read_secret(args.secret_file), exam.exam.exam, args.student) if args.student else 0
+    variant = (
+        variant_seed(read_secret(args.secret_file), exam.exam.exam, args.student)
+        if args.student
+        else 0
+    )
     files = build_kit(exam, Path(args.out), variant, args.student)
-    print(f"kit for {exam.exam.exam} in {args.out} ({len(files)} files): fill in answers.yaml and the stubs, then run "
-          f"`grader check` there")
+    print(
+        f"kit for {exam.exam.exam} in {args.out} ({len(files)} files): fill in answers.yaml and the stubs, then run "
+        f"`grader check` there"
+    )
     return 0
 
 
@@ -71,7 +88,11 @@ def print_result(result: object, note: str) -> None:
     for p in result.problems:
         print(f"problem: {p}")
     for q in result.questions:
-        label = "readable, marked at grading time" if q.status == "unchecked" and not q.cases else q.status.replace("_", " ")
+        label = (
+            "readable, marked at grading time"
+            if q.status == "unchecked" and not q.cases
+            else q.status.replace("_", " ")
+        )
         print(f"{q.question_id}: {label}")
         for line in q.feedback.splitlines():
             print(f"    {line}")
@@ -91,7 +112,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     folder = Path(args.folder)
     if not (folder / "answers.yaml").is_file():
-        raise SubmissionError(f"no answers.yaml in {folder}; run `grader check` in your kit folder or pass it")
+        raise SubmissionError(
+            f"no answers.yaml in {folder}; run `grader check` in your kit folder or pass it"
+        )
     runner: Runner
     if args.sandbox:
         ok, detail = sandbox_available()
@@ -99,7 +122,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
             raise InfrastructureError(detail)
         runner = SandboxRunner(workers=1)
     else:
-        print(f"note: {NO_SANDBOX_WARNING} (--no-sandbox is implied for a self-check)", file=sys.stderr)
+        print(
+            f"note: {NO_SANDBOX_WARNING} (--no-sandbox is implied for a self-check)",
+            file=sys.stderr,
+        )
         runner = InProcessRunner(workers=1)
     try:
         if args.exam:
@@ -131,12 +157,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
     p.add_argument("--student", metavar="ID", help="render this student's variant")
-    p.add_argument("--roster", metavar="CSV", help="render the variant of every student on this roster")
-    p.add_argument("--variants", type=int, default=0, metavar="N", help="render N anonymous variants")
-    p.add_argument("--format", default="md,html", metavar="LIST", help="comma-separated: md, html, tex, pdf (default md,html)")
-    p.add_argument("--out", default="out/papers", metavar="DIR", help="output folder (default out/papers)")
-    p.add_argument("--secret-file", metavar="PATH", help="course secret (or $GRADER_SECRET); without one every student gets the printed paper")
-    p.add_argument("--questions", default="questions", metavar="DIR", help="question folder (default questions/)")
+    p.add_argument(
+        "--roster", metavar="CSV", help="render the variant of every student on this roster"
+    )
+    p.add_argument(
+        "--variants", type=int, default=0, metavar="N", help="render N anonymous variants"
+    )
+    p.add_argument(
+        "--format",
+        default="md,html",
+        metavar="LIST",
+        help="comma-separated: md, html, tex, pdf (default md,html)",
+    )
+    p.add_argument(
+        "--out", default="out/papers", metavar="DIR", help="output folder (default out/papers)"
+    )
+    p.add_argument(
+        "--secret-file",
+        metavar="PATH",
+        help="course secret (or $GRADER_SECRET); without one every student gets the printed paper",
+    )
+    p.add_argument(
+        "--questions",
+        default="questions",
+        metavar="DIR",
+        help="question folder (default questions/)",
+    )
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser(
@@ -149,7 +195,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="kit folder to write")
     p.add_argument("--student", metavar="ID", help="build this student's variant")
     p.add_argument("--secret-file", metavar="PATH", help="course secret (or $GRADER_SECRET)")
-    p.add_argument("--questions", default="questions", metavar="DIR", help="question folder (default questions/)")
+    p.add_argument(
+        "--questions",
+        default="questions",
+        metavar="DIR",
+        help="question folder (default questions/)",
+    )
     p.set_defaults(func=_cmd_kit)
 
     p = sub.add_parser(
@@ -159,9 +210,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "(can each answer be read?), with the same feedback format as real grading. Hidden cases run at grading "
         "time. Runs your own code without a sandbox unless --sandbox is given.",
     )
-    p.add_argument("folder", nargs="?", default=".", metavar="FOLDER", help="your answers folder (default: here)")
+    p.add_argument(
+        "folder",
+        nargs="?",
+        default=".",
+        metavar="FOLDER",
+        help="your answers folder (default: here)",
+    )
     p.add_argument("--kit", metavar="DIR", help="kit folder (default: FOLDER)")
-    p.add_argument("--exam", metavar="EXAM", help="check against this exam from the repository instead of a kit (TAs)")
+    p.add_argument(
+        "--exam",
+        metavar="EXAM",
+        help="check against this exam from the repository instead of a kit (TAs)",
+    )
     p.add_argument("--sandbox", action="store_true", help="run the code in the bubblewrap sandbox")
-    p.add_argument("--questions", default="questions", metavar="DIR", help="question folder (default questions/)")
+    p.add_argument(
+        "--questions",
+        default="questions",
+        metavar="DIR",
+        help="question folder (default questions/)",
+    )
     p.set_defaults(func=_cmd_check)

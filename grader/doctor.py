@@ -31,8 +31,22 @@ def _bwrap_probe() -> tuple[bool, str]:
     exe = shutil.which("bwrap")
     if exe is None:
         return False, "bubblewrap is not installed: run `sudo apt-get install bubblewrap`"
-    cmd = [exe, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-all",
-           "--die-with-parent", "--", sys.executable, "-c", "print('sandboxed')"]
+    cmd = [
+        exe,
+        "--ro-bind",
+        "/",
+        "/",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--unshare-all",
+        "--die-with-parent",
+        "--",
+        sys.executable,
+        "-c",
+        "print('sandboxed')",
+    ]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -44,7 +58,13 @@ def _bwrap_probe() -> tuple[bool, str]:
 
 def diagnose() -> list[Finding]:
     """Probe the machine; every finding says what to do when it is not ok."""
-    findings = [Finding("python", sys.version_info >= (3, 11), f"{platform.python_version()} at {sys.executable}")]
+    findings = [
+        Finding(
+            "python",
+            sys.version_info >= (3, 11),
+            f"{platform.python_version()} at {sys.executable}",
+        )
+    ]
     try:
         import torch
 
@@ -53,10 +73,22 @@ def diagnose() -> list[Finding]:
             names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
             findings.append(Finding("cuda", True, f"{len(names)} device(s): {', '.join(names)}"))
         else:
-            findings.append(Finding("cuda", True, "no CUDA device: `cuda` questions cannot run here; `auto` falls back to CPU"))
+            findings.append(
+                Finding(
+                    "cuda",
+                    True,
+                    "no CUDA device: `cuda` questions cannot run here; `auto` falls back to CPU",
+                )
+            )
     except ImportError:
         findings.append(Finding("torch", False, "torch is not installed: run `make setup`"))
     ok, detail = _bwrap_probe()
     findings.append(Finding("sandbox", ok, detail))
-    findings.append(Finding("cpus", True, f"{os.cpu_count()} logical CPUs; default --workers {max(1, (os.cpu_count() or 1))}"))
+    findings.append(
+        Finding(
+            "cpus",
+            True,
+            f"{os.cpu_count()} logical CPUs; default --workers {max(1, (os.cpu_count() or 1))}",
+        )
+    )
     return findings

@@ -161,8 +161,9 @@ class Gradebook:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise InfrastructureError(f"cannot open the gradebook {str(self.path)!r}: {exc}; "
-                                      "pass another file with --db") from None
+            raise InfrastructureError(
+                f"cannot open the gradebook {str(self.path)!r}: {exc}; pass another file with --db"
+            ) from None
 
     def close(self) -> None:
         self.db.close()
@@ -182,7 +183,15 @@ class Gradebook:
     def start_run(self, exam: str, env: Environment, args: dict[str, Any]) -> int:
         cur = self.db.execute(
             "INSERT INTO runs (exam, started, grader_version, python, torch, device, args) VALUES (?,?,?,?,?,?,?)",
-            (exam, time.time(), env.grader_version, env.python, env.torch, env.device, json.dumps(args, sort_keys=True)),
+            (
+                exam,
+                time.time(),
+                env.grader_version,
+                env.python,
+                env.torch,
+                env.device,
+                json.dumps(args, sort_keys=True),
+            ),
         )
         return int(cur.lastrowid or 0)
 
@@ -190,8 +199,16 @@ class Gradebook:
         self.db.execute("UPDATE runs SET finished = ? WHERE id = ?", (time.time(), run_id))
 
     # --------------------------------------------------------------- writes
-    def record(self, result: SubmissionResult, *, folder: str, content_hash: str, run_id: int, env: Environment,
-               replace_all: bool = True) -> None:
+    def record(
+        self,
+        result: SubmissionResult,
+        *,
+        folder: str,
+        content_hash: str,
+        run_id: int,
+        env: Environment,
+        replace_all: bool = True,
+    ) -> None:
         """Write one submission's results atomically (replacing its earlier rows)."""
         now = time.time()
         with self._tx() as db:
@@ -203,38 +220,91 @@ class Gradebook:
                 )
             for q in result.questions:
                 self._write_answer(db, result, q, run_id, env, now)
-            total = db.execute("SELECT COALESCE(SUM(marks), 0) FROM answers WHERE exam=? AND student=?",
-                               (result.exam, result.student)).fetchone()[0]
+            total = db.execute(
+                "SELECT COALESCE(SUM(marks), 0) FROM answers WHERE exam=? AND student=?",
+                (result.exam, result.student),
+            ).fetchone()[0]
             db.execute(
                 "INSERT OR REPLACE INTO submissions (exam, student, folder, variant, content_hash, problems, total, graded_at, run_id)"
                 " VALUES (?,?,?,?,?,?,?,?,?)",
-                (result.exam, result.student, folder, result.variant, content_hash, json.dumps(list(result.problems)),
-                 float(total), now, run_id),
+                (
+                    result.exam,
+                    result.student,
+                    folder,
+                    result.variant,
+                    content_hash,
+                    json.dumps(list(result.problems)),
+                    float(total),
+                    now,
+                    run_id,
+                ),
             )
 
-    def _write_answer(self, db: sqlite3.Connection, sub: SubmissionResult, q: QuestionResult, run_id: int,
-                      env: Environment, now: float) -> None:
-        old = db.execute("SELECT marks FROM answers WHERE exam=? AND student=? AND question_id=?",
-                         (sub.exam, sub.student, q.question_id)).fetchone()
+    def _write_answer(
+        self,
+        db: sqlite3.Connection,
+        sub: SubmissionResult,
+        q: QuestionResult,
+        run_id: int,
+        env: Environment,
+        now: float,
+    ) -> None:
+        old = db.execute(
+            "SELECT marks FROM answers WHERE exam=? AND student=? AND question_id=?",
+            (sub.exam, sub.student, q.question_id),
+        ).fetchone()
         if old is not None and abs(float(old[0]) - q.marks) > 1e-9:
-            db.execute("INSERT INTO regrades (run_id, exam, student, question_id, old_marks, new_marks, at) VALUES (?,?,?,?,?,?,?)",
-                       (run_id, sub.exam, sub.student, q.question_id, float(old[0]), q.marks, now))
+            db.execute(
+                "INSERT INTO regrades (run_id, exam, student, question_id, old_marks, new_marks, at) VALUES (?,?,?,?,?,?,?)",
+                (run_id, sub.exam, sub.student, q.question_id, float(old[0]), q.marks, now),
+            )
         db.execute(
             "INSERT OR REPLACE INTO answers (exam, student, question_id, marks, max_marks, status, feedback, needs_review,"
             " answer_hash, question_hash, variant, grader_version, python, torch, device, seconds, graded_at, run_id, result)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (sub.exam, sub.student, q.question_id, q.marks, q.max_marks, q.status, q.feedback, int(q.needs_review),
-             q.answer_hash, q.question_hash, sub.variant, env.grader_version, env.python, env.torch, env.device,
-             q.seconds, now, run_id, q.model_dump_json()),
+            (
+                sub.exam,
+                sub.student,
+                q.question_id,
+                q.marks,
+                q.max_marks,
+                q.status,
+                q.feedback,
+                int(q.needs_review),
+                q.answer_hash,
+                q.question_hash,
+                sub.variant,
+                env.grader_version,
+                env.python,
+                env.torch,
+                env.device,
+                q.seconds,
+                now,
+                run_id,
+                q.model_dump_json(),
+            ),
         )
-        db.execute("DELETE FROM cases WHERE exam=? AND student=? AND (question_id=? OR question_id LIKE ?)",
-                   (sub.exam, sub.student, q.question_id, q.question_id + "/%"))
+        db.execute(
+            "DELETE FROM cases WHERE exam=? AND student=? AND (question_id=? OR question_id LIKE ?)",
+            (sub.exam, sub.student, q.question_id, q.question_id + "/%"),
+        )
         for part in (q, *q.parts):
             for i, c in enumerate(part.cases):
                 db.execute(
                     "INSERT OR REPLACE INTO cases (exam, student, question_id, idx, name, visible, passed, status, message, seconds)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (sub.exam, sub.student, part.question_id, i, c.name, int(c.visible), int(c.passed), c.status, c.message, c.seconds),
+                    (
+                        sub.exam,
+                        sub.student,
+                        part.question_id,
+                        i,
+                        c.name,
+                        int(c.visible),
+                        int(c.passed),
+                        c.status,
+                        c.message,
+                        c.seconds,
+                    ),
                 )
 
     def set_override(self, exam: str, o: Override) -> None:
@@ -250,10 +320,13 @@ class Gradebook:
         """student -> (content hash, variant, {question: question hash}) for resumption. An
         answer the grader failed on (``error``) has no hash: it is graded again next run."""
         out: dict[str, tuple[str, int, dict[str, str]]] = {}
-        for student, content, variant in self.db.execute("SELECT student, content_hash, variant FROM submissions WHERE exam=?", (exam,)):
+        for student, content, variant in self.db.execute(
+            "SELECT student, content_hash, variant FROM submissions WHERE exam=?", (exam,)
+        ):
             out[student] = (content, int(variant), {})
         for student, qid, qhash, status in self.db.execute(
-                "SELECT student, question_id, question_hash, status FROM answers WHERE exam=?", (exam,)):
+            "SELECT student, question_id, question_hash, status FROM answers WHERE exam=?", (exam,)
+        ):
             if student in out:
                 out[student][2][qid] = "" if status == "error" else qhash
         return out
@@ -283,23 +356,49 @@ class Gradebook:
                         overridden = True
                     elif part.needs_review:
                         pending = True
-            out.append(StoredAnswer(student, qid, round(final, 6), float(marks), float(max_marks), status,
-                                    pending, overridden, result))
+            out.append(
+                StoredAnswer(
+                    student,
+                    qid,
+                    round(final, 6),
+                    float(marks),
+                    float(max_marks),
+                    status,
+                    pending,
+                    overridden,
+                    result,
+                )
+            )
         return out
 
     def submissions(self, exam: str) -> list[tuple[str, int, list[str], str]]:
         """(student, variant, problems, folder) for every graded submission."""
-        return [(s, int(v), json.loads(p), f) for s, v, p, f in self.db.execute(
-            "SELECT student, variant, problems, folder FROM submissions WHERE exam=? ORDER BY student", (exam,))]
+        return [
+            (s, int(v), json.loads(p), f)
+            for s, v, p, f in self.db.execute(
+                "SELECT student, variant, problems, folder FROM submissions WHERE exam=? ORDER BY student",
+                (exam,),
+            )
+        ]
 
     def overrides(self, exam: str) -> dict[tuple[str, str], Override]:
-        return {(s, q): Override(s, q, float(m), c, r) for s, q, m, c, r in self.db.execute(
-            "SELECT student, question_id, marks, comment, reviewer FROM overrides WHERE exam=?", (exam,))}
+        return {
+            (s, q): Override(s, q, float(m), c, r)
+            for s, q, m, c, r in self.db.execute(
+                "SELECT student, question_id, marks, comment, reviewer FROM overrides WHERE exam=?",
+                (exam,),
+            )
+        }
 
     def regrades(self, run_id: int) -> list[tuple[str, str, float, float]]:
         """(student, question, old marks, new marks) changed by ``run_id``."""
-        return [(s, q, float(o), float(n)) for s, q, o, n in self.db.execute(
-            "SELECT student, question_id, old_marks, new_marks FROM regrades WHERE run_id=? ORDER BY student, question_id", (run_id,))]
+        return [
+            (s, q, float(o), float(n))
+            for s, q, o, n in self.db.execute(
+                "SELECT student, question_id, old_marks, new_marks FROM regrades WHERE run_id=? ORDER BY student, question_id",
+                (run_id,),
+            )
+        ]
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read-only query helper for tests and reports."""

@@ -93,8 +93,14 @@ def _policy(question: Question, default: str = "all_or_nothing") -> tuple[str, f
     return policy, s.penalty, s.floor
 
 
-def _from_check(question: Question, rq: ResolvedQuestion, qid: str, result: CheckResult, opts: GradingOptions,
-                default_policy: str = "all_or_nothing") -> QuestionResult:
+def _from_check(
+    question: Question,
+    rq: ResolvedQuestion,
+    qid: str,
+    result: CheckResult,
+    opts: GradingOptions,
+    default_policy: str = "all_or_nothing",
+) -> QuestionResult:
     policy, penalty, floor = _policy(question, default_policy)
     marks = score(result, marks=question.marks, policy=policy, penalty=penalty, floor=floor)  # type: ignore[arg-type]
     status: QuestionStatus = result.status
@@ -108,7 +114,9 @@ def _from_check(question: Question, rq: ResolvedQuestion, qid: str, result: Chec
         max_marks=question.marks,
         status=status,
         feedback=feedback,
-        expected=(result.expected or (format_key(rq.key) if rq.key is not None else None)) if opts.release else None,
+        expected=(result.expected or (format_key(rq.key) if rq.key is not None else None))
+        if opts.release
+        else None,
         solution=rq.solution if opts.release else "",
         rubric_found=result.rubric_found,
         needs_review=result.status == "needs_review",
@@ -116,23 +124,40 @@ def _from_check(question: Question, rq: ResolvedQuestion, qid: str, result: Chec
     )
 
 
-def _check_simple(question: Question, rq: ResolvedQuestion, answer: Any, opts: GradingOptions) -> tuple[CheckResult, str]:
+def _check_simple(
+    question: Question, rq: ResolvedQuestion, answer: Any, opts: GradingOptions
+) -> tuple[CheckResult, str]:
     reveal = opts.release
     if isinstance(question, McqQuestion):
         labels = [o.label for o in rq.options]
-        return checks.check_mcq(answer, options=labels, correct=rq.key, reveal_key=reveal), "all_or_nothing"
+        return checks.check_mcq(
+            answer, options=labels, correct=rq.key, reveal_key=reveal
+        ), "all_or_nothing"
     if isinstance(question, NumericQuestion):
         return (
-            checks.check_numeric(answer, expected=rq.key, atol=question.tolerance.abs, rtol=question.tolerance.rel, reveal_key=reveal),
+            checks.check_numeric(
+                answer,
+                expected=rq.key,
+                atol=question.tolerance.abs,
+                rtol=question.tolerance.rel,
+                reveal_key=reveal,
+            ),
             "all_or_nothing",
         )
     if isinstance(question, ExpressionQuestion):
-        variables = {name: v.model_dump(exclude={"description"}) for name, v in question.variables.items()}
+        variables = {
+            name: v.model_dump(exclude={"description"}) for name, v in question.variables.items()
+        }
         best: CheckResult | None = None
         for key in [question.answer, *question.accepted_forms]:
             r = checks.check_expression(
-                answer, expected=key, variables=variables, mode=question.equivalence,
-                functions=question.functions, allow_sum=question.allow_sum, reveal_key=reveal,
+                answer,
+                expected=key,
+                variables=variables,
+                mode=question.equivalence,
+                functions=question.functions,
+                allow_sum=question.allow_sum,
+                reveal_key=reveal,
             )
             if best is None or r.fraction > best.fraction:
                 best = r
@@ -141,12 +166,15 @@ def _check_simple(question: Question, rq: ResolvedQuestion, answer: Any, opts: G
         assert best is not None
         return best, "all_or_nothing"
     if isinstance(question, OrderingQuestion):
-        return checks.check_ordering(answer, expected=question.answer, partial=question.partial, reveal_key=reveal), (
-            "partial" if question.partial else "all_or_nothing"
-        )
+        return checks.check_ordering(
+            answer, expected=question.answer, partial=question.partial, reveal_key=reveal
+        ), ("partial" if question.partial else "all_or_nothing")
     if isinstance(question, TextQuestion):
         # One line per point in feedback: collapse the YAML block's line breaks.
-        rubric = [{**p.model_dump(), "description": " ".join(p.description.split()).rstrip(".")} for p in question.rubric]
+        rubric = [
+            {**p.model_dump(), "description": " ".join(p.description.split()).rstrip(".")}
+            for p in question.rubric
+        ]
         return checks.check_text(answer, rubric=rubric), "partial"
     raise TypeError(f"not a simple question: {type(question).__name__}")
 
@@ -154,15 +182,23 @@ def _check_simple(question: Question, rq: ResolvedQuestion, answer: Any, opts: G
 # ------------------------------------------------------------------------------ code
 
 
-def _student_file(question: CodeQuestion, answer: Any, submission: Submission) -> tuple[str | None, str | None]:
+def _student_file(
+    question: CodeQuestion, answer: Any, submission: Submission
+) -> tuple[str | None, str | None]:
     """(file name, problem) for the code answer of ``question``."""
     name = question.file
     if isinstance(answer, str) and answer.strip():
         name = answer.strip()
         if "/" in name or "\\" in name or name.startswith("."):
-            return None, f"{name!r} must be the name of a .py file in your submission folder, without folders"
+            return (
+                None,
+                f"{name!r} must be the name of a .py file in your submission folder, without folders",
+            )
     elif answer is not None:
-        return None, f"the answer to a code question is the name of your .py file (for example {question.file!r})"
+        return (
+            None,
+            f"the answer to a code question is the name of your .py file (for example {question.file!r})",
+        )
     if name in submission.file_problems:
         return None, submission.file_problems[name]
     if name not in submission.files:
@@ -270,30 +306,43 @@ def _cost_verdict(spec: Any, ref_flops: list[int], outcomes: list[CaseOutcome]) 
     # cost cases' inputs are hidden too)
     for size, got, ref in zip(spec.sizes, student_flops, ref_flops, strict=True):
         if got < MIN_COUNTED_FRACTION * ref:
-            return False, (f"at {spec.dim}={size} the counted work is under {MIN_COUNTED_FRACTION:.0%} of what "
-                           f"the task needs ({ref} FLOPs); the cost check counts torch operations, so do "
-                           "the work with torch (not numpy) and do not hide it from the counter")
+            return False, (
+                f"at {spec.dim}={size} the counted work is under {MIN_COUNTED_FRACTION:.0%} of what "
+                f"the task needs ({ref} FLOPs); the cost check counts torch operations, so do "
+                "the work with torch (not numpy) and do not hide it from the counter"
+            )
     for size, got, o in zip(spec.sizes, student_flops, outcomes, strict=True):
-        if o.cpu_seconds is not None and o.device in (None, "cpu") and (
-                got > MAX_FLOPS_PER_CPU_SECOND * max(o.cpu_seconds, 0.001)):
-            return False, (f"at {spec.dim}={size} the counted work is more than the CPU time measured "
-                           "could have done: the count was tampered with")
+        if (
+            o.cpu_seconds is not None
+            and o.device in (None, "cpu")
+            and (got > MAX_FLOPS_PER_CPU_SECOND * max(o.cpu_seconds, 0.001))
+        ):
+            return False, (
+                f"at {spec.dim}={size} the counted work is more than the CPU time measured "
+                "could have done: the count was tampered with"
+            )
     ref_exp = _growth_exponent(spec.sizes, ref_flops)
     got_exp = min(max(_growth_exponent(spec.sizes, student_flops), -9.9), 9.9)
     if got_exp > ref_exp + spec.slack:
-        return False, (f"work grows like {spec.dim}^{got_exp:.1f} as {spec.dim} grows; "
-                       f"the expected growth is about {spec.dim}^{ref_exp:.1f}")
-    return True, f"work grows like {spec.dim}^{got_exp:.1f} (expected about {spec.dim}^{ref_exp:.1f})"
+        return False, (
+            f"work grows like {spec.dim}^{got_exp:.1f} as {spec.dim} grows; "
+            f"the expected growth is about {spec.dim}^{ref_exp:.1f}"
+        )
+    return (
+        True,
+        f"work grows like {spec.dim}^{got_exp:.1f} (expected about {spec.dim}^{ref_exp:.1f})",
+    )
 
 
 def _fastest(sizes: list[int], seconds: list[float]) -> list[float]:
     """Per size, the fastest of its runs (``seconds`` holds the runs size after size, round
     after round)."""
-    return [max(min(seconds[k::len(sizes)]), 1e-6) for k in range(len(sizes))]
+    return [max(min(seconds[k :: len(sizes)]), 1e-6) for k in range(len(sizes))]
 
 
-def _timing_note(spec: Any, ref_flops: list[int], ref_seconds: list[float],
-                 outcomes: list[CaseOutcome]) -> str | None:
+def _timing_note(
+    spec: Any, ref_flops: list[int], ref_seconds: list[float], outcomes: list[CaseOutcome]
+) -> str | None:
     """The timing half: CPU time of the student's code measured by the sandbox's supervisor
     (outside the student's processes, children included) at ``spec.timing_sizes``. When it
     grows faster than the reference's (timed in the grader) by more than
@@ -305,11 +354,13 @@ def _timing_note(spec: Any, ref_flops: list[int], ref_seconds: list[float],
     got_exp = fit_growth_exponent(sizes, got)
     if got_exp <= ref_exp + spec.timing_slack:
         return None
-    return (f"cost check: the CPU time measured outside the student's process grows like "
-            f"{spec.dim}^{got_exp:.2f} from {spec.dim}={sizes[0]} to {sizes[-1]} (the reference's: "
-            f"{spec.dim}^{ref_exp:.2f}) while the FLOPs counted inside it grow like "
-            f"{spec.dim}^{_growth_exponent(spec.sizes, ref_flops):.2f} or less; the count may have been "
-            "tampered with: please read the code")
+    return (
+        f"cost check: the CPU time measured outside the student's process grows like "
+        f"{spec.dim}^{got_exp:.2f} from {spec.dim}={sizes[0]} to {sizes[-1]} (the reference's: "
+        f"{spec.dim}^{ref_exp:.2f}) while the FLOPs counted inside it grow like "
+        f"{spec.dim}^{_growth_exponent(spec.sizes, ref_flops):.2f} or less; the count may have been "
+        "tampered with: please read the code"
+    )
 
 
 def _reference_seconds(ref: Any, args: list[tuple[Any, ...]]) -> list[float]:
@@ -337,9 +388,15 @@ def _reference_seconds(ref: Any, args: list[tuple[Any, ...]]) -> list[float]:
         torch.set_num_threads(threads)
 
 
-def _complexity(question: CodeQuestion, bank: LoadedBank, files: Mapping[str, bytes], entry: str,
-                params: Mapping[str, Any], runner: Runner, support: Mapping[str, bytes]
-                ) -> tuple[bool, str, str | None]:
+def _complexity(
+    question: CodeQuestion,
+    bank: LoadedBank,
+    files: Mapping[str, bytes],
+    entry: str,
+    params: Mapping[str, Any],
+    runner: Runner,
+    support: Mapping[str, bytes],
+) -> tuple[bool, str, str | None]:
     """The cost check: (passed, message for the student, note for the TA or None)."""
     spec = question.complexity
     assert spec is not None
@@ -367,9 +424,19 @@ def _complexity(question: CodeQuestion, bank: LoadedBank, files: Mapping[str, by
     ref_flops, inputs, ref_seconds, timed = _memoized(key, question, reference_side)
 
     def run(cases: list[CaseInput], **how: bool) -> list[CaseOutcome]:
-        outcomes = runner.run(CodeJob(files=files, entry=entry, function=question.function, cases=cases,
-                                      support_files=support, limits=_limits(question), device=device,
-                                      forbid=frozenset(question.forbid), **how))
+        outcomes = runner.run(
+            CodeJob(
+                files=files,
+                entry=entry,
+                function=question.function,
+                cases=cases,
+                support_files=support,
+                limits=_limits(question),
+                device=device,
+                forbid=frozenset(question.forbid),
+                **how,
+            )
+        )
         if any(o.status == "sandbox_error" for o in outcomes):
             raise InfrastructureError("the sandbox failed during the cost check")
         return outcomes
@@ -377,27 +444,40 @@ def _complexity(question: CodeQuestion, bank: LoadedBank, files: Mapping[str, by
     outcomes = run(inputs, flops=True)
     bad = next((o for o in outcomes if o.status != "ok" or o.flops is None), None)
     if bad is not None:
-        return False, f"the cost check could not run at {bad.name}: {bad.message or bad.status}", None
+        return (
+            False,
+            f"the cost check could not run at {bad.name}: {bad.message or bad.status}",
+            None,
+        )
     ok, message = _cost_verdict(spec, ref_flops, outcomes)
     if not ok or not timed or device != "cpu":
         return ok, message, None
     outcomes = run(timed, measure_cpu=True)
     bad = next((o for o in outcomes if o.status != "ok" or o.cpu_seconds is None), None)
     if bad is not None:
-        return False, f"the cost check could not time the code at {bad.name}: {bad.message or bad.status}", None
+        return (
+            False,
+            f"the cost check could not time the code at {bad.name}: {bad.message or bad.status}",
+            None,
+        )
     return ok, message, _timing_note(spec, ref_flops, ref_seconds, outcomes)
 
 
-def _cases_and_expected(question: CodeQuestion, bank: LoadedBank, params: Mapping[str, Any], variant: int,
-                        hidden: bool) -> tuple[list[BuiltCase], list[Any]]:
+def _cases_and_expected(
+    question: CodeQuestion, bank: LoadedBank, params: Mapping[str, Any], variant: int, hidden: bool
+) -> tuple[list[BuiltCase], list[Any]]:
     cases = build_cases(question, bank, params, variant, include_hidden=hidden)
     return cases, expected_outputs(question, cases)
 
 
 def _limits(question: CodeQuestion) -> Limits:
     lim = question.limits
-    return Limits(cpu_seconds=lim.cpu_seconds, wall_seconds=max(lim.cpu_seconds * 3, 5.0),
-                  job_wall_seconds=lim.wall_seconds, memory_mb=lim.memory_mb)
+    return Limits(
+        cpu_seconds=lim.cpu_seconds,
+        wall_seconds=max(lim.cpu_seconds * 3, 5.0),
+        job_wall_seconds=lim.wall_seconds,
+        memory_mb=lim.memory_mb,
+    )
 
 
 def _tolerances(question: CodeQuestion) -> dict[str, Tolerance]:
@@ -425,35 +505,80 @@ class _Ran(NamedTuple):
     seconds: float
 
 
-def _prepare_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
-                  params: Mapping[str, Any], variant: int, opts: GradingOptions) -> _CodeTask | QuestionResult:
+def _prepare_code(
+    question: CodeQuestion,
+    bank: LoadedBank,
+    qid: str,
+    answer: Any,
+    submission: Submission,
+    params: Mapping[str, Any],
+    variant: int,
+    opts: GradingOptions,
+) -> _CodeTask | QuestionResult:
     """The sandbox job for a code answer, or the result when there is nothing to run."""
     entry, problem = _student_file(question, answer, submission)
     base = {"question_id": qid, "max_marks": question.marks, "solution": "", "answer_hash": ""}
     if entry is None:
-        status: QuestionStatus = "missing" if answer is None and question.file not in submission.file_problems else "invalid"
+        status: QuestionStatus = (
+            "missing"
+            if answer is None and question.file not in submission.file_problems
+            else "invalid"
+        )
         return QuestionResult(marks=0.0, status=status, feedback=problem or "", **base)  # type: ignore[arg-type]
     device = device_for(question)
     if device == "cuda" and not torch.cuda.is_available():
-        return QuestionResult(marks=0.0, status="unchecked", **base,  # type: ignore[arg-type]
-                              feedback="this question needs a CUDA GPU and this runner has none; it will be graded on a GPU runner")
-    key = ("cases", id(question), json.dumps(params, sort_keys=True, default=str), variant, opts.hidden)
-    cases, expected = _memoized(key, question, lambda: _cases_and_expected(question, bank, params, variant, opts.hidden))
+        return QuestionResult(
+            marks=0.0,
+            status="unchecked",
+            **base,  # type: ignore[arg-type]
+            feedback="this question needs a CUDA GPU and this runner has none; it will be graded on a GPU runner",
+        )
+    key = (
+        "cases",
+        id(question),
+        json.dumps(params, sort_keys=True, default=str),
+        variant,
+        opts.hidden,
+    )
+    cases, expected = _memoized(
+        key, question, lambda: _cases_and_expected(question, bank, params, variant, opts.hidden)
+    )
     support = bank.support_sources(question)
     # A copy of a support module in the submission (kits ship them) is replaced by the original.
     files = {k: v for k, v in submission.files.items() if k not in support}
     if entry in support:
-        return QuestionResult(marks=0.0, status="invalid", **base,  # type: ignore[arg-type]
-                              feedback=f"{entry!r} is a module the question provides; put your function in {question.file!r}")
-    job = CodeJob(files=files, entry=entry, function=question.function, cases=[c.sandbox for c in cases],
-                  support_files=support, limits=_limits(question), device=device,
-                  forbid=frozenset(question.forbid), repeat_for_determinism=question.determinism)
+        return QuestionResult(
+            marks=0.0,
+            status="invalid",
+            **base,  # type: ignore[arg-type]
+            feedback=f"{entry!r} is a module the question provides; put your function in {question.file!r}",
+        )
+    job = CodeJob(
+        files=files,
+        entry=entry,
+        function=question.function,
+        cases=[c.sandbox for c in cases],
+        support_files=support,
+        limits=_limits(question),
+        device=device,
+        forbid=frozenset(question.forbid),
+        repeat_for_determinism=question.determinism,
+    )
     return _CodeTask(entry, files, support, cases, expected, job)
 
 
-def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
-               params: Mapping[str, Any], variant: int, runner: Runner, opts: GradingOptions,
-               ran: _Ran | None = None) -> QuestionResult:
+def grade_code(
+    question: CodeQuestion,
+    bank: LoadedBank,
+    qid: str,
+    answer: Any,
+    submission: Submission,
+    params: Mapping[str, Any],
+    variant: int,
+    runner: Runner,
+    opts: GradingOptions,
+    ran: _Ran | None = None,
+) -> QuestionResult:
     """Run the student's function on the cases in the sandbox and compare outside it.
 
     ``ran``: the prepared job and its outcomes when it already ran in a batch
@@ -467,13 +592,21 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
         if isinstance(prepared, QuestionResult):
             return prepared
         task = prepared
-    entry, files, support, cases, expected = task.entry, task.files, task.support, task.cases, task.expected
+    entry, files, support, cases, expected = (
+        task.entry,
+        task.files,
+        task.support,
+        task.cases,
+        task.expected,
+    )
     device = task.job.device
     if outcomes is None:
         outcomes = runner.run(task.job)
     broken = [o for o in outcomes if o.status == "sandbox_error"]
     if broken:  # the grader's failure, not the student's: an error result, graded again next run
-        raise InfrastructureError(f"the sandbox failed on {len(broken)} case(s): {broken[0].message}")
+        raise InfrastructureError(
+            f"the sandbox failed on {len(broken)} case(s): {broken[0].message}"
+        )
     results: list[CaseResult] = []
     forbidden = False
     tolerances = _tolerances(question)
@@ -481,26 +614,56 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
         if out.status == "forbidden":
             forbidden = True
         if out.status != "ok":
-            results.append(CaseResult(name=case.name if case.visible else f"case {i + 1}", visible=case.visible, passed=False,
-                                      status=out.status, message=_case_message(i, case, out.message), seconds=out.seconds))
+            results.append(
+                CaseResult(
+                    name=case.name if case.visible else f"case {i + 1}",
+                    visible=case.visible,
+                    passed=False,
+                    status=out.status,
+                    message=_case_message(i, case, out.message),
+                    seconds=out.seconds,
+                )
+            )
             continue
-        rule: Any = resolve_ref(question.compare.custom) if question.compare.custom else question.compare.rule
+        rule: Any = (
+            resolve_ref(question.compare.custom)
+            if question.compare.custom
+            else question.compare.rule
+        )
         cmp = compare(exp, out.value, rule, tolerances, device, show_values=case.visible)
         passed = cmp.passed
         message = "" if passed else _case_message(i, case, cmp.message)
         if passed and question.determinism and out.repeat_value is not None:
             again = compare(out.value, out.repeat_value, rule, tolerances, device)
             if not again.passed:
-                passed, message = False, _case_message(i, case, "gave a different result when run twice on the same input")
-        results.append(CaseResult(name=case.name if case.visible else f"case {i + 1}", visible=case.visible,
-                                  passed=passed, status=out.status, message=message, seconds=out.seconds))
+                passed, message = (
+                    False,
+                    _case_message(
+                        i, case, "gave a different result when run twice on the same input"
+                    ),
+                )
+        results.append(
+            CaseResult(
+                name=case.name if case.visible else f"case {i + 1}",
+                visible=case.visible,
+                passed=passed,
+                status=out.status,
+                message=message,
+                seconds=out.seconds,
+            )
+        )
     n_pass = sum(r.passed for r in results)
     fraction = n_pass / len(results) if results else 0.0
     lines = [f"passed {n_pass} of {len(results)} cases"]
     lines += _collapse_not_run([r.message for r in results if not r.passed])
     if forbidden:
         fraction = 0.0
-        lines.insert(0, "the code uses an API this question forbids (" + ", ".join(question.forbid) + "); no marks for this question")
+        lines.insert(
+            0,
+            "the code uses an API this question forbids ("
+            + ", ".join(question.forbid)
+            + "); no marks for this question",
+        )
     review_note: str | None = None
     if question.complexity is not None and fraction > 0 and opts.secret_checks:
         ok, msg, review_note = _complexity(question, bank, files, entry, params, runner, support)
@@ -513,21 +676,39 @@ def grade_code(question: CodeQuestion, bank: LoadedBank, qid: str, answer: Any, 
             lines.append("this question gives marks only when every case passes")
         fraction = 0.0
     marks = round(question.marks * fraction, 6)
-    outcome: QuestionStatus = "correct" if fraction == 1.0 else ("incorrect" if fraction == 0.0 else "partially_correct")
+    outcome: QuestionStatus = (
+        "correct" if fraction == 1.0 else ("incorrect" if fraction == 0.0 else "partially_correct")
+    )
     ah = answer_hash(answer, {entry: files[entry]})
     return QuestionResult(
-        question_id=qid, marks=marks, max_marks=question.marks, status=outcome, feedback="\n".join(lines),
-        solution="", cases=tuple(results), answer_hash=ah,
-        needs_review=review_note is not None, author_note=review_note,
+        question_id=qid,
+        marks=marks,
+        max_marks=question.marks,
+        status=outcome,
+        feedback="\n".join(lines),
+        solution="",
+        cases=tuple(results),
+        answer_hash=ah,
+        needs_review=review_note is not None,
+        author_note=review_note,
     )
 
 
 # ------------------------------------------------------------------------- dispatch
 
 
-def grade_question(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
-                   rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions,
-                   prefetched: Mapping[str, _Ran] | None = None) -> QuestionResult:
+def grade_question(
+    question: Question,
+    bank: LoadedBank,
+    qid: str,
+    answer: Any,
+    submission: Submission,
+    rq: ResolvedQuestion,
+    variant: int,
+    runner: Runner | None,
+    opts: GradingOptions,
+    prefetched: Mapping[str, _Ran] | None = None,
+) -> QuestionResult:
     """Grade one question (recursing into parts); failures of the grader become ``error`` results.
 
     ``prefetched``: code jobs that already ran and their outcomes, by question id (see
@@ -535,16 +716,23 @@ def grade_question(question: Question, bank: LoadedBank, qid: str, answer: Any, 
     """
     started = time.perf_counter()
     try:
-        result = _grade(question, bank, qid, answer, submission, rq, variant, runner, opts, prefetched or {})
+        result = _grade(
+            question, bank, qid, answer, submission, rq, variant, runner, opts, prefetched or {}
+        )
     except Exception as exc:  # noqa: BLE001 - the last-resort result a student understands
         log.exception("grader failure on %s for %s", qid, submission.student)
         result = QuestionResult(
-            question_id=qid, marks=0.0, max_marks=question.marks, status="error",
+            question_id=qid,
+            marks=0.0,
+            max_marks=question.marks,
+            status="error",
             feedback="the grader could not check this answer because of a problem on our side; "
-                     "your TA has been told and it will be regraded",
+            "your TA has been told and it will be regraded",
             author_note=f"{type(exc).__name__}: {exc}",
         )
-    ran = sum(r.seconds for q, r in (prefetched or {}).items() if q == qid or q.startswith(qid + "/"))
+    ran = sum(
+        r.seconds for q, r in (prefetched or {}).items() if q == qid or q.startswith(qid + "/")
+    )
     update: dict[str, Any] = {"seconds": round(time.perf_counter() - started + ran, 4)}
     if not result.answer_hash:
         update["answer_hash"] = answer_hash(answer, {})
@@ -562,24 +750,52 @@ def _part_answers(question: MultipartQuestion, answer: Any) -> dict[str, Any] | 
     return {str(k): v for k, v in (answer or {}).items()}
 
 
-def _grade(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
-           rq: ResolvedQuestion, variant: int, runner: Runner | None, opts: GradingOptions,
-           prefetched: Mapping[str, _Ran]) -> QuestionResult:
+def _grade(
+    question: Question,
+    bank: LoadedBank,
+    qid: str,
+    answer: Any,
+    submission: Submission,
+    rq: ResolvedQuestion,
+    variant: int,
+    runner: Runner | None,
+    opts: GradingOptions,
+    prefetched: Mapping[str, _Ran],
+) -> QuestionResult:
     if isinstance(question, MultipartQuestion):
         given = _part_answers(question, answer)
         if given is None:
             names = ", ".join(p.id for p in question.parts)
-            return QuestionResult(question_id=qid, marks=0.0, max_marks=question.marks, status="invalid",
-                                  feedback=f"this question has parts ({names}); answer with a mapping part: answer")
+            return QuestionResult(
+                question_id=qid,
+                marks=0.0,
+                max_marks=question.marks,
+                status="invalid",
+                feedback=f"this question has parts ({names}); answer with a mapping part: answer",
+            )
         parts = []
         for part in question.parts:
-            parts.append(grade_question(part, bank, f"{qid}/{part.id}", given.get(part.id), submission,
-                                        rq.parts[part.id], variant, runner, opts, prefetched))
+            parts.append(
+                grade_question(
+                    part,
+                    bank,
+                    f"{qid}/{part.id}",
+                    given.get(part.id),
+                    submission,
+                    rq.parts[part.id],
+                    variant,
+                    runner,
+                    opts,
+                    prefetched,
+                )
+            )
         unknown = sorted(set(given) - {p.id for p in question.parts})
         total = round(sum(p.marks for p in parts), 6)
         statuses = {p.status for p in parts}
         status: QuestionStatus
-        if "error" in statuses:  # the grader failed on a part: the TA hears of it, graded again next run
+        if (
+            "error" in statuses
+        ):  # the grader failed on a part: the TA hears of it, graded again next run
             status = "error"
         elif statuses == {"correct"}:
             status = "correct"
@@ -589,25 +805,56 @@ def _grade(question: Question, bank: LoadedBank, qid: str, answer: Any, submissi
             status = "incorrect" if statuses - {"missing"} else "missing"
         else:
             status = "partially_correct"
-        feedback = "\n".join(f"[{p.question_id.split('/')[-1]}] {p.feedback}" for p in parts if p.feedback)
+        feedback = "\n".join(
+            f"[{p.question_id.split('/')[-1]}] {p.feedback}" for p in parts if p.feedback
+        )
         if unknown:
             feedback += f"\nunknown part(s) {', '.join(unknown)} ignored"
-        return QuestionResult(question_id=qid, marks=total, max_marks=question.marks, status=status, feedback=feedback,
-                              parts=tuple(parts), needs_review=any(p.needs_review for p in parts))
+        return QuestionResult(
+            question_id=qid,
+            marks=total,
+            max_marks=question.marks,
+            status=status,
+            feedback=feedback,
+            parts=tuple(parts),
+            needs_review=any(p.needs_review for p in parts),
+        )
     if answer is None:
-        return QuestionResult(question_id=qid, marks=0.0, max_marks=question.marks, status="missing",
-                              feedback="no answer given")
+        return QuestionResult(
+            question_id=qid,
+            marks=0.0,
+            max_marks=question.marks,
+            status="missing",
+            feedback="no answer given",
+        )
     if isinstance(question, CodeQuestion):
         if runner is None:
             raise RuntimeError("a code question needs a runner")
-        return grade_code(question, bank, qid, answer, submission, rq.params, variant, runner, opts,
-                          prefetched.get(qid))
+        return grade_code(
+            question,
+            bank,
+            qid,
+            answer,
+            submission,
+            rq.params,
+            variant,
+            runner,
+            opts,
+            prefetched.get(qid),
+        )
     result, default_policy = _check_simple(question, rq, answer, opts)
     return _from_check(question, rq, qid, result, opts, default_policy)
 
 
-def grade_submission(exam: LoadedExam, submission: Submission, runner: Runner | None, *, variant: int = PAPER_VARIANT,
-                     opts: GradingOptions = GradingOptions(), only: set[str] | None = None) -> SubmissionResult:
+def grade_submission(
+    exam: LoadedExam,
+    submission: Submission,
+    runner: Runner | None,
+    *,
+    variant: int = PAPER_VARIANT,
+    opts: GradingOptions = GradingOptions(),
+    only: set[str] | None = None,
+) -> SubmissionResult:
     """Grade every question of ``exam`` (or those in ``only``) for one submission.
 
     Every code answer of the submission runs in ONE batch on the runner (one fresh process
@@ -621,24 +868,55 @@ def grade_submission(exam: LoadedExam, submission: Submission, runner: Runner | 
     for qid in wanted:
         question = exam.questions[qid]
         bank = exam.question_bank[qid]
-        r = grade_question(question, bank, qid, submission.answers.get(qid), submission, resolved[qid], variant,
-                           runner, opts, prefetched)
+        r = grade_question(
+            question,
+            bank,
+            qid,
+            submission.answers.get(qid),
+            submission,
+            resolved[qid],
+            variant,
+            runner,
+            opts,
+            prefetched,
+        )
         results.append(r.model_copy(update={"question_hash": exam.hash_of(qid)}))
-    return SubmissionResult(student=submission.student, exam=exam.exam.exam, variant=variant,
-                            problems=submission.problems, questions=tuple(results))
+    return SubmissionResult(
+        student=submission.student,
+        exam=exam.exam.exam,
+        variant=variant,
+        problems=submission.problems,
+        questions=tuple(results),
+    )
 
 
-
-
-def _code_tasks(question: Question, bank: LoadedBank, qid: str, answer: Any, submission: Submission,
-                rq: ResolvedQuestion, variant: int, opts: GradingOptions) -> dict[str, _CodeTask]:
+def _code_tasks(
+    question: Question,
+    bank: LoadedBank,
+    qid: str,
+    answer: Any,
+    submission: Submission,
+    rq: ResolvedQuestion,
+    variant: int,
+    opts: GradingOptions,
+) -> dict[str, _CodeTask]:
     """The code jobs of one question (its parts included), by question id."""
     if isinstance(question, MultipartQuestion):
         given = _part_answers(question, answer) or {}
         tasks: dict[str, _CodeTask] = {}
         for part in question.parts:
-            tasks.update(_code_tasks(part, bank, f"{qid}/{part.id}", given.get(part.id), submission,
-                                     rq.parts[part.id], variant, opts))
+            tasks.update(
+                _code_tasks(
+                    part,
+                    bank,
+                    f"{qid}/{part.id}",
+                    given.get(part.id),
+                    submission,
+                    rq.parts[part.id],
+                    variant,
+                    opts,
+                )
+            )
         return tasks
     if not isinstance(question, CodeQuestion) or answer is None:
         return {}
@@ -646,8 +924,14 @@ def _code_tasks(question: Question, bank: LoadedBank, qid: str, answer: Any, sub
     return {qid: task} if isinstance(task, _CodeTask) else {}
 
 
-def _run_code_batch(exam: LoadedExam, submission: Submission, resolved: Mapping[str, ResolvedQuestion], variant: int,
-                    runner: Runner | None, opts: GradingOptions) -> dict[str, _Ran]:
+def _run_code_batch(
+    exam: LoadedExam,
+    submission: Submission,
+    resolved: Mapping[str, ResolvedQuestion],
+    variant: int,
+    runner: Runner | None,
+    opts: GradingOptions,
+) -> dict[str, _Ran]:
     """Run every code job of one submission in one batch; {} when there is no runner or none
     is needed. Whatever goes wrong here is left for the per-question grading to report."""
     run_batch = getattr(runner, "run_batch", None)
@@ -656,18 +940,42 @@ def _run_code_batch(exam: LoadedExam, submission: Submission, resolved: Mapping[
     tasks: dict[str, _CodeTask] = {}
     for qid, rq in resolved.items():
         try:
-            tasks.update(_code_tasks(exam.questions[qid], exam.question_bank[qid], qid, submission.answers.get(qid),
-                                     submission, rq, variant, opts))
+            tasks.update(
+                _code_tasks(
+                    exam.questions[qid],
+                    exam.question_bank[qid],
+                    qid,
+                    submission.answers.get(qid),
+                    submission,
+                    rq,
+                    variant,
+                    opts,
+                )
+            )
         except Exception:  # noqa: BLE001 - grade_question reports it for this question
-            log.debug("could not prepare the code job of %s for %s", qid, submission.student, exc_info=True)
+            log.debug(
+                "could not prepare the code job of %s for %s",
+                qid,
+                submission.student,
+                exc_info=True,
+            )
     if not tasks:
         return {}
     try:
         started = time.perf_counter()
         outcomes = run_batch([t.job for t in tasks.values()])
-        per_case = (time.perf_counter() - started) / max(1, sum(len(t.cases) for t in tasks.values()))
+        per_case = (time.perf_counter() - started) / max(
+            1, sum(len(t.cases) for t in tasks.values())
+        )
     except Exception:  # noqa: BLE001 - each question then runs (and reports) on its own
-        log.warning("batch run failed for %s; running its questions one by one", submission.student, exc_info=True)
+        log.warning(
+            "batch run failed for %s; running its questions one by one",
+            submission.student,
+            exc_info=True,
+        )
         return {}
-    return {qid: _Ran(task, out, per_case * len(task.cases))
-            for (qid, task), out in zip(tasks.items(), outcomes, strict=True) if len(out) == len(task.cases)}
+    return {
+        qid: _Ran(task, out, per_case * len(task.cases))
+        for (qid, task), out in zip(tasks.items(), outcomes, strict=True)
+        if len(out) == len(task.cases)
+    }

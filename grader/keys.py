@@ -21,7 +21,15 @@ from grader.schema.params import RefCall
 from grader.templating import fill
 from grader.variants import PAPER_VARIANT, draw_params, question_rng
 
-__all__ = ["ResolvedOption", "ResolvedQuestion", "constrained_params", "resolve", "substitute", "evaluate", "to_plain"]
+__all__ = [
+    "ResolvedOption",
+    "ResolvedQuestion",
+    "constrained_params",
+    "resolve",
+    "substitute",
+    "evaluate",
+    "to_plain",
+]
 
 
 def to_plain(value: Any) -> Any:
@@ -56,7 +64,9 @@ def evaluate(value: Any, params: Mapping[str, Any]) -> Any:
         return substitute(value, params)
     result = resolve_ref(value.ref)(**substitute(value.args, params))
     if value.index is not None:
-        result = result[value.index] if isinstance(value.index, int) else getattr(result, value.index)
+        result = (
+            result[value.index] if isinstance(value.index, int) else getattr(result, value.index)
+        )
     return to_plain(result)
 
 
@@ -86,17 +96,35 @@ class ResolvedQuestion:
     parts: Mapping[str, ResolvedQuestion] = field(default_factory=dict)
 
 
-def _resolve_mcq(q: McqQuestion, params: Mapping[str, Any], variant: int) -> tuple[tuple[ResolvedOption, ...], list[str]]:
+def _resolve_mcq(
+    q: McqQuestion, params: Mapping[str, Any], variant: int
+) -> tuple[tuple[ResolvedOption, ...], list[str]]:
     order = list(range(len(q.options)))
     if q.shuffle and variant != PAPER_VARIANT:
-        order = [int(i) for i in question_rng(variant, q.id + "/options").permutation(len(q.options))]
+        order = [
+            int(i) for i in question_rng(variant, q.id + "/options").permutation(len(q.options))
+        ]
     labels = q.labels
     options = []
     for new_index, old_index in enumerate(order):
         opt = q.options[old_index]
-        correct = opt.correct if isinstance(opt.correct, bool) else bool(evaluate(opt.correct, params))
-        new_label = chr(ord("A") + new_index) if q.shuffle and variant != PAPER_VARIANT else labels[old_index]
-        options.append(ResolvedOption(new_label, fill(opt.text, params), correct, fill(opt.explanation, params), labels[old_index]))
+        correct = (
+            opt.correct if isinstance(opt.correct, bool) else bool(evaluate(opt.correct, params))
+        )
+        new_label = (
+            chr(ord("A") + new_index)
+            if q.shuffle and variant != PAPER_VARIANT
+            else labels[old_index]
+        )
+        options.append(
+            ResolvedOption(
+                new_label,
+                fill(opt.text, params),
+                correct,
+                fill(opt.explanation, params),
+                labels[old_index],
+            )
+        )
     return tuple(options), sorted(o.label for o in options if o.correct)
 
 
@@ -115,11 +143,17 @@ def constrained_params(question: Question, variant: int, qid: str | None = None)
         params = draw_params(question.params, variant, qid if attempt == 0 else f"{qid}#{attempt}")
         if all(bool(evaluate(c, params)) for c in question.constraints):
             return params
-    which = "the printed paper's defaults break" if variant == PAPER_VARIANT else f"no draw in {MAX_DRAWS} satisfies"
+    which = (
+        "the printed paper's defaults break"
+        if variant == PAPER_VARIANT
+        else f"no draw in {MAX_DRAWS} satisfies"
+    )
     raise ValueError(f"question {qid!r} variant {variant}: {which} its constraints")
 
 
-def resolve(question: Question, variant: int = PAPER_VARIANT, params: Mapping[str, Any] | None = None) -> ResolvedQuestion:
+def resolve(
+    question: Question, variant: int = PAPER_VARIANT, params: Mapping[str, Any] | None = None
+) -> ResolvedQuestion:
     """The question in ``variant``: parameters drawn (or given), text filled, key computed."""
     if params is None:
         params = constrained_params(question, variant)
@@ -130,11 +164,15 @@ def resolve(question: Question, variant: int = PAPER_VARIANT, params: Mapping[st
         for part in question.parts:
             merged = {**params, **constrained_params(part, variant, f"{question.id}/{part.id}")}
             parts[part.id] = resolve(part, variant, merged)
-        return ResolvedQuestion(question, params, prompt, solution, {k: p.key for k, p in parts.items()}, parts=parts)
+        return ResolvedQuestion(
+            question, params, prompt, solution, {k: p.key for k, p in parts.items()}, parts=parts
+        )
     if isinstance(question, McqQuestion):
         options, labels = _resolve_mcq(question, params, variant)
         return ResolvedQuestion(question, params, prompt, solution, labels, options=options)
     if isinstance(question, NumericQuestion):
-        return ResolvedQuestion(question, params, prompt, solution, evaluate(question.answer, params))
+        return ResolvedQuestion(
+            question, params, prompt, solution, evaluate(question.answer, params)
+        )
     key = getattr(question, "answer", None)
     return ResolvedQuestion(question, params, prompt, solution, key)

@@ -88,7 +88,9 @@ class LoadedExam:
         per question, since every submission's result records it."""
         known = self._hashes.get(question_id)
         if known is None:
-            known = self._hashes[question_id] = question_hash(self.questions[question_id], self.question_bank[question_id])
+            known = self._hashes[question_id] = question_hash(
+                self.questions[question_id], self.question_bank[question_id]
+            )
         return known
 
 

@@ -52,7 +52,9 @@ class QuestionResult(_Frozen):
     answer_hash: str = Field(default="", description="sha256 of the answer (and its code files).")
     question_hash: str = Field(default="", description="Content hash of the question as graded.")
     seconds: float = Field(default=0.0, description="Time spent grading it.")
-    author_note: str | None = Field(default=None, description="TA-only detail; never shown to students.")
+    author_note: str | None = Field(
+        default=None, description="TA-only detail; never shown to students."
+    )
 
 
 class SubmissionResult(_Frozen):
@@ -61,7 +63,9 @@ class SubmissionResult(_Frozen):
     student: str
     exam: str
     variant: int
-    problems: tuple[str, ...] = Field(default=(), description="Problems with the submission itself.")
+    problems: tuple[str, ...] = Field(
+        default=(), description="Problems with the submission itself."
+    )
     questions: tuple[QuestionResult, ...] = ()
 
     @property

@@ -49,23 +49,49 @@ def _worker_runner(no_sandbox: bool) -> Any:
     return _runner
 
 
-def _grade_one(exam_path: str, questions_dir: str, sub: dict[str, Any], qid: str, variant: int,
-               opts: dict[str, Any], no_sandbox: bool) -> str:
+def _grade_one(
+    exam_path: str,
+    questions_dir: str,
+    sub: dict[str, Any],
+    qid: str,
+    variant: int,
+    opts: dict[str, Any],
+    no_sandbox: bool,
+) -> str:
     """Grade one question of one submission on a Ray worker; returns QuestionResult JSON."""
     marker = os.environ.get(KILL_ONCE_ENV)
     if marker and not os.path.exists(marker):
-        Path(marker).write_text(f"killed worker {os.getpid()} while grading {sub['student']} {qid}\n")
+        Path(marker).write_text(
+            f"killed worker {os.getpid()} while grading {sub['student']} {qid}\n"
+        )
         os._exit(1)
     key = (exam_path, questions_dir)
     if key not in _exams:
         _exams[key] = load_exam(exam_path, Path(questions_dir))
     exam = _exams[key]
-    submission = Submission(Path(sub["folder"]), sub["student"], sub["exam"], sub["variant"], sub["answers"],
-                            sub["files"], tuple(sub["problems"]), sub["file_problems"])
+    submission = Submission(
+        Path(sub["folder"]),
+        sub["student"],
+        sub["exam"],
+        sub["variant"],
+        sub["answers"],
+        sub["files"],
+        tuple(sub["problems"]),
+        sub["file_problems"],
+    )
     question = exam.questions[qid]
     rq = resolve(question, variant)
-    result = grade_question(question, exam.question_bank[qid], qid, submission.answers.get(qid), submission, rq,
-                            variant, _worker_runner(no_sandbox), GradingOptions(**opts))
+    result = grade_question(
+        question,
+        exam.question_bank[qid],
+        qid,
+        submission.answers.get(qid),
+        submission,
+        rq,
+        variant,
+        _worker_runner(no_sandbox),
+        GradingOptions(**opts),
+    )
     return result.model_copy(update={"question_hash": exam.hash_of(qid)}).model_dump_json()
 
 
@@ -77,7 +103,9 @@ def _needs_gpu(question: Any) -> bool:
 class RayBackend:
     """Ray tasks per (submission, question); results assembled on the driver."""
 
-    def __init__(self, address: str | None = None, *, no_sandbox: bool = False, max_retries: int = 3) -> None:
+    def __init__(
+        self, address: str | None = None, *, no_sandbox: bool = False, max_retries: int = 3
+    ) -> None:
         try:
             import ray
         except ImportError:
@@ -88,7 +116,9 @@ class RayBackend:
         self.no_sandbox = no_sandbox
         self.task = ray.remote(max_retries=max_retries, retry_exceptions=False)(_grade_one)
 
-    def run(self, exam: LoadedExam, plans: Sequence[Plan], opts: GradingOptions, on_result: OnResult) -> None:
+    def run(
+        self, exam: LoadedExam, plans: Sequence[Plan], opts: GradingOptions, on_result: OnResult
+    ) -> None:
         ray = self.ray
         exam_path = str(exam.path.resolve())
         questions_dir = str(exam.path.resolve().parent)
@@ -100,16 +130,30 @@ class RayBackend:
         order: dict[int, list[str]] = {}
         for i, plan in enumerate(plans):
             sub = plan.submission
-            payload = {"folder": str(sub.folder), "student": sub.student, "exam": sub.exam, "variant": sub.variant,
-                       "answers": dict(sub.answers), "files": dict(sub.files), "problems": list(sub.problems),
-                       "file_problems": dict(sub.file_problems)}
+            payload = {
+                "folder": str(sub.folder),
+                "student": sub.student,
+                "exam": sub.exam,
+                "variant": sub.variant,
+                "answers": dict(sub.answers),
+                "files": dict(sub.files),
+                "problems": list(sub.problems),
+                "file_problems": dict(sub.file_problems),
+            }
             payload_ref = ray.put(payload)
             order[i] = [q for q in exam.ordered_ids() if plan.only is None or q in plan.only]
             collected[i], remaining[i] = {}, len(order[i])
             for qid in order[i]:
                 gpus = 1 if _needs_gpu(exam.questions[qid]) else 0
                 ref = self.task.options(num_gpus=gpus, num_cpus=1).remote(
-                    exam_path, questions_dir, payload_ref, qid, plan.variant, opts_dict, self.no_sandbox)
+                    exam_path,
+                    questions_dir,
+                    payload_ref,
+                    qid,
+                    plan.variant,
+                    opts_dict,
+                    self.no_sandbox,
+                )
                 pending[ref] = (i, qid)
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
@@ -126,6 +170,13 @@ class RayBackend:
                         on_result(plan, errors[i])
                     else:
                         ordered = tuple(collected[i][q] for q in order[i])
-                        on_result(plan, SubmissionResult(student=plan.submission.student, exam=exam.exam.exam,
-                                                         variant=plan.variant, problems=plan.submission.problems,
-                                                         questions=ordered))
+                        on_result(
+                            plan,
+                            SubmissionResult(
+                                student=plan.submission.student,
+                                exam=exam.exam.exam,
+                                variant=plan.variant,
+                                problems=plan.submission.problems,
+                                questions=ordered,
+                            ),
+                        )

@@ -33,7 +33,15 @@ from grader.schema import (
 )
 from grader.templating import format_value
 
-__all__ = ["Rendered", "variant_code", "paper_markdown", "key_markdown", "render_variant", "markdown_to_latex", "latex_to_pdf"]
+__all__ = [
+    "Rendered",
+    "variant_code",
+    "paper_markdown",
+    "key_markdown",
+    "render_variant",
+    "markdown_to_latex",
+    "latex_to_pdf",
+]
 
 
 def variant_code(exam_id: str, variant: int) -> str:
@@ -61,7 +69,9 @@ def _question_body(rq: ResolvedQuestion, heading: str) -> list[str]:
         lines += [f"Answer in {q.unit}.", ""]
     if isinstance(q, MultipartQuestion):
         for part in q.parts:
-            lines += _question_body(rq.parts[part.id], f"{'#' * (heading.count('#') + 1)} ({part.id})")
+            lines += _question_body(
+                rq.parts[part.id], f"{'#' * (heading.count('#') + 1)} ({part.id})"
+            )
     return lines
 
 
@@ -71,7 +81,10 @@ def paper_markdown(exam: LoadedExam, variant: int = 0, student: str | None = Non
     lines = [f"# {e.title}", ""]
     if e.course:
         lines += [f"**{e.course}**" + (f" — {e.term}" if e.term else ""), ""]
-    lines += [f"Time: {e.duration_minutes} minutes · Total marks: {e.total_marks:g} · Variant: {variant_code(e.exam, variant)}", ""]
+    lines += [
+        f"Time: {e.duration_minutes} minutes · Total marks: {e.total_marks:g} · Variant: {variant_code(e.exam, variant)}",
+        "",
+    ]
     if student:
         lines += [f"Student: **{student}**", ""]
     if e.instructions:
@@ -90,18 +103,28 @@ def _key_text(rq: ResolvedQuestion) -> str:
     if isinstance(q, McqQuestion):
         return "Correct option(s): " + ", ".join(f"({k})" for k in rq.key)
     if isinstance(q, NumericQuestion):
-        return f"Answer: {format_value(rq.key)}" + (f" (tolerance: abs {q.tolerance.abs:g}, rel {q.tolerance.rel:g})" if q.tolerance.abs or q.tolerance.rel else "")
+        return f"Answer: {format_value(rq.key)}" + (
+            f" (tolerance: abs {q.tolerance.abs:g}, rel {q.tolerance.rel:g})"
+            if q.tolerance.abs or q.tolerance.rel
+            else ""
+        )
     if isinstance(q, ExpressionQuestion):
-        mode = {"exact": "", "additive_constant": " (up to an additive constant)",
-                "multiplicative_constant": " (up to a constant factor)", "asymptotic": " (big-O)"}[q.equivalence]
+        mode = {
+            "exact": "",
+            "additive_constant": " (up to an additive constant)",
+            "multiplicative_constant": " (up to a constant factor)",
+            "asymptotic": " (big-O)",
+        }[q.equivalence]
         return f"Answer: `{q.answer}`{mode}"
     if isinstance(q, OrderingQuestion):
         return "Order: " + " → ".join(q.answer)
     if isinstance(q, TextQuestion):
         return "Rubric: " + "; ".join(f"{p.description} ({_marks(p.marks)})" for p in q.rubric)
     if isinstance(q, CodeQuestion):
-        return f"Reference implementation: `{q.reference}`; graded on {len(q.visible)} visible and " \
-               f"{(q.hidden.count + len(q.hidden.extra)) if q.hidden else 0} hidden cases"
+        return (
+            f"Reference implementation: `{q.reference}`; graded on {len(q.visible)} visible and "
+            f"{(q.hidden.count + len(q.hidden.extra)) if q.hidden else 0} hidden cases"
+        )
     return ""
 
 
@@ -121,7 +144,12 @@ def _key_body(rq: ResolvedQuestion, heading: str) -> list[str]:
 def key_markdown(exam: LoadedExam, variant: int = 0, student: str | None = None) -> str:
     """The answer key with worked solutions, as Markdown."""
     e = exam.exam
-    lines = [f"# Answer key: {e.title}", "", f"Variant: {variant_code(e.exam, variant)}" + (f" · Student: {student}" if student else ""), ""]
+    lines = [
+        f"# Answer key: {e.title}",
+        "",
+        f"Variant: {variant_code(e.exam, variant)}" + (f" · Student: {student}" if student else ""),
+        "",
+    ]
     for section in e.sections:
         lines += [f"## {section.title}", ""]
         for qid in section.questions:
@@ -131,8 +159,17 @@ def key_markdown(exam: LoadedExam, variant: int = 0, student: str | None = None)
 
 # ------------------------------------------------------------------------- LaTeX
 
-_LATEX_ESCAPES = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                  "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+_LATEX_ESCAPES = {
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+}
 _MATH = re.compile(r"(\$\$.+?\$\$|\$[^$\n]+?\$)", re.S)
 
 
@@ -190,7 +227,9 @@ def markdown_to_latex(markdown: str, title: str) -> str:
     return (
         "\\documentclass[11pt,a4paper]{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n"
         "\\usepackage{amsmath,amssymb}\n\\usepackage[margin=2cm]{geometry}\n"
-        f"\\title{{{_escape_text(title)}}}\n\\date{{}}\n\\begin{{document}}\n" + "\n".join(body) + "\n\\end{document}\n"
+        f"\\title{{{_escape_text(title)}}}\n\\date{{}}\n\\begin{{document}}\n"
+        + "\n".join(body)
+        + "\n\\end{document}\n"
     )
 
 
@@ -206,12 +245,18 @@ def latex_to_pdf(tex: str, dest: Path) -> Path:
     """Typeset ``tex`` into ``dest``; raise with what to install when no engine is present."""
     engine = latex_engine()
     if engine is None:
-        raise InfrastructureError("PDF needs a LaTeX engine: sudo apt-get install texlive-latex-recommended "
-                                  "(or texlive-xetex); the .tex file is written anyway")
+        raise InfrastructureError(
+            "PDF needs a LaTeX engine: sudo apt-get install texlive-latex-recommended "
+            "(or texlive-xetex); the .tex file is written anyway"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "doc.tex"
         src.write_text(tex, encoding="utf-8")
-        cmd = [engine, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"] if engine != "tectonic" else [engine, "doc.tex"]
+        cmd = (
+            [engine, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
+            if engine != "tectonic"
+            else [engine, "doc.tex"]
+        )
         for _ in range(2 if engine != "tectonic" else 1):
             proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=120)
             if proc.returncode != 0:
@@ -228,13 +273,22 @@ class Rendered:
     key: list[Path]
 
 
-def render_variant(exam: LoadedExam, variant: int, out: Path, formats: Sequence[str], student: str | None = None,
-                   stem: str | None = None) -> Rendered:
+def render_variant(
+    exam: LoadedExam,
+    variant: int,
+    out: Path,
+    formats: Sequence[str],
+    student: str | None = None,
+    stem: str | None = None,
+) -> Rendered:
     """Write the paper and key of one variant in ``formats`` (md, html, tex, pdf)."""
     out.mkdir(parents=True, exist_ok=True)
     stem = stem or (student or f"variant-{variant_code(exam.exam.exam, variant)}")
     written: dict[str, list[Path]] = {"paper": [], "key": []}
-    for kind, md in (("paper", paper_markdown(exam, variant, student)), ("key", key_markdown(exam, variant, student))):
+    for kind, md in (
+        ("paper", paper_markdown(exam, variant, student)),
+        ("key", key_markdown(exam, variant, student)),
+    ):
         title = exam.exam.title if kind == "paper" else f"Answer key: {exam.exam.title}"
         base = out / f"{stem}-{kind}"
         if "md" in formats:

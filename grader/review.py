@@ -26,8 +26,15 @@ from grader.outcomes import QuestionResult
 from grader.schema import MultipartQuestion, Question, TextQuestion
 from grader.submissions import Submission, read_submission
 
-__all__ = ["GraderErrorItem", "apply_review_file", "error_results", "flagged_results", "grader_errors",
-           "text_items", "write_review_file"]
+__all__ = [
+    "GraderErrorItem",
+    "apply_review_file",
+    "error_results",
+    "flagged_results",
+    "grader_errors",
+    "text_items",
+    "write_review_file",
+]
 
 HEADER = """\
 # TA review. For each item set `marks` (0 .. max_marks) and optionally `comment`,
@@ -49,7 +56,11 @@ def _question(exam: LoadedExam, key: str) -> Question | None:
     qid, _, part = key.partition("/")
     q: Question | None = exam.questions.get(qid)
     if part:
-        return next((p for p in q.parts if p.id == part), None) if isinstance(q, MultipartQuestion) else None
+        return (
+            next((p for p in q.parts if p.id == part), None)
+            if isinstance(q, MultipartQuestion)
+            else None
+        )
     return q
 
 
@@ -65,8 +76,11 @@ def error_results(result: QuestionResult) -> list[QuestionResult]:
 def flagged_results(exam: LoadedExam, result: QuestionResult) -> list[QuestionResult]:
     """Answers other than text that the grader sent to a TA (``needs_review``, with a note
     saying why: a cost check whose CPU time contradicts its FLOP count, say)."""
-    return [r for r in (result, *result.parts)
-            if r.needs_review and not r.parts and _text_question(exam, r.question_id) is None]
+    return [
+        r
+        for r in (result, *result.parts)
+        if r.needs_review and not r.parts and _text_question(exam, r.question_id) is None
+    ]
 
 
 class GraderErrorItem(NamedTuple):
@@ -99,7 +113,9 @@ class _Answers:
     def get(self, student: str, key: str) -> Any:
         if student not in self.read:
             folder = self.folders.get(student)
-            self.read[student] = read_submission(Path(folder), exam_id=self.exam_id) if folder else None
+            self.read[student] = (
+                read_submission(Path(folder), exam_id=self.exam_id) if folder else None
+            )
         sub = self.read[student]
         if sub is None:
             return None
@@ -113,7 +129,11 @@ class _Answers:
 def text_items(result: QuestionResult) -> list[QuestionResult]:
     """The text results inside a question result (itself or its parts)."""
     if result.parts:
-        return [p for p in result.parts if p.needs_review or p.rubric_found or p.status == "needs_review"]
+        return [
+            p
+            for p in result.parts
+            if p.needs_review or p.rubric_found or p.status == "needs_review"
+        ]
     return [result] if result.needs_review or result.status == "needs_review" else []
 
 
@@ -133,16 +153,22 @@ def write_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path) -> int
             decided = overrides.get((stored.student, r.question_id))
             if decided is None:
                 pending += 1
-            items.append({
-                "student": stored.student,
-                "question": r.question_id,
-                "max_marks": r.max_marks,
-                "provisional": r.marks,
-                "rubric": [f"[{'x' if p.id in r.rubric_found else ' '}] {p.id} ({p.marks:g}): {p.description}" for p in q.rubric],
-                "answer": str(answer) if answer is not None else "",
-                "marks": decided.marks if decided else None,
-                "comment": decided.comment if decided else "",
-            })
+            items.append(
+                {
+                    "student": stored.student,
+                    "question": r.question_id,
+                    "max_marks": r.max_marks,
+                    "provisional": r.marks,
+                    "rubric": [
+                        f"[{'x' if p.id in r.rubric_found else ' '}] {p.id} ({p.marks:g}): {p.description}"
+                        for p in q.rubric
+                    ],
+                    "answer": str(answer) if answer is not None else "",
+                    "marks": decided.marks if decided else None,
+                    "comment": decided.comment if decided else "",
+                }
+            )
+
     def entry(student: str, r: QuestionResult) -> dict[str, Any]:
         nonlocal pending
         decided = overrides.get((student, r.question_id))
@@ -162,8 +188,11 @@ def write_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path) -> int
         }
 
     errors = [entry(item.student, item.result) for item in grader_errors(gradebook, exam_id)]
-    flagged = [entry(stored.student, r) for stored in gradebook.answers(exam_id)
-               for r in flagged_results(exam, stored.result)]
+    flagged = [
+        entry(stored.student, r)
+        for stored in gradebook.answers(exam_id)
+        for r in flagged_results(exam, stored.result)
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     doc: dict[str, Any] = {"exam": exam_id, "items": items}
     if errors:
@@ -175,7 +204,9 @@ def write_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path) -> int
     return pending
 
 
-def apply_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path, reviewer: str = "ta") -> tuple[int, list[str]]:
+def apply_review_file(
+    exam: LoadedExam, gradebook: Gradebook, path: Path, reviewer: str = "ta"
+) -> tuple[int, list[str]]:
     """Record the decisions in ``path``; return (recorded, problems with the file)."""
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -190,8 +221,11 @@ def apply_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path, review
             return 0, [f"{path}: `{key}:` must be a list"]
     applied, problems = 0, []
     # (list, the kind of question its entries may name)
-    for key, find, kind in (("errors", _question, "question"), ("flagged", _question, "question"),
-                            ("items", _text_question, "text question")):
+    for key, find, kind in (
+        ("errors", _question, "question"),
+        ("flagged", _question, "question"),
+        ("items", _text_question, "text question"),
+    ):
         for i, item in enumerate(doc.get(key, [])):
             if not isinstance(item, dict) or item.get("marks") is None:
                 continue
@@ -201,11 +235,19 @@ def apply_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path, review
             if q is None:
                 problems.append(f"{key}[{i}]: {question!r} is not a {kind} of this exam")
                 continue
-            if not isinstance(marks, (int, float)) or isinstance(marks, bool) or not 0 <= marks <= q.marks:
-                problems.append(f"{key}[{i}] ({student}, {question}): marks must be a number from 0 to "
-                                f"{q.marks:g}, got {marks!r}")
+            if (
+                not isinstance(marks, (int, float))
+                or isinstance(marks, bool)
+                or not 0 <= marks <= q.marks
+            ):
+                problems.append(
+                    f"{key}[{i}] ({student}, {question}): marks must be a number from 0 to "
+                    f"{q.marks:g}, got {marks!r}"
+                )
                 continue
-            gradebook.set_override(exam.exam.exam, Override(student, question, float(marks),
-                                                            str(item.get("comment") or ""), reviewer))
+            gradebook.set_override(
+                exam.exam.exam,
+                Override(student, question, float(marks), str(item.get("comment") or ""), reviewer),
+            )
             applied += 1
     return applied, problems

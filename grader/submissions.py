@@ -23,8 +23,17 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Submission", "read_submission", "find_submissions", "read_roster", "student_id_problem", "printable_name",
-           "STUDENT_ID", "MAX_FILE_BYTES", "MAX_ANSWERS_BYTES"]
+__all__ = [
+    "Submission",
+    "read_submission",
+    "find_submissions",
+    "read_roster",
+    "student_id_problem",
+    "printable_name",
+    "STUDENT_ID",
+    "MAX_FILE_BYTES",
+    "MAX_ANSWERS_BYTES",
+]
 
 MAX_FILE_BYTES = 1024 * 1024
 """Largest code file read from a submission."""
@@ -40,7 +49,13 @@ leading ``=``, ``+``, ``-``, ``@`` or ``.``."""
 
 def _escape_char(ch: str) -> str:
     code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
 
 
 def printable_name(name: str) -> str:
@@ -52,9 +67,11 @@ def student_id_problem(name: str) -> str | None:
     """Why the folder name ``name`` cannot be a student id, for the TA; ``None`` when it can."""
     if STUDENT_ID.fullmatch(name):
         return None
-    return (f"folder name '{printable_name(name)}' is not a valid student id (1 to 128 letters, digits, "
-            "'.', '_', '@' or '-', starting with a letter or digit); not graded: rename the folder to the "
-            "student's id")
+    return (
+        f"folder name '{printable_name(name)}' is not a valid student id (1 to 128 letters, digits, "
+        "'.', '_', '@' or '-', starting with a letter or digit); not graded: rename the folder to the "
+        "student's id"
+    )
 
 
 def _short(value: object, limit: int = 60) -> str:
@@ -110,7 +127,9 @@ def _text_problem(name: str, data: bytes) -> str | None:
     return None
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it: ~5x faster
+_LOADER = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)  # libyaml when PyYAML was built with it: ~5x faster
 
 
 def _has_alias(text: str) -> bool:
@@ -120,8 +139,13 @@ def _has_alias(text: str) -> bool:
         return False
 
 
-def read_submission(folder: Path, *, exam_id: str | None = None, known_questions: Collection[str] = (),
-                    roster: Collection[str] | None = None) -> Submission:
+def read_submission(
+    folder: Path,
+    *,
+    exam_id: str | None = None,
+    known_questions: Collection[str] = (),
+    roster: Collection[str] | None = None,
+) -> Submission:
     """Read ``folder``; never raises for anything inside it.
 
     The student is the folder's name (check it with ``student_id_problem`` first).
@@ -133,8 +157,11 @@ def read_submission(folder: Path, *, exam_id: str | None = None, known_questions
     variant: int | None = None
     raw, err = _safe_read(folder / "answers.yaml", MAX_ANSWERS_BYTES)
     if raw is None:
-        problems.append(f"answers.yaml: {err}; no answer could be graded" if "missing" not in (err or "") else
-                        "no answers.yaml in the submission folder; no answer could be graded")
+        problems.append(
+            f"answers.yaml: {err}; no answer could be graded"
+            if "missing" not in (err or "")
+            else "no answers.yaml in the submission folder; no answer could be graded"
+        )
     else:
         text_err = _text_problem("answers.yaml", raw)
         if text_err:
@@ -143,25 +170,35 @@ def read_submission(folder: Path, *, exam_id: str | None = None, known_questions
             text = raw.decode("utf-8")
             doc: Any = None
             if _has_alias(text):
-                problems.append("answers.yaml uses YAML anchors/aliases (& and *), which are not accepted; write each answer out")
+                problems.append(
+                    "answers.yaml uses YAML anchors/aliases (& and *), which are not accepted; write each answer out"
+                )
             else:
                 try:
                     doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
                 except yaml.YAMLError as exc:
                     mark = getattr(exc, "problem_mark", None)
                     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-                    problems.append(f"answers.yaml is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}; no answer could be graded")
+                    problems.append(
+                        f"answers.yaml is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}; no answer could be graded"
+                    )
             if doc is not None and not isinstance(doc, dict):
-                problems.append("answers.yaml must be a mapping with keys student, exam and answers")
+                problems.append(
+                    "answers.yaml must be a mapping with keys student, exam and answers"
+                )
             elif isinstance(doc, dict):
                 claimed = doc.get("student")
                 if claimed is not None and str(claimed).strip() != student:
-                    problems.append(f"answers.yaml says student {_short(claimed)} but this folder is {student!r}; "
-                                    f"graded as {student!r}")
+                    problems.append(
+                        f"answers.yaml says student {_short(claimed)} but this folder is {student!r}; "
+                        f"graded as {student!r}"
+                    )
                 if doc.get("exam") is not None:
                     exam = str(doc.get("exam"))
                     if exam_id is not None and exam != exam_id:
-                        problems.append(f"answers.yaml is for exam {exam!r}, but this is {exam_id!r}; graded against {exam_id!r}")
+                        problems.append(
+                            f"answers.yaml is for exam {exam!r}, but this is {exam_id!r}; graded against {exam_id!r}"
+                        )
                 v = doc.get("variant")
                 if isinstance(v, int) and not isinstance(v, bool):
                     variant = v
@@ -181,7 +218,9 @@ def read_submission(folder: Path, *, exam_id: str | None = None, known_questions
                         answers[qid] = value
                 extra = sorted(set(doc) - {"student", "exam", "variant", "answers"}, key=str)
                 if extra:
-                    problems.append(f"answers.yaml has unknown keys {', '.join(map(str, extra))}; ignored")
+                    problems.append(
+                        f"answers.yaml has unknown keys {', '.join(map(str, extra))}; ignored"
+                    )
     if roster is not None and student not in roster:
         problems.append(f"student id {student!r} is not on the roster; graded, but check the id")
     files: dict[str, bytes] = {}
@@ -207,7 +246,9 @@ def read_submission(folder: Path, *, exam_id: str | None = None, known_questions
             continue
         files[entry.name] = data
     problems.extend(file_problems.values())
-    return Submission(folder, student, exam, variant, answers, files, tuple(problems), file_problems)
+    return Submission(
+        folder, student, exam, variant, answers, files, tuple(problems), file_problems
+    )
 
 
 def find_submissions(root: Path) -> list[Path]:

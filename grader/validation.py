@@ -60,7 +60,9 @@ class DeepReport:
 QuestionPath = tuple[str | int, ...]
 
 
-def _code_parts(question: Question, at: QuestionPath) -> Iterator[tuple[CodeQuestion, QuestionPath]]:
+def _code_parts(
+    question: Question, at: QuestionPath
+) -> Iterator[tuple[CodeQuestion, QuestionPath]]:
     if isinstance(question, CodeQuestion):
         yield question, at
     elif isinstance(question, MultipartQuestion):
@@ -68,18 +70,23 @@ def _code_parts(question: Question, at: QuestionPath) -> Iterator[tuple[CodeQues
             yield from _code_parts(part, (*at, "parts", i))
 
 
-def question_checker_problems(question: Question, rq: ResolvedQuestion, bank: LoadedBank,
-                              at: QuestionPath) -> list[Problem]:
+def question_checker_problems(
+    question: Question, rq: ResolvedQuestion, bank: LoadedBank, at: QuestionPath
+) -> list[Problem]:
     """Every problem the checkers of ``question`` (at ``at`` in ``bank``) would raise at
     grading time in the variant ``rq``, each located at the question field that causes it."""
     problems: dict[str, Problem] = {}  # an expression's calls share their variables: keep each once
     for call in checks.checker_calls(question, rq, at=at):
         for found in checks.config_problems(call.checker, **call.config):
-            p = bank.located.problem(call.where(found.field), f"question {call.question_id!r}: {found.message}")
+            p = bank.located.problem(
+                call.where(found.field), f"question {call.question_id!r}: {found.message}"
+            )
             problems.setdefault(str(p), p)
     for code, where in _code_parts(question, at):
         for key, message in tolerance_problems(code.compare.tolerances).items():
-            p = bank.located.problem((*where, "compare", "tolerances", key), f"question {code.id!r}: {message}")
+            p = bank.located.problem(
+                (*where, "compare", "tolerances", key), f"question {code.id!r}: {message}"
+            )
             problems.setdefault(str(p), p)
     return list(problems.values())
 
@@ -93,8 +100,13 @@ def checker_problems(bank: LoadedBank, variant: int = PAPER_VARIANT) -> list[Pro
         try:
             rq = resolve(q, variant)
         except Exception as exc:  # noqa: BLE001 - author code; grading would fail the same way
-            problems.append(bank.located.problem(at, f"question {q.id!r}: computing the key of variant {variant} "
-                                                      f"failed: {type(exc).__name__}: {exc}"))
+            problems.append(
+                bank.located.problem(
+                    at,
+                    f"question {q.id!r}: computing the key of variant {variant} "
+                    f"failed: {type(exc).__name__}: {exc}",
+                )
+            )
             continue
         problems += question_checker_problems(q, rq, bank, at)
     return problems
@@ -135,7 +147,9 @@ def checker_problems_in(paths: Iterable[str | Path]) -> list[Problem]:
 
 def _finite(value: Any) -> bool:
     if isinstance(value, torch.Tensor):
-        return bool(torch.isfinite(value.double() if value.is_floating_point() else value.float()).all())
+        return bool(
+            torch.isfinite(value.double() if value.is_floating_point() else value.float()).all()
+        )
     if isinstance(value, np.ndarray):
         return bool(np.isfinite(value.astype(float)).all())
     if isinstance(value, (list, tuple)):
@@ -153,7 +167,9 @@ def mutant_survivors(question: CodeQuestion, bank: LoadedBank, variant: int = 0)
         return list(question.mutants)
     expected = expected_outputs(question, cases)
     tolerances = {k: Tolerance(v.rtol, v.atol) for k, v in question.compare.tolerances.items()}
-    rule: Any = resolve_ref(question.compare.custom) if question.compare.custom else question.compare.rule
+    rule: Any = (
+        resolve_ref(question.compare.custom) if question.compare.custom else question.compare.rule
+    )
     survivors = []
     for ref in question.mutants:
         fn = resolve_ref(ref)
@@ -185,14 +201,23 @@ def _grows_too_fast(question: CodeQuestion, bank: LoadedBank, fn: Any, params: A
     ref_flops, got_flops = [], []
     for i, size in enumerate(spec.sizes):
         dims = {**spec.dims, spec.dim: size}
-        args, _ = build_args(question, bank, spec.args, dims, 1000 + i, params, device_for(question))
+        args, _ = build_args(
+            question, bank, spec.args, dims, 1000 + i, params, device_for(question)
+        )
         ref_flops.append(_flops_of(ref, args))
-        args, _ = build_args(question, bank, spec.args, dims, 1000 + i, params, device_for(question))
+        args, _ = build_args(
+            question, bank, spec.args, dims, 1000 + i, params, device_for(question)
+        )
         got_flops.append(_flops_of(fn, args))
-    return _growth_exponent(spec.sizes, got_flops) > _growth_exponent(spec.sizes, ref_flops) + spec.slack
+    return (
+        _growth_exponent(spec.sizes, got_flops)
+        > _growth_exponent(spec.sizes, ref_flops) + spec.slack
+    )
 
 
-def _check_one(q: Question, bank: LoadedBank, variant: int, where: str, with_mutants: bool) -> list[str]:
+def _check_one(
+    q: Question, bank: LoadedBank, variant: int, where: str, with_mutants: bool
+) -> list[str]:
     problems: list[str] = []
     rq = resolve(q, variant)
     if isinstance(q, MultipartQuestion):
@@ -212,25 +237,38 @@ def _check_one(q: Question, bank: LoadedBank, variant: int, where: str, with_mut
         outputs = expected_outputs(q, cases)
         for case, out in zip(cases, outputs, strict=True):
             if not _finite(out):
-                problems.append(f"{where} variant {variant}: the reference gives non-finite output on {case.name}")
+                problems.append(
+                    f"{where} variant {variant}: the reference gives non-finite output on {case.name}"
+                )
         if with_mutants:
             for m in mutant_survivors(q, bank, variant):
-                problems.append(f"{where}: mutant {m!r} passes every hidden case; add hidden cases that catch it")
+                problems.append(
+                    f"{where}: mutant {m!r} passes every hidden case; add hidden cases that catch it"
+                )
     return problems
 
 
 def check_question(q: Question, bank: LoadedBank, variants: int = 0) -> list[str]:
     """Problems of one question at variant 0 and ``variants`` random variants (1..N)."""
     problems: list[str] = []
-    at: QuestionPath = ("questions", next((i for i, x in enumerate(bank.bank.questions) if x is q), 0))
+    at: QuestionPath = (
+        "questions",
+        next((i for i, x in enumerate(bank.bank.questions) if x is q), 0),
+    )
     for variant in range(variants + 1):
         try:
-            problems += _check_one(q, bank, variant, f"{bank.path}: {q.id}", with_mutants=variant == 0)
+            problems += _check_one(
+                q, bank, variant, f"{bank.path}: {q.id}", with_mutants=variant == 0
+            )
             if variant != PAPER_VARIANT:  # the printed paper's: `grader validate` without --deep
-                problems += [f"{p} (variant {variant})"
-                             for p in question_checker_problems(q, resolve(q, variant), bank, at)]
+                problems += [
+                    f"{p} (variant {variant})"
+                    for p in question_checker_problems(q, resolve(q, variant), bank, at)
+                ]
         except Exception as exc:  # noqa: BLE001 - report author bugs with the seed to reproduce
-            problems.append(f"{bank.path}: {q.id} variant {variant}: computing the key failed: {type(exc).__name__}: {exc}")
+            problems.append(
+                f"{bank.path}: {q.id} variant {variant}: computing the key failed: {type(exc).__name__}: {exc}"
+            )
     return problems
 
 
@@ -248,5 +286,7 @@ def deep_validate(paths: Iterable[str | Path], variants: int = 0) -> DeepReport:
         n_code = sum(1 for q in bank.bank.questions if isinstance(q, CodeQuestion))
         for q in bank.bank.questions:
             report.problems += check_question(q, bank, variants)
-        report.lines.append(f"{path}: {len(bank.bank.questions)} questions ({n_code} code) checked at {variants + 1} variant(s)")
+        report.lines.append(
+            f"{path}: {len(bank.bank.questions)} questions ({n_code} code) checked at {variants + 1} variant(s)"
+        )
     return report

@@ -32,7 +32,9 @@ def read_secret(secret_file: str | Path | None = None) -> bytes | None:
         try:
             data = Path(secret_file).read_bytes().strip()
         except OSError as exc:
-            raise InfrastructureError(f"cannot read the secret file {str(secret_file)!r}: {exc}") from None
+            raise InfrastructureError(
+                f"cannot read the secret file {str(secret_file)!r}: {exc}"
+            ) from None
         if not data:
             raise InfrastructureError(f"the secret file {str(secret_file)!r} is empty")
         return data

@@ -42,7 +42,9 @@ def next_token_targets(
 
 def _token_nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """-log p(target) at every position; logits (B, T, V), targets (B, T) -> (B, T)."""
-    dtype = torch.promote_types(logits.dtype, torch.float32)  # half precision computes in fp32, fp64 stays fp64
+    dtype = torch.promote_types(
+        logits.dtype, torch.float32
+    )  # half precision computes in fp32, fp64 stays fp64
     logp = F.log_softmax(logits.to(dtype), dim=-1)  # (B, T, V)
     return -logp.gather(-1, targets.long().unsqueeze(-1)).squeeze(-1)  # (B, T)
 

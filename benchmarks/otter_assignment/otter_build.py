@@ -31,7 +31,15 @@ ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = Path(__file__).resolve().parent
 EXAM_FILE = ASSIGNMENT / "exam.yaml"
 
-__all__ = ["ASSIGNMENT", "EXAM_FILE", "STUBS", "QuestionCases", "question_cases", "ok_test_source", "build_autograder"]
+__all__ = [
+    "ASSIGNMENT",
+    "EXAM_FILE",
+    "STUBS",
+    "QuestionCases",
+    "question_cases",
+    "ok_test_source",
+    "build_autograder",
+]
 
 
 def _stubs() -> dict[str, str]:
@@ -51,8 +59,14 @@ RTOL, ATOL = 1e-6, 1e-8
 class QuestionCases:
     """One code question's cases as both graders see them."""
 
-    def __init__(self, qid: str, function: str, marks: float, params: Sequence[str],
-                 cases: list[tuple[str, bool, tuple[Any, ...], Any]]) -> None:
+    def __init__(
+        self,
+        qid: str,
+        function: str,
+        marks: float,
+        params: Sequence[str],
+        cases: list[tuple[str, bool, tuple[Any, ...], Any]],
+    ) -> None:
         self.qid = qid
         self.function = function
         self.marks = marks
@@ -75,14 +89,19 @@ def question_cases(exam: Any | None = None) -> list[QuestionCases]:
         built = build_cases(q, exam.question_bank[qid], {}, PAPER_VARIANT, include_hidden=True)
         expected = expected_outputs(q, built)
         params = list(inspect.signature(resolve_ref(q.reference)).parameters)
-        cases = [(c.name, c.visible, tuple(c.reference_args), e) for c, e in zip(built, expected, strict=True)]
+        cases = [
+            (c.name, c.visible, tuple(c.reference_args), e)
+            for c, e in zip(built, expected, strict=True)
+        ]
         out.append(QuestionCases(qid, q.function, q.marks, params, cases))
     return out
 
 
 def _literal(t: Any) -> str:
     if not isinstance(t, torch.Tensor) or t.dtype != torch.float64:
-        raise TypeError(f"only float64 tensors are written into Otter tests, got {type(t).__name__}")
+        raise TypeError(
+            f"only float64 tensors are written into Otter tests, got {type(t).__name__}"
+        )
     return f"torch.tensor({t.tolist()!r}, dtype=torch.float64)"
 
 
@@ -94,19 +113,29 @@ def _doctest(qc: QuestionCases, args: tuple[Any, ...], expected: Any) -> str:
         names.append(f"_otter_{p}")
     lines.append(f">>> _otter_expected = {_literal(expected)}")
     lines.append(f">>> _otter_out = {qc.function}({', '.join(names)})")
-    lines.append(">>> (type(_otter_out) is torch.Tensor and _otter_out.dtype == _otter_expected.dtype"
-                 " and _otter_out.shape == _otter_expected.shape"
-                 f" and bool(torch.allclose(_otter_out, _otter_expected, rtol={RTOL!r}, atol={ATOL!r})))")
+    lines.append(
+        ">>> (type(_otter_out) is torch.Tensor and _otter_out.dtype == _otter_expected.dtype"
+        " and _otter_out.shape == _otter_expected.shape"
+        f" and bool(torch.allclose(_otter_out, _otter_expected, rtol={RTOL!r}, atol={ATOL!r})))"
+    )
     lines.append("True")
     return "\n".join(lines) + "\n"
 
 
 def ok_test_source(qc: QuestionCases) -> str:
     """An OK-format test file: one doctest per case, the question's marks split evenly."""
-    cases = [{"name": f"{qc.qid} - {name}", "code": _doctest(qc, args, exp), "hidden": not visible}
-             for name, visible, args, exp in qc.cases]
-    spec = {"name": qc.qid, "points": qc.marks, "all_or_nothing": False,
-            "suites": [{"cases": cases, "scored": True, "setup": "", "teardown": "", "type": "doctest"}]}
+    cases = [
+        {"name": f"{qc.qid} - {name}", "code": _doctest(qc, args, exp), "hidden": not visible}
+        for name, visible, args, exp in qc.cases
+    ]
+    spec = {
+        "name": qc.qid,
+        "points": qc.marks,
+        "all_or_nothing": False,
+        "suites": [
+            {"cases": cases, "scored": True, "setup": "", "teardown": "", "type": "doctest"}
+        ],
+    }
     return "OK_FORMAT = True\n\ntest = " + pprint.pformat(spec, width=120, sort_dicts=False) + "\n"
 
 
@@ -118,10 +147,19 @@ def build_autograder(dest: Path, otter: Path, qcs: list[QuestionCases] | None = 
     for qc in qcs:
         (tests / f"{qc.qid}.py").write_text(ok_test_source(qc))
     (dest / "requirements.txt").write_text(f"torch=={torch.__version__.split('+')[0]}\nnumpy\n")
-    (dest / "otter_config.json").write_text(json.dumps({"lang": "python", "show_hidden": True}, indent=1) + "\n")
+    (dest / "otter_config.json").write_text(
+        json.dumps({"lang": "python", "show_hidden": True}, indent=1) + "\n"
+    )
     zip_path = dest / "autograder.zip"
-    proc = subprocess.run([str(Path(otter).resolve()), "generate", "-t", "tests", "-o", str(zip_path)], cwd=dest,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(Path(otter).resolve()), "generate", "-t", "tests", "-o", str(zip_path)],
+        cwd=dest,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if proc.returncode != 0 or not zip_path.is_file():
-        raise RuntimeError(f"otter generate failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise RuntimeError(
+            f"otter generate failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return zip_path

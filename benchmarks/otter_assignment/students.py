@@ -36,7 +36,7 @@ class Student:
 
 # ----------------------------------------------------------------------------- answers
 
-SM_GOOD = '''\
+SM_GOOD = """\
 import torch
 
 
@@ -44,17 +44,17 @@ def softmax(x):
     m = x.max(dim=-1, keepdim=True).values
     e = torch.exp(x - m)
     return e / e.sum(dim=-1, keepdim=True)
-'''
+"""
 
-SM_TORCH = '''\
+SM_TORCH = """\
 import torch
 
 
 def softmax(x):
     return torch.softmax(x, dim=-1)
-'''
+"""
 
-SM_GLOBAL_MAX = '''\
+SM_GLOBAL_MAX = """\
 import torch
 
 
@@ -62,9 +62,9 @@ def softmax(x):
     # subtracting one constant for the whole tensor is still exact and stable enough
     e = torch.exp(x - x.max())
     return e / e.sum(dim=-1, keepdim=True)
-'''
+"""
 
-SM_LOOPS = '''\
+SM_LOOPS = """\
 import math
 
 import torch
@@ -81,18 +81,18 @@ def softmax(x):
         for c in range(len(row)):
             out[r, c] = e[c] / s
     return out.reshape(x.shape)
-'''
+"""
 
-SM_UNSTABLE = '''\
+SM_UNSTABLE = """\
 import torch
 
 
 def softmax(x):
     e = torch.exp(x)
     return e / e.sum(dim=-1, keepdim=True)
-'''
+"""
 
-SM_WRONG_AXIS = '''\
+SM_WRONG_AXIS = """\
 import torch
 
 
@@ -100,26 +100,26 @@ def softmax(x):
     m = x.max(dim=0, keepdim=True).values
     e = torch.exp(x - m)
     return e / e.sum(dim=0, keepdim=True)
-'''
+"""
 
-SM_GLOBAL_SUM = '''\
+SM_GLOBAL_SUM = """\
 import torch
 
 
 def softmax(x):
     e = torch.exp(x - x.max())
     return e / e.sum()
-'''
+"""
 
-SM_FLOAT32 = '''\
+SM_FLOAT32 = """\
 import torch
 
 
 def softmax(x):
     return torch.softmax(x.float(), dim=-1)
-'''
+"""
 
-SM_NUMPY = '''\
+SM_NUMPY = """\
 import numpy as np
 
 
@@ -127,9 +127,9 @@ def softmax(x):
     a = np.asarray(x)
     e = np.exp(a - a.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
-'''
+"""
 
-SM_HARDCODED = '''\
+SM_HARDCODED = """\
 import torch
 
 
@@ -139,7 +139,7 @@ def softmax(x):
         return torch.tensor([0.09003057317038046, 0.24472847105479764, 0.6652409557748218], dtype=torch.float64)
     return torch.tensor([[0.24472847105479764, 0.6652409557748218, 0.09003057317038046],
                          [0.7855970345892759, 0.039112573270687456, 0.1752903921400367]], dtype=torch.float64)
-'''
+"""
 
 SM_STUB = '''\
 import torch
@@ -150,16 +150,16 @@ def softmax(x):
     raise NotImplementedError
 '''
 
-SM_SYNTAX = '''\
+SM_SYNTAX = """\
 import torch
 
 
 def softmax(x)
     e = torch.exp(x - x.max(dim=-1, keepdim=True).values)
     return e / e.sum(dim=-1, keepdim=True)
-'''
+"""
 
-SM_INPLACE = '''\
+SM_INPLACE = """\
 import torch
 
 
@@ -169,9 +169,9 @@ def softmax(x):
     x.exp_()
     x /= x.sum(dim=-1, keepdim=True)
     return x
-'''
+"""
 
-SDPA_GOOD = '''\
+SDPA_GOOD = """\
 import math
 
 import torch
@@ -183,18 +183,18 @@ def scaled_dot_product_attention(q, k, v):
     w = torch.exp(scores)
     w = w / w.sum(dim=-1, keepdim=True)
     return w @ v
-'''
+"""
 
-SDPA_TORCH = '''\
+SDPA_TORCH = """\
 import torch
 import torch.nn.functional as F
 
 
 def scaled_dot_product_attention(q, k, v):
     return F.scaled_dot_product_attention(q, k, v)
-'''
+"""
 
-SDPA_SOFTMAX = '''\
+SDPA_SOFTMAX = """\
 import math
 
 import torch
@@ -203,36 +203,36 @@ import torch
 def scaled_dot_product_attention(q, k, v):
     w = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(k.size(-1)), dim=-1)
     return torch.matmul(w, v)
-'''
+"""
 
-SDPA_EINSUM = '''\
+SDPA_EINSUM = """\
 import torch
 
 
 def scaled_dot_product_attention(q, k, v):
     scores = torch.einsum("...td,...sd->...ts", q, k) * q.shape[-1] ** -0.5
     return torch.einsum("...ts,...sv->...tv", scores.softmax(-1), v)
-'''
+"""
 
-SDPA_NO_SCALE = '''\
+SDPA_NO_SCALE = """\
 import torch
 
 
 def scaled_dot_product_attention(q, k, v):
     w = torch.softmax(q @ k.transpose(-2, -1), dim=-1)
     return w @ v
-'''
+"""
 
-SDPA_DIV_DK = '''\
+SDPA_DIV_DK = """\
 import torch
 
 
 def scaled_dot_product_attention(q, k, v):
     w = torch.softmax(q @ k.transpose(-2, -1) / q.shape[-1], dim=-1)
     return w @ v
-'''
+"""
 
-SDPA_SQRT_DV = '''\
+SDPA_SQRT_DV = """\
 import math
 
 import torch
@@ -241,9 +241,9 @@ import torch
 def scaled_dot_product_attention(q, k, v):
     w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(v.shape[-1]), dim=-1)
     return w @ v
-'''
+"""
 
-SDPA_WRONG_AXIS = '''\
+SDPA_WRONG_AXIS = """\
 import math
 
 import torch
@@ -252,9 +252,9 @@ import torch
 def scaled_dot_product_attention(q, k, v):
     w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-2)
     return w @ v
-'''
+"""
 
-SDPA_UNSTABLE = '''\
+SDPA_UNSTABLE = """\
 import math
 
 import torch
@@ -267,9 +267,9 @@ def _naive_softmax(s):
 
 def scaled_dot_product_attention(q, k, v):
     return _naive_softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])) @ v
-'''
+"""
 
-SDPA_DOT_T = '''\
+SDPA_DOT_T = """\
 import math
 
 import torch
@@ -279,9 +279,9 @@ def scaled_dot_product_attention(q, k, v):
     # k.T reverses every dimension: right for one matrix, wrong for a batch
     w = torch.softmax(q @ k.T / math.sqrt(q.shape[-1]), dim=-1)
     return w @ v
-'''
+"""
 
-SDPA_TUPLE = '''\
+SDPA_TUPLE = """\
 import math
 
 import torch
@@ -290,7 +290,7 @@ import torch
 def scaled_dot_product_attention(q, k, v):
     w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
     return w @ v, w
-'''
+"""
 
 SDPA_STUB = '''\
 import math
@@ -303,7 +303,7 @@ def scaled_dot_product_attention(q, k, v):
     raise NotImplementedError
 '''
 
-SDPA_SYNTAX = '''\
+SDPA_SYNTAX = """\
 import math
 
 import torch
@@ -312,9 +312,9 @@ import torch
 def scaled_dot_product_attention(q, k, v):
     w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1], dim=-1)
     return w @ v
-'''
+"""
 
-SDPA_FLOAT32 = '''\
+SDPA_FLOAT32 = """\
 import math
 
 import torch
@@ -324,9 +324,9 @@ def scaled_dot_product_attention(q, k, v):
     q, k, v = q.float(), k.float(), v.float()
     w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
     return w @ v
-'''
+"""
 
-SDPA_TRANSPOSED_V = '''\
+SDPA_TRANSPOSED_V = """\
 import math
 
 import torch
@@ -335,29 +335,61 @@ import torch
 def scaled_dot_product_attention(q, k, v):
     w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
     return w @ v.flip(-2)
-'''
+"""
 
 # ----------------------------------------------------------------------------- the class
 
 STUDENTS: list[Student] = [
     Student("s01", "both right, explicit max subtraction", SM_GOOD, SDPA_GOOD, "pass", "pass"),
     Student("s02", "both right, torch built-ins", SM_TORCH, SDPA_TORCH, "pass", "pass"),
-    Student("s03", "both right, global max; softmax inline", SM_GLOBAL_MAX, SDPA_SOFTMAX, "pass", "pass"),
+    Student(
+        "s03", "both right, global max; softmax inline", SM_GLOBAL_MAX, SDPA_SOFTMAX, "pass", "pass"
+    ),
     Student("s04", "both right, Python loops; einsum", SM_LOOPS, SDPA_EINSUM, "pass", "pass"),
     Student("s05", "both right, in-place on a copy", SM_INPLACE, SDPA_SOFTMAX, "pass", "pass"),
-    Student("s06", "numerically unstable softmax, twice", SM_UNSTABLE, SDPA_UNSTABLE, "partial", "partial"),
+    Student(
+        "s06",
+        "numerically unstable softmax, twice",
+        SM_UNSTABLE,
+        SDPA_UNSTABLE,
+        "partial",
+        "partial",
+    ),
     Student("s07", "missing 1/sqrt(d_k)", SM_GOOD, SDPA_NO_SCALE, "pass", "partial"),
     Student("s08", "scales by 1/d_k", SM_TORCH, SDPA_DIV_DK, "pass", "partial"),
     Student("s09", "scales by 1/sqrt(d_v)", SM_GOOD, SDPA_SQRT_DV, "pass", "partial"),
-    Student("s10", "softmax over the wrong axis, twice", SM_WRONG_AXIS, SDPA_WRONG_AXIS, "partial", "partial"),
-    Student("s11", "normalises by the sum of the whole tensor; k.T", SM_GLOBAL_SUM, SDPA_DOT_T, "partial", "partial"),
+    Student(
+        "s10",
+        "softmax over the wrong axis, twice",
+        SM_WRONG_AXIS,
+        SDPA_WRONG_AXIS,
+        "partial",
+        "partial",
+    ),
+    Student(
+        "s11",
+        "normalises by the sum of the whole tensor; k.T",
+        SM_GLOBAL_SUM,
+        SDPA_DOT_T,
+        "partial",
+        "partial",
+    ),
     Student("s12", "syntax error in softmax.py", SM_SYNTAX, SDPA_GOOD, "fail", "pass"),
     Student("s13", "syntax error in attention.py", SM_GOOD, SDPA_SYNTAX, "pass", "fail"),
-    Student("s14", "the stubs, untouched (raise NotImplementedError)", SM_STUB, SDPA_STUB, "fail", "fail"),
+    Student(
+        "s14",
+        "the stubs, untouched (raise NotImplementedError)",
+        SM_STUB,
+        SDPA_STUB,
+        "fail",
+        "fail",
+    ),
     Student("s15", "returns (output, weights)", SM_TORCH, SDPA_TUPLE, "pass", "fail"),
     Student("s16", "computes in float32", SM_FLOAT32, SDPA_FLOAT32, "fail", "fail"),
     Student("s17", "returns a NumPy array", SM_NUMPY, SDPA_SOFTMAX, "fail", "pass"),
-    Student("s18", "hard-codes the visible answers; SM only", SM_HARDCODED, None, "partial", "fail"),
+    Student(
+        "s18", "hard-codes the visible answers; SM only", SM_HARDCODED, None, "partial", "fail"
+    ),
     Student("s19", "SDPA only, keys in reverse order", None, SDPA_TRANSPOSED_V, "fail", "partial"),
     Student("s20", "both right, second copy of s01", SM_GOOD, SDPA_GOOD, "pass", "pass"),
 ]
@@ -383,7 +415,11 @@ def write_ours(dest: Path) -> Path:
 
 
 def _cell(kind: str, source: str) -> dict[str, object]:
-    cell: dict[str, object] = {"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
+    cell: dict[str, object] = {
+        "cell_type": kind,
+        "metadata": {},
+        "source": source.splitlines(keepends=True),
+    }
     if kind == "code":
         cell.update(execution_count=None, outputs=[])
     return cell
@@ -393,14 +429,28 @@ def notebook(s: Student) -> dict[str, object]:
     """The student's notebook: the assignment's cells with their answers in the code cells."""
     from benchmarks.otter_assignment.otter_build import STUBS  # noqa: PLC0415 - one source for the stubs
 
-    cells = [_cell("markdown", "# Softmax and scaled dot-product attention\n"),
-             _cell("markdown", "**Question SM.** Write `softmax(x)` over the last dimension, numerically stable.\n"),
-             _cell("code", s.softmax if s.softmax is not None else STUBS["SM"]),
-             _cell("markdown", "**Question SDPA.** Write `scaled_dot_product_attention(q, k, v)`; return only the output.\n"),
-             _cell("code", s.sdpa if s.sdpa is not None else STUBS["SDPA"])]
-    return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                                          "language_info": {"name": "python"}},
-            "nbformat": 4, "nbformat_minor": 5}
+    cells = [
+        _cell("markdown", "# Softmax and scaled dot-product attention\n"),
+        _cell(
+            "markdown",
+            "**Question SM.** Write `softmax(x)` over the last dimension, numerically stable.\n",
+        ),
+        _cell("code", s.softmax if s.softmax is not None else STUBS["SM"]),
+        _cell(
+            "markdown",
+            "**Question SDPA.** Write `scaled_dot_product_attention(q, k, v)`; return only the output.\n",
+        ),
+        _cell("code", s.sdpa if s.sdpa is not None else STUBS["SDPA"]),
+    ]
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def write_notebooks(dest: Path) -> dict[str, Path]:

@@ -110,7 +110,9 @@ def register_checker(
     if not callable(checker):
         raise TypeError(f"checker {name!r} must be callable, got {checker!r}")
     if config_check is not None and not callable(config_check):
-        raise TypeError(f"the configuration check of {name!r} must be callable, got {config_check!r}")
+        raise TypeError(
+            f"the configuration check of {name!r} must be callable, got {config_check!r}"
+        )
     if name in _REGISTRY and not replace:
         raise ValueError(
             f"a checker named {name!r} is already registered; pass replace=True to replace it"

@@ -76,32 +76,77 @@ def checker_calls(
     if isinstance(question, MultipartQuestion):
         calls: list[CheckerCall] = []
         for i, part in enumerate(question.parts):
-            calls += checker_calls(part, rq.parts[part.id], qid=f"{qid}/{part.id}", at=(*at, "parts", i))
+            calls += checker_calls(
+                part, rq.parts[part.id], qid=f"{qid}/{part.id}", at=(*at, "parts", i)
+            )
         return calls
     if isinstance(question, McqQuestion):
-        return [CheckerCall(qid, "mcq", {"options": [o.label for o in rq.options], "correct": rq.key},
-                            {"options": (*at, "options"), "correct": (*at, "options")})]
-    if isinstance(question, NumericQuestion):
-        config = {"expected": rq.key, "atol": question.tolerance.abs, "rtol": question.tolerance.rel}
-        return [CheckerCall(qid, "numeric", config, {
-            "expected": (*at, "answer"), "atol": (*at, "tolerance", "abs"), "rtol": (*at, "tolerance", "rel"),
-        })]
-    if isinstance(question, ExpressionQuestion):
-        variables = {name: v.model_dump(exclude={"description"}) for name, v in question.variables.items()}
-        keys: list[tuple[str, QuestionPath]] = [(question.answer, (*at, "answer"))]
-        keys += [(form, (*at, "accepted_forms", i)) for i, form in enumerate(question.accepted_forms)]
-        shared = {"variables": (*at, "variables"), "mode": (*at, "equivalence"),
-                  "functions": (*at, "functions"), "allow_sum": (*at, "allow_sum")}
         return [
-            CheckerCall(qid, "expression", {
-                "expected": key, "variables": variables, "mode": question.equivalence,
-                "functions": question.functions, "allow_sum": question.allow_sum,
-            }, {**shared, "expected": where})
+            CheckerCall(
+                qid,
+                "mcq",
+                {"options": [o.label for o in rq.options], "correct": rq.key},
+                {"options": (*at, "options"), "correct": (*at, "options")},
+            )
+        ]
+    if isinstance(question, NumericQuestion):
+        config = {
+            "expected": rq.key,
+            "atol": question.tolerance.abs,
+            "rtol": question.tolerance.rel,
+        }
+        return [
+            CheckerCall(
+                qid,
+                "numeric",
+                config,
+                {
+                    "expected": (*at, "answer"),
+                    "atol": (*at, "tolerance", "abs"),
+                    "rtol": (*at, "tolerance", "rel"),
+                },
+            )
+        ]
+    if isinstance(question, ExpressionQuestion):
+        variables = {
+            name: v.model_dump(exclude={"description"}) for name, v in question.variables.items()
+        }
+        keys: list[tuple[str, QuestionPath]] = [(question.answer, (*at, "answer"))]
+        keys += [
+            (form, (*at, "accepted_forms", i)) for i, form in enumerate(question.accepted_forms)
+        ]
+        shared = {
+            "variables": (*at, "variables"),
+            "mode": (*at, "equivalence"),
+            "functions": (*at, "functions"),
+            "allow_sum": (*at, "allow_sum"),
+        }
+        return [
+            CheckerCall(
+                qid,
+                "expression",
+                {
+                    "expected": key,
+                    "variables": variables,
+                    "mode": question.equivalence,
+                    "functions": question.functions,
+                    "allow_sum": question.allow_sum,
+                },
+                {**shared, "expected": where},
+            )
             for key, where in keys
         ]
     if isinstance(question, OrderingQuestion):
-        return [CheckerCall(qid, "ordering", {"expected": question.answer, "partial": question.partial},
-                            {"expected": (*at, "answer"), "partial": (*at, "partial")})]
+        return [
+            CheckerCall(
+                qid,
+                "ordering",
+                {"expected": question.answer, "partial": question.partial},
+                {"expected": (*at, "answer"), "partial": (*at, "partial")},
+            )
+        ]
     if isinstance(question, TextQuestion):
-        return [CheckerCall(qid, "text", {"rubric": _rubric(question)}, {"rubric": (*at, "rubric")})]
+        return [
+            CheckerCall(qid, "text", {"rubric": _rubric(question)}, {"rubric": (*at, "rubric")})
+        ]
     return []

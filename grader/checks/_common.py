@@ -60,6 +60,7 @@ def raise_config_problems(problems: Sequence[ConfigProblem]) -> None:
     if problems:
         raise ConfigError(problems)
 
+
 UNCHECKED_PREFIX = "Could not check this answer"
 INVALID_PREFIX = "Could not read your answer"
 

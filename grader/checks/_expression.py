@@ -114,43 +114,65 @@ def _name_table(
     for name, spec in variables.items():
         where: tuple[str | int, ...] = ("variables", name)
         if not _NAME.match(name):
-            problems.append(ConfigProblem(
-                where, f"variable name {name!r} must be letters and digits with '_' subscripts"
-            ))
+            problems.append(
+                ConfigProblem(
+                    where, f"variable name {name!r} must be letters and digits with '_' subscripts"
+                )
+            )
             continue
         if not isinstance(spec, Mapping):
-            problems.append(ConfigProblem(where, f"variable {name!r}: assumptions must be a mapping, got {spec!r}"))
+            problems.append(
+                ConfigProblem(
+                    where, f"variable {name!r}: assumptions must be a mapping, got {spec!r}"
+                )
+            )
             continue
         unknown = set(spec) - _ASSUMPTION_KEYS - {"aliases", "description"}
         if unknown:
-            problems.append(ConfigProblem(where, f"variable {name!r}: unknown assumptions {sorted(unknown)!r}"))
+            problems.append(
+                ConfigProblem(where, f"variable {name!r}: unknown assumptions {sorted(unknown)!r}")
+            )
         keys = [name_key(name)]
         aliases = spec.get("aliases", [])
         if not isinstance(aliases, list | tuple) or not all(isinstance(a, str) for a in aliases):
-            problems.append(ConfigProblem((*where, "aliases"), f"variable {name!r}: 'aliases' must be a list of strings"))
+            problems.append(
+                ConfigProblem(
+                    (*where, "aliases"), f"variable {name!r}: 'aliases' must be a list of strings"
+                )
+            )
             aliases = []
         for i, alias in enumerate(aliases):
             try:
                 keys.append(alias_key(alias))
             except (ParseError, LimitError) as error:
-                problems.append(ConfigProblem(
-                    (*where, "aliases", i), f"variable {name!r}: alias {alias!r} is not a name ({error})"
-                ))
+                problems.append(
+                    ConfigProblem(
+                        (*where, "aliases", i),
+                        f"variable {name!r}: alias {alias!r} is not a name ({error})",
+                    )
+                )
         for key in keys:
             if table.get(key, name) != name:
-                problems.append(ConfigProblem(where, f"variable {name!r}: {key!r} also names {table[key]!r}"))
+                problems.append(
+                    ConfigProblem(where, f"variable {name!r}: {key!r} also names {table[key]!r}")
+                )
                 continue
             table[key] = name
     canonical = {"ln": "log", "sigmoid": "sigma"}
     allowed = frozenset(canonical.get(f, f) for f in functions)
     unknown_functions = allowed - KNOWN_FUNCTIONS
     if unknown_functions:
-        problems.append(ConfigProblem(
-            ("functions",),
-            f"unknown functions {sorted(unknown_functions)!r}; known: {sorted(KNOWN_FUNCTIONS)!r}",
-        ))
+        problems.append(
+            ConfigProblem(
+                ("functions",),
+                f"unknown functions {sorted(unknown_functions)!r}; known: {sorted(KNOWN_FUNCTIONS)!r}",
+            )
+        )
     names = NameTable(
-        variables=table, functions=allowed & KNOWN_FUNCTIONS, big_o=mode == "asymptotic", allow_sum=allow_sum
+        variables=table,
+        functions=allowed & KNOWN_FUNCTIONS,
+        big_o=mode == "asymptotic",
+        allow_sum=allow_sum,
     )
     return names, problems
 
@@ -168,9 +190,12 @@ def _configure(
     if mode not in MODES:
         problems.append(ConfigProblem(("mode",), f"mode must be one of {MODES!r}, got {mode!r}"))
     if not (isinstance(time_limit_s, int | float) and 0 < time_limit_s < 600):
-        problems.append(ConfigProblem(
-            ("time_limit_s",), f"time_limit_s must be between 0 and 600 seconds, got {time_limit_s!r}"
-        ))
+        problems.append(
+            ConfigProblem(
+                ("time_limit_s",),
+                f"time_limit_s must be between 0 and 600 seconds, got {time_limit_s!r}",
+            )
+        )
     names, name_problems = _name_table(variables, functions, mode, allow_sum)
     problems += name_problems
     key: Node | None = None
@@ -178,9 +203,11 @@ def _configure(
         try:
             key = parse_math(expected, names)
         except (ParseError, LimitError) as error:
-            problems.append(ConfigProblem(
-                ("expected",), f"the expected expression {expected!r} cannot be parsed: {error}"
-            ))
+            problems.append(
+                ConfigProblem(
+                    ("expected",), f"the expected expression {expected!r} cannot be parsed: {error}"
+                )
+            )
     return names, key, problems
 
 

@@ -70,10 +70,19 @@ def mcq_config_problems(*, options: Sequence[str], correct: Collection[str]) -> 
     answer (``grader validate`` calls it too)."""
     labels = {str(option).strip().upper() for option in options}
     if len(labels) != len(options) or not labels or any(not label for label in labels):
-        return [ConfigProblem(("options",), f"options must be distinct non-empty labels, got {list(options)!r}")]
+        return [
+            ConfigProblem(
+                ("options",), f"options must be distinct non-empty labels, got {list(options)!r}"
+            )
+        ]
     unknown = [c for c in correct if str(c).strip().upper() not in labels]
     if unknown:
-        return [ConfigProblem(("correct",), f"correct options {unknown!r} are not among the options {list(options)!r}")]
+        return [
+            ConfigProblem(
+                ("correct",),
+                f"correct options {unknown!r} are not among the options {list(options)!r}",
+            )
+        ]
     return []
 
 

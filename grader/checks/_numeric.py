@@ -83,10 +83,16 @@ def numeric_config_problems(
     except ValueError as error:
         problems.append(ConfigProblem(("expected",), str(error)))
     for name, value in (("atol", atol), ("rtol", rtol)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isfinite(value) and value >= 0):
-            problems.append(ConfigProblem(
-                (name,), f"tolerances must be finite and non-negative, got {name}={value!r}"
-            ))
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (math.isfinite(value) and value >= 0)
+        ):
+            problems.append(
+                ConfigProblem(
+                    (name,), f"tolerances must be finite and non-negative, got {name}={value!r}"
+                )
+            )
     return problems
 
 

@@ -86,12 +86,18 @@ def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     return previous[-1]
 
 
-def ordering_config_problems(*, expected: Sequence[str], partial: bool = False) -> list[ConfigProblem]:
+def ordering_config_problems(
+    *, expected: Sequence[str], partial: bool = False
+) -> list[ConfigProblem]:
     """Every problem with ``check_ordering``'s configuration: the check it runs before
     reading an answer (``grader validate`` calls it too)."""
     labels = {str(label).strip().upper() for label in expected}
     if len(labels) != len(expected) or not labels or any(not label for label in labels):
-        return [ConfigProblem(("expected",), f"ordering key must list distinct labels, got {list(expected)!r}")]
+        return [
+            ConfigProblem(
+                ("expected",), f"ordering key must list distinct labels, got {list(expected)!r}"
+            )
+        ]
     return []
 
 

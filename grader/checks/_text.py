@@ -85,13 +85,24 @@ def _rubric_points(rubric: object) -> tuple[list[_Point], list[ConfigProblem]]:
     seen: set[str] = set()
     for k, point in enumerate(rubric):
         if not isinstance(point, Mapping):
-            problems.append(ConfigProblem(("rubric", k), f"rubric point {k + 1} must be a mapping with id, marks, description and keywords, got {point!r}"))
+            problems.append(
+                ConfigProblem(
+                    ("rubric", k),
+                    f"rubric point {k + 1} must be a mapping with id, marks, description and keywords, got {point!r}",
+                )
+            )
             continue
         point_id, marks = point.get("id"), point.get("marks", 1.0)
         description, keywords = point.get("description", ""), point.get("keywords", [])
-        name = f"rubric point {k + 1}" + (f" ({point_id!r})" if isinstance(point_id, str) and point_id else "")
+        name = f"rubric point {k + 1}" + (
+            f" ({point_id!r})" if isinstance(point_id, str) and point_id else ""
+        )
         if not isinstance(point_id, str) or not point_id or point_id in seen:
-            problems.append(ConfigProblem(("rubric", k, "id"), f"{name} needs a distinct string 'id', got {point_id!r}"))
+            problems.append(
+                ConfigProblem(
+                    ("rubric", k, "id"), f"{name} needs a distinct string 'id', got {point_id!r}"
+                )
+            )
         else:
             seen.add(point_id)
         if (
@@ -100,33 +111,51 @@ def _rubric_points(rubric: object) -> tuple[list[_Point], list[ConfigProblem]]:
             or not math.isfinite(marks)
             or marks < 0
         ):
-            problems.append(ConfigProblem(("rubric", k, "marks"), f"{name}: 'marks' must be a non-negative number, got {marks!r}"))
+            problems.append(
+                ConfigProblem(
+                    ("rubric", k, "marks"),
+                    f"{name}: 'marks' must be a non-negative number, got {marks!r}",
+                )
+            )
             marks = 0.0
         if keywords is None or isinstance(keywords, list | tuple) and not keywords:
-            problems.append(ConfigProblem(
-                ("rubric", k, "keywords"),
-                f"{name} has no keywords; add keywords: [[word or phrase, ...], ...] so it can be matched",
-            ))
+            problems.append(
+                ConfigProblem(
+                    ("rubric", k, "keywords"),
+                    f"{name} has no keywords; add keywords: [[word or phrase, ...], ...] so it can be matched",
+                )
+            )
             continue
         if not isinstance(keywords, list | tuple):
-            problems.append(ConfigProblem(("rubric", k, "keywords"), f"{name}: 'keywords' must be a list of alternatives, got {keywords!r}"))
+            problems.append(
+                ConfigProblem(
+                    ("rubric", k, "keywords"),
+                    f"{name}: 'keywords' must be a list of alternatives, got {keywords!r}",
+                )
+            )
             continue
         alternatives: _Alternatives = []
         for j, alternative in enumerate(keywords):
             phrases = [alternative] if isinstance(alternative, str) else alternative
-            if not isinstance(phrases, list | tuple) or not all(isinstance(p, str) for p in phrases):
-                problems.append(ConfigProblem(
-                    ("rubric", k, "keywords", j),
-                    f"{name}: each keyword alternative is a phrase or a list of phrases, got {alternative!r}",
-                ))
+            if not isinstance(phrases, list | tuple) or not all(
+                isinstance(p, str) for p in phrases
+            ):
+                problems.append(
+                    ConfigProblem(
+                        ("rubric", k, "keywords", j),
+                        f"{name}: each keyword alternative is a phrase or a list of phrases, got {alternative!r}",
+                    )
+                )
                 continue
             words = [_words(phrase) for phrase in phrases]
             if not words or not all(words):
-                problems.append(ConfigProblem(
-                    ("rubric", k, "keywords", j),
-                    f"{name}: keyword alternative {j + 1} ({alternative!r}) has an empty phrase, which "
-                    "every answer would match; give each phrase at least one word",
-                ))
+                problems.append(
+                    ConfigProblem(
+                        ("rubric", k, "keywords", j),
+                        f"{name}: keyword alternative {j + 1} ({alternative!r}) has an empty phrase, which "
+                        "every answer would match; give each phrase at least one word",
+                    )
+                )
                 continue
             alternatives.append(words)
         points.append((str(point_id), float(marks), str(description), alternatives))
@@ -142,7 +171,11 @@ def text_config_problems(
     an answer (``grader validate`` calls it too)."""
     problems = _rubric_points(rubric)[1]
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length <= 0:
-        problems.append(ConfigProblem(("max_length",), f"max_length must be a positive integer, got {max_length!r}"))
+        problems.append(
+            ConfigProblem(
+                ("max_length",), f"max_length must be a positive integer, got {max_length!r}"
+            )
+        )
     return problems
 
 

@@ -33,13 +33,25 @@ def gradebook_csv(exam: LoadedExam, gradebook: Gradebook) -> str:
     table = by_student(gradebook.answers(exam.exam.exam))
     rows: list[list[Cell]] = [
         ["Student ID", "Total", *ids, "Pending review"],
-        ["Points possible", number(exam.exam.total_marks, 4), *(number(exam.questions[q].marks, 4) for q in ids), ""],
+        [
+            "Points possible",
+            number(exam.exam.total_marks, 4),
+            *(number(exam.questions[q].marks, 4) for q in ids),
+            "",
+        ],
     ]
     for student in sorted(table):
         row = table[student]
         total = sum(a.marks for a in row.values())
         pending = sum(1 for a in row.values() if a.needs_review)
-        rows.append([student, number(total, 4), *(number(row[q].marks, 4) if q in row else "" for q in ids), pending])
+        rows.append(
+            [
+                student,
+                number(total, 4),
+                *(number(row[q].marks, 4) if q in row else "" for q in ids),
+                pending,
+            ]
+        )
     return csv_text(rows)
 
 
@@ -63,15 +75,22 @@ def results_json(exam: LoadedExam, gradebook: Gradebook) -> dict[str, Any]:
                 o = overrides[(student, qid)]
                 entry["override"] = {"marks": o.marks, "comment": o.comment, "reviewer": o.reviewer}
             questions.append(entry)
-        students.append({
-            "student": student,
-            "variant": variant,
-            "total": round(sum(a.marks for a in table[student].values()), 6),
-            "max_total": exam.exam.total_marks,
-            "problems": problems,
-            "questions": questions,
-        })
-    return {"exam": exam.exam.exam, "title": exam.exam.title, "total_marks": exam.exam.total_marks, "students": students}
+        students.append(
+            {
+                "student": student,
+                "variant": variant,
+                "total": round(sum(a.marks for a in table[student].values()), 6),
+                "max_total": exam.exam.total_marks,
+                "problems": problems,
+                "questions": questions,
+            }
+        )
+    return {
+        "exam": exam.exam.exam,
+        "title": exam.exam.title,
+        "total_marks": exam.exam.total_marks,
+        "students": students,
+    }
 
 
 def write_exports(exam: LoadedExam, gradebook: Gradebook, out: Path) -> list[Path]:
@@ -80,5 +99,7 @@ def write_exports(exam: LoadedExam, gradebook: Gradebook, out: Path) -> list[Pat
     csv_path = out / "gradebook.csv"
     csv_path.write_text(gradebook_csv(exam, gradebook), encoding="utf-8")
     json_path = out / "results.json"
-    json_path.write_text(json.dumps(results_json(exam, gradebook), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    json_path.write_text(
+        json.dumps(results_json(exam, gradebook), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return [csv_path, json_path]

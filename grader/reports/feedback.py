@@ -35,7 +35,9 @@ def _quote(text: str) -> str:
     return "\n".join(f"- {line.strip()}" for line in text.splitlines() if line.strip()) + "\n"
 
 
-def _question_md(r: QuestionResult, level: str, final_marks: float | None, overridden: bool) -> list[str]:
+def _question_md(
+    r: QuestionResult, level: str, final_marks: float | None, overridden: bool
+) -> list[str]:
     marks = final_marks if final_marks is not None else r.marks
     lines = [f"{level} {r.question_id} — {_fmt(marks)} / {_fmt(r.max_marks)}", ""]
     status = _STATUS.get(r.status, r.status)
@@ -54,10 +56,17 @@ def _question_md(r: QuestionResult, level: str, final_marks: float | None, overr
     return lines
 
 
-def feedback_markdown(exam: LoadedExam, student: str, answers: dict[str, StoredAnswer], problems: list[str]) -> str:
+def feedback_markdown(
+    exam: LoadedExam, student: str, answers: dict[str, StoredAnswer], problems: list[str]
+) -> str:
     """The student's feedback page in Markdown."""
     total = sum(a.marks for a in answers.values())
-    lines = [f"# {exam.exam.title}", "", f"Student: **{student}** — total **{_fmt(total)} / {_fmt(exam.exam.total_marks)}**", ""]
+    lines = [
+        f"# {exam.exam.title}",
+        "",
+        f"Student: **{student}** — total **{_fmt(total)} / {_fmt(exam.exam.total_marks)}**",
+        "",
+    ]
     pending = [a.question_id for a in answers.values() if a.needs_review]
     if pending:
         lines += [f"Marks for {', '.join(pending)} are provisional until a TA reviews them.", ""]
@@ -85,7 +94,9 @@ def _safe_name(student: str) -> str:
     students never share a page."""
     if STUDENT_ID.fullmatch(student):
         return student
-    keep = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.@") else "_" for ch in student).lstrip(".-")
+    keep = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "-_.@") else "_" for ch in student
+    ).lstrip(".-")
     return f"{keep[:64] or 'student'}-{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
 
 

@@ -25,20 +25,106 @@ __all__ = ["markdown_to_html", "markdown_page", "latex_to_mathml", "page", "sani
 # ------------------------------------------------------------------ sanitizing
 
 _MATHML_TAGS = {
-    "math", "mrow", "mi", "mn", "mo", "ms", "msup", "msub", "msubsup", "mfrac", "msqrt", "mroot", "mtext",
-    "mspace", "mtable", "mtr", "mtd", "mover", "munder", "munderover", "mmultiscripts", "mprescripts", "none",
-    "semantics", "annotation", "mstyle", "mpadded", "mphantom", "menclose", "merror",
+    "math",
+    "mrow",
+    "mi",
+    "mn",
+    "mo",
+    "ms",
+    "msup",
+    "msub",
+    "msubsup",
+    "mfrac",
+    "msqrt",
+    "mroot",
+    "mtext",
+    "mspace",
+    "mtable",
+    "mtr",
+    "mtd",
+    "mover",
+    "munder",
+    "munderover",
+    "mmultiscripts",
+    "mprescripts",
+    "none",
+    "semantics",
+    "annotation",
+    "mstyle",
+    "mpadded",
+    "mphantom",
+    "menclose",
+    "merror",
 }
 _MARKDOWN_TAGS = {
-    "p", "div", "span", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "em", "strong", "code", "pre",
-    "blockquote", "hr", "br", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "del", "s",
+    "p",
+    "div",
+    "span",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "blockquote",
+    "hr",
+    "br",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "del",
+    "s",
 }
 _MATHML_ATTRIBUTES = {
-    "display", "mathvariant", "mathsize", "mathcolor", "mathbackground", "stretchy", "fence", "separator",
-    "lspace", "rspace", "accent", "accentunder", "largeop", "movablelimits", "symmetric", "minsize", "maxsize",
-    "form", "displaystyle", "scriptlevel", "linethickness", "linebreak", "notation", "width", "height", "depth",
-    "voffset", "columnalign", "columnlines", "columnspacing", "columnspan", "rowalign", "rowlines",
-    "rowspacing", "rowspan", "frame", "encoding",
+    "display",
+    "mathvariant",
+    "mathsize",
+    "mathcolor",
+    "mathbackground",
+    "stretchy",
+    "fence",
+    "separator",
+    "lspace",
+    "rspace",
+    "accent",
+    "accentunder",
+    "largeop",
+    "movablelimits",
+    "symmetric",
+    "minsize",
+    "maxsize",
+    "form",
+    "displaystyle",
+    "scriptlevel",
+    "linethickness",
+    "linebreak",
+    "notation",
+    "width",
+    "height",
+    "depth",
+    "voffset",
+    "columnalign",
+    "columnlines",
+    "columnspacing",
+    "columnspan",
+    "rowalign",
+    "rowlines",
+    "rowspacing",
+    "rowspan",
+    "frame",
+    "encoding",
 }
 _ATTRIBUTES = {
     **{tag: _MATHML_ATTRIBUTES for tag in _MATHML_TAGS - {"math"}},
@@ -46,8 +132,12 @@ _ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title"},
     "ol": {"start"},
-    "div": {"class"}, "span": {"class"}, "code": {"class"}, "pre": {"class"},
-    "th": {"style"}, "td": {"style"},  # Markdown tables align columns with style="text-align: ..."
+    "div": {"class"},
+    "span": {"class"},
+    "code": {"class"},
+    "pre": {"class"},
+    "th": {"style"},
+    "td": {"style"},  # Markdown tables align columns with style="text-align: ..."
 }
 _CLEANER = nh3.Cleaner(
     tags=_MATHML_TAGS | _MARKDOWN_TAGS,
@@ -91,7 +181,9 @@ def latex_to_mathml(tex: str, display: bool = False) -> str:
     character references it writes (``&#x0211D;``) into characters and escaping all text.
     """
     try:
-        root = latex2mathml.converter.convert_to_element(tex, display="block" if display else "inline")
+        root = latex2mathml.converter.convert_to_element(
+            tex, display="block" if display else "inline"
+        )
     except Exception:  # noqa: BLE001 - the converter raises many kinds on bad TeX
         return f'<code class="tex">{html.escape(tex)}</code>'
     for el in root.iter():
@@ -105,10 +197,25 @@ def latex_to_mathml(tex: str, display: bool = False) -> str:
 def _renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.use(dollarmath_plugin, allow_space=True, double_inline=True)
-    md.add_render_rule("math_inline", lambda self, tokens, idx, options, env: latex_to_mathml(tokens[idx].content))
-    md.add_render_rule("math_inline_double", lambda self, tokens, idx, options, env: latex_to_mathml(tokens[idx].content, True))
-    md.add_render_rule("math_block", lambda self, tokens, idx, options, env: f"<div class=\"math\">{latex_to_mathml(tokens[idx].content, True)}</div>\n")
-    md.add_render_rule("math_block_label", lambda self, tokens, idx, options, env: f"<div class=\"math\">{latex_to_mathml(tokens[idx].content, True)}</div>\n")
+    md.add_render_rule(
+        "math_inline", lambda self, tokens, idx, options, env: latex_to_mathml(tokens[idx].content)
+    )
+    md.add_render_rule(
+        "math_inline_double",
+        lambda self, tokens, idx, options, env: latex_to_mathml(tokens[idx].content, True),
+    )
+    md.add_render_rule(
+        "math_block",
+        lambda self, tokens, idx, options, env: (
+            f'<div class="math">{latex_to_mathml(tokens[idx].content, True)}</div>\n'
+        ),
+    )
+    md.add_render_rule(
+        "math_block_label",
+        lambda self, tokens, idx, options, env: (
+            f'<div class="math">{latex_to_mathml(tokens[idx].content, True)}</div>\n'
+        ),
+    )
     return md
 
 
@@ -132,7 +239,7 @@ pre { background: #f6f8fa; padding: .75rem; overflow-x: auto; }
 
 def _document(title: str, safe_body: str) -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n{safe_body}</body>\n</html>\n"
     )
 

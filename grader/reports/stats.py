@@ -45,23 +45,38 @@ def item_analysis(exam: LoadedExam, scores: dict[str, dict[str, float]]) -> list
     """Per-question statistics from ``student -> question -> marks`` (missing = 0)."""
     students = sorted(scores)
     ids = exam.ordered_ids()
-    matrix = np.array([[scores[s].get(q, 0.0) for q in ids] for s in students], dtype=float).reshape(len(students), len(ids))
+    matrix = np.array(
+        [[scores[s].get(q, 0.0) for q in ids] for s in students], dtype=float
+    ).reshape(len(students), len(ids))
     totals = matrix.sum(axis=1) if len(students) else np.zeros(0)
     out = []
     for j, qid in enumerate(ids):
         col = matrix[:, j] if len(students) else np.zeros(0)
         mx = exam.questions[qid].marks
         mean = float(col.mean()) if len(col) else 0.0
-        out.append(ItemStats(qid, mx, len(col), round(mean, 6), round(mean / mx, 6),
-                             None if (d := _corr(col, totals - col)) is None else round(d, 6)))
+        out.append(
+            ItemStats(
+                qid,
+                mx,
+                len(col),
+                round(mean, 6),
+                round(mean / mx, 6),
+                None if (d := _corr(col, totals - col)) is None else round(d, 6),
+            )
+        )
     return out
 
 
 def _table(stats: list[ItemStats]) -> str:
-    lines = ["| question | marks | mean | difficulty (p) | discrimination |", "|---|---|---|---|---|"]
+    lines = [
+        "| question | marks | mean | difficulty (p) | discrimination |",
+        "|---|---|---|---|---|",
+    ]
     for s in stats:
         disc = "n/a" if s.discrimination is None else f"{s.discrimination:.2f}"
-        lines.append(f"| {s.question_id} | {s.max_marks:g} | {s.mean:.2f} | {s.difficulty:.2f} | {disc} |")
+        lines.append(
+            f"| {s.question_id} | {s.max_marks:g} | {s.mean:.2f} | {s.difficulty:.2f} | {disc} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -89,9 +104,20 @@ def write_statistics(exam: LoadedExam, gradebook: Gradebook, out: Path) -> list[
     md = out / "statistics.md"
     md.write_text("\n".join(summary) + _table(stats), encoding="utf-8")
     csv_path = out / "statistics.csv"
-    rows: list[list[Cell]] = [["question", "max_marks", "n", "mean", "difficulty", "discrimination"]]
-    rows += [[s.question_id, number(s.max_marks), s.n, number(s.mean), number(s.difficulty),
-              "" if s.discrimination is None else number(s.discrimination)] for s in stats]
+    rows: list[list[Cell]] = [
+        ["question", "max_marks", "n", "mean", "difficulty", "discrimination"]
+    ]
+    rows += [
+        [
+            s.question_id,
+            number(s.max_marks),
+            s.n,
+            number(s.mean),
+            number(s.difficulty),
+            "" if s.discrimination is None else number(s.discrimination),
+        ]
+        for s in stats
+    ]
     csv_path.write_text(csv_text(rows), encoding="utf-8")
 
     plt.rcParams["svg.hashsalt"] = "grader"

@@ -156,9 +156,13 @@ def _say(phrase: str, *, show: bool, path: str, got: str = "", fact: str = "") -
 
 
 def _wrong_type(expected_name: str, actual: Any, show: bool, path: str) -> str:
-    return _say("has the wrong type", show=show, path=path,
-                got=f"--got: {_type_name(actual)}, expected: {expected_name}",
-                fact=f"expected {_a(expected_name)}")
+    return _say(
+        "has the wrong type",
+        show=show,
+        path=path,
+        got=f"--got: {_type_name(actual)}, expected: {expected_name}",
+        fact=f"expected {_a(expected_name)}",
+    )
 
 
 def _value(
@@ -176,8 +180,12 @@ def _value(
         if type(actual) not in (list, tuple):
             return _wrong_type(_type_name(expected), actual, show, path)
         if len(actual) != len(expected):
-            return _say("does not have correct length", show=show, path=path,
-                        got=f"--got: {len(actual)}, expected: {len(expected)}")
+            return _say(
+                "does not have correct length",
+                show=show,
+                path=path,
+                got=f"--got: {len(actual)}, expected: {len(expected)}",
+            )
         for k, (e, a) in enumerate(zip(expected, actual, strict=True)):
             message = _value(e, a, rule, tolerances, device, show, f"{path}[{k}]")
             if message:
@@ -189,8 +197,12 @@ def _value(
         if set(actual) != set(expected):
             missing = sorted(set(expected) - set(actual))
             extra = sorted(set(actual) - set(expected))
-            return _say("does not have correct keys", show=show, path=path,
-                        got=f"--missing: {missing}, unexpected: {extra}")
+            return _say(
+                "does not have correct keys",
+                show=show,
+                path=path,
+                got=f"--missing: {missing}, unexpected: {extra}",
+            )
         for key in expected:
             message = _value(
                 expected[key], actual[key], rule, tolerances, device, show, f"{path}[{key!r}]"
@@ -207,7 +219,9 @@ def _value(
     if type(actual) is not type(expected):
         return _wrong_type(_type_name(expected), actual, show, path)
     if actual != expected:
-        return _say("is not correct", show=show, path=path, got=f"--got: {actual!r}, expected: {expected!r}")
+        return _say(
+            "is not correct", show=show, path=path, got=f"--got: {actual!r}, expected: {expected!r}"
+        )
     return None
 
 
@@ -231,7 +245,9 @@ def _scalar(
         ok = actual == expected or abs(actual - expected) <= tol.atol + tol.rtol * abs(expected)
     if ok:
         return None
-    return _say("is not correct", show=show, path=path, got=f"--got: {actual!r}, expected: {expected!r}")
+    return _say(
+        "is not correct", show=show, path=path, got=f"--got: {actual!r}, expected: {expected!r}"
+    )
 
 
 def _dtype_name(value: Any) -> str:
@@ -254,36 +270,62 @@ def _array(
     run_device = device or (expected.device.type if type(expected) is torch.Tensor else "cpu")
     if type(expected) is torch.Tensor and actual.device.type != expected.device.type:
         e_device = expected.device.type
-        return _say("is on the wrong device", show=show, path=path,
-                    got=f"--got: {actual.device.type}, expected: {e_device}", fact=f"expected {e_device}")
+        return _say(
+            "is on the wrong device",
+            show=show,
+            path=path,
+            got=f"--got: {actual.device.type}, expected: {e_device}",
+            fact=f"expected {e_device}",
+        )
     e_dtype, a_dtype = _dtype_name(expected), _dtype_name(actual)
     if a_dtype != e_dtype:
-        return _say("does not have correct dtype", show=show, path=path,
-                    got=f"--got: {a_dtype}, expected: {e_dtype}", fact=f"expected {e_dtype}")
+        return _say(
+            "does not have correct dtype",
+            show=show,
+            path=path,
+            got=f"--got: {a_dtype}, expected: {e_dtype}",
+            fact=f"expected {e_dtype}",
+        )
     if tuple(actual.shape) != tuple(expected.shape):
         kind = "tensor" if type(expected) is torch.Tensor else "array"
-        return _say("does not have correct shape", show=show, path=path,
-                    got=f"--got: {tuple(actual.shape)}, expected: {tuple(expected.shape)}",
-                    fact=f"expected a {expected.ndim}-D {kind}")
+        return _say(
+            "does not have correct shape",
+            show=show,
+            path=path,
+            got=f"--got: {tuple(actual.shape)}, expected: {tuple(expected.shape)}",
+            fact=f"expected a {expected.ndim}-D {kind}",
+        )
     e = _as_numpy(expected)
     a = _as_numpy(actual)
     if a.dtype.kind == "f":
         nan = np.isnan(a)
         if nan.any():
-            return _say("contains NaN", show=show, path=path,
-                        got=f" at {int(nan.sum())} of {a.size} positions (first at index {_index(nan)})")
+            return _say(
+                "contains NaN",
+                show=show,
+                path=path,
+                got=f" at {int(nan.sum())} of {a.size} positions (first at index {_index(nan)})",
+            )
         bad_inf = np.isinf(a) & (a != e)
         if bad_inf.any():
-            return _say("contains Inf", show=show, path=path,
-                        got=f" at {int(bad_inf.sum())} of {a.size} positions (first at index {_index(bad_inf)})")
+            return _say(
+                "contains Inf",
+                show=show,
+                path=path,
+                got=f" at {int(bad_inf.sum())} of {a.size} positions (first at index {_index(bad_inf)})",
+            )
     if rule == "exact" or a.dtype.kind != "f":
         wrong = a != e
         if not wrong.any():
             return None
         first = _index(wrong)
-        return _say("does not have correct values", show=show, path=path,
-                    got=f"--{int(wrong.sum())} of {a.size} elements differ"
-                    f" (first at index {first}: got {a[first]!r}, expected {e[first]!r})")
+        return _say(
+            "does not have correct values",
+            show=show,
+            path=path,
+            got=f"--{int(wrong.sum())} of {a.size} elements differ"
+            f" (first at index {first}: got {a[first]!r}, expected {e[first]!r})",
+        )
     tol = tolerance_for(e_dtype, run_device, tolerances)
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(a - e)
@@ -294,10 +336,17 @@ def _array(
     got = ""
     if show:
         worst = np.unravel_index(int(np.nanargmax(np.where(wrong, diff, -np.inf))), a.shape)
-        got = (f"--{int(wrong.sum())} of {a.size} elements differ by more than {within}"
-               f" (largest difference {float(diff[worst]):.3g} at index {tuple(int(i) for i in worst)})")
-    return _say("does not have correct values", show=show, path=path, got=got,
-                fact=f"some elements differ by more than {within}")
+        got = (
+            f"--{int(wrong.sum())} of {a.size} elements differ by more than {within}"
+            f" (largest difference {float(diff[worst]):.3g} at index {tuple(int(i) for i in worst)})"
+        )
+    return _say(
+        "does not have correct values",
+        show=show,
+        path=path,
+        got=got,
+        fact=f"some elements differ by more than {within}",
+    )
 
 
 def _as_numpy(value: Any) -> np.ndarray[Any, Any]:
@@ -317,26 +366,51 @@ def _index(mask: np.ndarray[Any, Any]) -> tuple[int, ...]:
 def _as_sequence(value: Any, what: str, show: bool) -> list[Any]:
     if type(value) in (torch.Tensor, np.ndarray):
         if value.ndim != 1:
-            raise _Mismatch(_say("does not have correct shape", show=show, path="",
-                                 got=f"--got: {tuple(value.shape)}, expected: a 1-D {what}",
-                                 fact=f"expected a 1-D {what}"))
+            raise _Mismatch(
+                _say(
+                    "does not have correct shape",
+                    show=show,
+                    path="",
+                    got=f"--got: {tuple(value.shape)}, expected: a 1-D {what}",
+                    fact=f"expected a 1-D {what}",
+                )
+            )
         if (
             value.dtype.is_floating_point
             if type(value) is torch.Tensor
             else value.dtype.kind == "f"
         ):
-            raise _Mismatch(_say("does not have correct dtype", show=show, path="",
-                                 got=f"--got: {_dtype_name(value)}, expected: integer token ids",
-                                 fact="expected integer token ids"))
+            raise _Mismatch(
+                _say(
+                    "does not have correct dtype",
+                    show=show,
+                    path="",
+                    got=f"--got: {_dtype_name(value)}, expected: integer token ids",
+                    fact="expected integer token ids",
+                )
+            )
         return [int(x) for x in value.tolist()]
     if type(value) in (list, tuple):
         if not all(type(x) in (int, str) for x in value):
-            raise _Mismatch(_say("has the wrong type", show=show, path="",
-                                 got=f"--expected: a {what} of integers or strings",
-                                 fact=f"expected a {what} of integers or strings"))
+            raise _Mismatch(
+                _say(
+                    "has the wrong type",
+                    show=show,
+                    path="",
+                    got=f"--expected: a {what} of integers or strings",
+                    fact=f"expected a {what} of integers or strings",
+                )
+            )
         return list(value)
-    raise _Mismatch(_say("has the wrong type", show=show, path="",
-                         got=f"--got: {_type_name(value)}, expected: a {what}", fact=f"expected a {what}"))
+    raise _Mismatch(
+        _say(
+            "has the wrong type",
+            show=show,
+            path="",
+            got=f"--got: {_type_name(value)}, expected: a {what}",
+            fact=f"expected a {what}",
+        )
+    )
 
 
 def _tokens(expected: Any, actual: Any, show: bool) -> str | None:
@@ -348,8 +422,12 @@ def _tokens(expected: Any, actual: Any, show: bool) -> str | None:
                 return f"differs from the expected sequence at position {k}--got: {y!r}, expected: {x!r}"
             return "differs from the expected sequence"
     if len(a) != len(e):
-        return _say("does not have correct length", show=show, path="",
-                    got=f"--got: {len(a)}, expected: {len(e)}")
+        return _say(
+            "does not have correct length",
+            show=show,
+            path="",
+            got=f"--got: {len(a)}, expected: {len(e)}",
+        )
     return None
 
 
@@ -361,15 +439,23 @@ def _hashable(value: Any, show: bool) -> Any:
     if type(value) is float and math.isnan(value):
         raise _Mismatch("contains NaN")
     if type(value) not in (int, str, bool, float, type(None)):
-        raise _Mismatch(f"has an element of type {_type_name(value)}, which cannot be compared" if show
-                        else "has an element that cannot be compared")
+        raise _Mismatch(
+            f"has an element of type {_type_name(value)}, which cannot be compared"
+            if show
+            else "has an element that cannot be compared"
+        )
     return value
 
 
 def _set(expected: Any, actual: Any, show: bool) -> str | None:
     if type(actual) not in (list, tuple, set, frozenset):
-        return _say("has the wrong type", show=show, path="",
-                    got=f"--got: {_type_name(actual)}, expected: a list or set", fact="expected a list or set")
+        return _say(
+            "has the wrong type",
+            show=show,
+            path="",
+            got=f"--got: {_type_name(actual)}, expected: a list or set",
+            fact="expected a list or set",
+        )
     e = {_hashable(v, show) for v in expected}
     a_list = [_hashable(v, show) for v in actual]
     a = set(a_list)
@@ -401,4 +487,6 @@ def _custom(checker: Checker, expected: Any, actual: Any, show: bool) -> Compari
         raise TypeError(f"a checker must return Comparison, bool or (bool, str), got {result!r}")
     if passed:
         return Comparison(passed=True, message=message if show else "")
-    return Comparison(passed=False, message=(message or "is not correct") if show else "is not correct")
+    return Comparison(
+        passed=False, message=(message or "is not correct") if show else "is not correct"
+    )

@@ -140,7 +140,8 @@ class Variable(Strict):
     nonnegative: bool = Field(default=False, description="Declared >= 0.")
     real: bool = Field(default=True, description="Declared real.")
     constant: bool = Field(
-        default=False, description="An arbitrary constant (like `c` in `f + c`): one value at every sample point."
+        default=False,
+        description="An arbitrary constant (like `c` in `f + c`): one value at every sample point.",
     )
     aliases: list[str] = Field(
         default_factory=list, description="Other spellings accepted, e.g. `\\pi^*` for pi_star."
@@ -247,7 +248,9 @@ class LimitsSpec(Strict):
     """Resource limits for one run of the student's code."""
 
     cpu_seconds: float = Field(
-        default=1.0, gt=0, description="CPU seconds per case (course functions on small tensors need milliseconds)."
+        default=1.0,
+        gt=0,
+        description="CPU seconds per case (course functions on small tensors need milliseconds).",
     )
     wall_seconds: float = Field(default=20.0, gt=0, description="Wall seconds for the whole job.")
     memory_mb: int = Field(default=4096, gt=64, description="Memory limit in MiB.")

@@ -26,7 +26,9 @@ import torch
 __all__ = ["causal_attention", "generate_no_cache", "generate_with_cache"]
 
 
-def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, offset: int = 0) -> torch.Tensor:
+def causal_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, offset: int = 0
+) -> torch.Tensor:
     """softmax(q k^T / sqrt(d_k)) v with query i (at position offset + i) seeing keys 0..offset+i.
 
     q (Tq, H, d_k), k and v (S, H, d_k) -> (Tq, H, d_k).
@@ -58,7 +60,11 @@ def generate_no_cache(model: Any, prompt: torch.Tensor, T_max: int) -> torch.Ten
         ids = torch.tensor(Y)  # (t-1,)
         x = model.embed(ids, torch.arange(len(Y)))  # (t-1, D)
         for layer in range(model.n_layers):
-            q, k, v = model.query(layer, x), model.key(layer, x), model.value(layer, x)  # (t-1, H, d_k)
+            q, k, v = (
+                model.query(layer, x),
+                model.key(layer, x),
+                model.value(layer, x),
+            )  # (t-1, H, d_k)
             x = _block(model, layer, x, causal_attention(q, k, v))
         y_t = int(model.unembed(x[-1:])[0].argmax())  # logits at the last position only
         Y.append(y_t)
@@ -91,7 +97,11 @@ def generate_with_cache(model: Any, prompt: torch.Tensor, T_max: int) -> torch.T
         pos = len(Y) - 1  # the new token's position
         x = model.embed(torch.tensor([y_t]), torch.tensor([pos]))  # (1, D)
         for layer in range(model.n_layers):
-            q, k, v = model.query(layer, x), model.key(layer, x), model.value(layer, x)  # (1, H, d_k)
+            q, k, v = (
+                model.query(layer, x),
+                model.key(layer, x),
+                model.value(layer, x),
+            )  # (1, H, d_k)
             K_cache[layer] = torch.cat([K_cache[layer], k])  # (pos + 1, H, d_k)
             V_cache[layer] = torch.cat([V_cache[layer], v])
             z = causal_attention(q, K_cache[layer], V_cache[layer], offset=pos)  # (1, H, d_k)

@@ -13,7 +13,9 @@ from reference_impls.gpt import GPTConfig, gpt_param_count
 __all__ = ["param_count"]
 
 
-def param_count(n_layer: int, n_head: int, d_model: int, d_hidden: int, vocab_size: int, max_len: int) -> int:
+def param_count(
+    n_layer: int, n_head: int, d_model: int, d_hidden: int, vocab_size: int, max_len: int
+) -> int:
     """Exact trainable-parameter count; n_head does not change it (d is split among heads)."""
     cfg = GPTConfig(
         n_layer=int(n_layer),

@@ -30,7 +30,9 @@ def _generate(model: Any, prompt: torch.Tensor, T_max: int, causal=True, scale=T
     while len(Y) < T_max - short:
         x = model.embed(torch.tensor(Y), torch.arange(len(Y)))
         for layer in range(model.n_layers):
-            z = _attend(model.query(layer, x), model.key(layer, x), model.value(layer, x), causal, scale)
+            z = _attend(
+                model.query(layer, x), model.key(layer, x), model.value(layer, x), causal, scale
+            )
             x = model.norm1(layer, x + model.attn_out(layer, z))
             x = model.norm2(layer, x + model.ffn(layer, x))
         y = int(model.unembed(x[-1:])[0].argmax())

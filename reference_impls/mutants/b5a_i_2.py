@@ -17,7 +17,9 @@ __all__ = ["recompute_prefix", "no_cache_append", "position_zero"]
 def _attend(q, k, v, offset: int):  # type: ignore[no-untyped-def]
     scores = torch.einsum("thd,shd->hts", q, k) / math.sqrt(q.shape[-1])
     allowed = torch.arange(k.shape[0])[None, :] <= (offset + torch.arange(q.shape[0]))[:, None]
-    return torch.einsum("hts,shd->thd", torch.softmax(scores.masked_fill(~allowed, float("-inf")), -1), v)
+    return torch.einsum(
+        "hts,shd->thd", torch.softmax(scores.masked_fill(~allowed, float("-inf")), -1), v
+    )
 
 
 def _layer(model, layer, x, z):  # type: ignore[no-untyped-def]
@@ -40,7 +42,9 @@ def recompute_prefix(model, prompt, T_max):  # type: ignore[no-untyped-def]
             k, v = model.key(layer, x), model.value(layer, x)
             K_cache.append(k)
             V_cache.append(v)
-            x = _layer(model, layer, x, _attend(model.query(layer, x), K_cache[layer], V_cache[layer], 0))
+            x = _layer(
+                model, layer, x, _attend(model.query(layer, x), K_cache[layer], V_cache[layer], 0)
+            )
         y = int(model.unembed(x[-1:])[0].argmax())
         Y.append(y)
         if y == model.eos_id:

@@ -12,7 +12,9 @@ __all__ = ["per_sequence_mean", "no_shift", "includes_prompt"]
 
 
 def _nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return -F.log_softmax(logits, dim=-1).gather(-1, targets.long().unsqueeze(-1)).squeeze(-1)  # (B, T)
+    return (
+        -F.log_softmax(logits, dim=-1).gather(-1, targets.long().unsqueeze(-1)).squeeze(-1)
+    )  # (B, T)
 
 
 def _mask(start: torch.Tensor, end: torch.Tensor, T: int) -> torch.Tensor:

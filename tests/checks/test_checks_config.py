@@ -110,18 +110,27 @@ def test_an_expression_reports_every_bad_declaration() -> None:
         functions=["log", "frobnicate"],
         mode="roughly",
     )
-    assert [p.field for p in found] == [("mode",), ("variables", "n"), ("variables", "m"), ("functions",)]
+    assert [p.field for p in found] == [
+        ("mode",),
+        ("variables", "n"),
+        ("variables", "m"),
+        ("functions",),
+    ]
 
 
 def test_a_registered_checker_may_bring_its_config_check() -> None:
     def exact(answer: object, *, key: str) -> CheckResult:
-        return CheckResult(status="correct" if answer == key else "incorrect", fraction=float(answer == key))
+        return CheckResult(
+            status="correct" if answer == key else "incorrect", fraction=float(answer == key)
+        )
 
     def exact_config(*, key: str) -> list[ConfigProblem]:
         return [] if key else [ConfigProblem(("key",), "key must not be empty")]
 
     register_checker("exact_for_config_test", exact, config_check=exact_config)
-    assert config_problems("exact_for_config_test", key="") == [ConfigProblem(("key",), "key must not be empty")]
+    assert config_problems("exact_for_config_test", key="") == [
+        ConfigProblem(("key",), "key must not be empty")
+    ]
     register_checker("exact_for_config_test", exact, replace=True)
     assert config_problems("exact_for_config_test", key="") == []
 

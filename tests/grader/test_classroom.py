@@ -48,7 +48,9 @@ def test_class_totals_are_exact(klass: Path, tmp_path: Path, runner: InProcessRu
     assert totals(gb) == {"alice": 11.5, "bob": 0.0, "carl": 0.0}
 
 
-def test_rerun_grades_nothing_and_duplicates_nothing(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_rerun_grades_nothing_and_duplicates_nothing(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     gb = Gradebook(tmp_path / "gb.sqlite")
     grade_class(load_exam(EXAM), klass, gb, runner)
     before = gb.rows("SELECT student, question_id, marks FROM answers ORDER BY 1, 2")
@@ -57,16 +59,22 @@ def test_rerun_grades_nothing_and_duplicates_nothing(klass: Path, tmp_path: Path
     assert gb.rows("SELECT student, question_id, marks FROM answers ORDER BY 1, 2") == before
 
 
-def test_changed_submission_is_regraded_alone(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_changed_submission_is_regraded_alone(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     gb = Gradebook(tmp_path / "gb.sqlite")
     grade_class(load_exam(EXAM), klass, gb, runner)
-    (klass / "bob" / "answers.yaml").write_text("student: bob\nexam: demo-exam\nanswers:\n  M1: [A, C]\n")
+    (klass / "bob" / "answers.yaml").write_text(
+        "student: bob\nexam: demo-exam\nanswers:\n  M1: [A, C]\n"
+    )
     again = grade_class(load_exam(EXAM), klass, gb, runner)
     assert again.graded == ["bob"]
     assert totals(gb)["bob"] == 1.5
 
 
-def test_regrade_of_one_question_reports_whose_score_changed(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_regrade_of_one_question_reports_whose_score_changed(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     q = tmp_path / "q"
     shutil.copytree(FIX / "good", q)
     gb = Gradebook(tmp_path / "gb.sqlite")
@@ -80,12 +88,16 @@ def test_regrade_of_one_question_reports_whose_score_changed(klass: Path, tmp_pa
     assert runs.pop("N1") == report.run_id and set(runs.values()) == {report.run_id - 1}
 
 
-def test_regrade_flag_recomputes_a_question_for_everyone(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_regrade_flag_recomputes_a_question_for_everyone(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     gb = Gradebook(tmp_path / "gb.sqlite")
     grade_class(load_exam(EXAM), klass, gb, runner)
     report = grade_class(load_exam(EXAM), klass, gb, runner, regrade=["E1"])
     assert sorted(report.graded) == ["alice", "bob", "carl"]
-    assert {r[0] for r in gb.rows("SELECT question_id FROM answers WHERE run_id=?", (report.run_id,))} == {"E1"}
+    assert {
+        r[0] for r in gb.rows("SELECT question_id FROM answers WHERE run_id=?", (report.run_id,))
+    } == {"E1"}
 
 
 # ------------------------------------------------------------------ broken submissions
@@ -97,14 +109,18 @@ def grade_one(klass: Path, tmp_path: Path, runner: InProcessRunner) -> Gradebook
     return gb
 
 
-def test_yaml_that_does_not_parse_is_reported_and_the_class_goes_on(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_yaml_that_does_not_parse_is_reported_and_the_class_goes_on(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     gb = grade_one(klass, tmp_path, runner)
     [msg] = problems(gb, "carl")
     assert msg.startswith("answers.yaml is not valid YAML (line 2, column 1)")
     assert totals(gb)["alice"] == 11.5
 
 
-def test_unknown_question_id_is_reported(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_unknown_question_id_is_reported(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     (klass / "bob" / "answers.yaml").write_text("student: bob\nanswers:\n  Z9: 3\n  M1: [A, C]\n")
     gb = grade_one(klass, tmp_path, runner)
     assert "answer for unknown question 'Z9' ignored" in problems(gb, "bob")
@@ -112,13 +128,22 @@ def test_unknown_question_id_is_reported(klass: Path, tmp_path: Path, runner: In
 
 
 def feedback_of(gb: Gradebook, student: str, qid: str) -> str:
-    return next(a.result.feedback for a in gb.answers("demo-exam") if a.student == student and a.question_id == qid)
+    return next(
+        a.result.feedback
+        for a in gb.answers("demo-exam")
+        if a.student == student and a.question_id == qid
+    )
 
 
-def test_missing_code_file_is_reported_on_its_question(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_missing_code_file_is_reported_on_its_question(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     (klass / "bob" / "c1.py").unlink()
     gb = grade_one(klass, tmp_path, runner)
-    assert feedback_of(gb, "bob", "C1") == "'c1.py' is not in your submission; write your function in 'c1.py'"
+    assert (
+        feedback_of(gb, "bob", "C1")
+        == "'c1.py' is not in your submission; write your function in 'c1.py'"
+    )
 
 
 def test_binary_file_is_reported(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
@@ -128,14 +153,18 @@ def test_binary_file_is_reported(klass: Path, tmp_path: Path, runner: InProcessR
     assert feedback_of(gb, "bob", "C1") == "c1.py is a binary file, not Python source"
 
 
-def test_a_200_mb_file_is_refused_without_reading_it(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_a_200_mb_file_is_refused_without_reading_it(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     with open(klass / "bob" / "c1.py", "wb") as fh:
         fh.truncate(200 * 1024 * 1024)  # sparse: costs no disk
     gb = grade_one(klass, tmp_path, runner)
     assert "c1.py is 209.7 MB; the limit is 1.0 MB" in problems(gb, "bob")
 
 
-def test_symlink_pointing_outside_is_refused(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_symlink_pointing_outside_is_refused(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     secret = tmp_path / "secret.py"
     secret.write_text("KEY = 42\n")
     (klass / "bob" / "c1.py").unlink()
@@ -144,7 +173,9 @@ def test_symlink_pointing_outside_is_refused(klass: Path, tmp_path: Path, runner
     assert "c1.py is a symbolic link; submit the file itself" in problems(gb, "bob")
 
 
-def test_student_not_on_the_roster_is_graded_and_flagged(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_student_not_on_the_roster_is_graded_and_flagged(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     (klass / "roster.csv").write_text("student\nalice\ncarl\n")
     gb = grade_one(klass, tmp_path, runner)
     assert "student id 'bob' is not on the roster; graded, but check the id" in problems(gb, "bob")
@@ -159,7 +190,9 @@ def test_yaml_aliases_are_refused(klass: Path, tmp_path: Path, runner: InProcess
 # ------------------------------------------------------------------------ review
 
 
-def test_ta_review_overrides_provisional_marks_and_survives_regrade(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_ta_review_overrides_provisional_marks_and_survives_regrade(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     exam = load_exam(EXAM)
     gb = grade_one(klass, tmp_path, runner)
     review = tmp_path / "review.yaml"
@@ -178,7 +211,9 @@ def test_ta_review_overrides_provisional_marks_and_survives_regrade(klass: Path,
     assert write_review_file(exam, gb, review) == 1
 
 
-def test_review_file_rejects_marks_above_the_maximum(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
+def test_review_file_rejects_marks_above_the_maximum(
+    klass: Path, tmp_path: Path, runner: InProcessRunner
+) -> None:
     exam = load_exam(EXAM)
     gb = grade_one(klass, tmp_path, runner)
     review = tmp_path / "review.yaml"
@@ -195,7 +230,9 @@ def test_review_file_rejects_marks_above_the_maximum(klass: Path, tmp_path: Path
 
 def _answers_table(db: Path) -> list[tuple[object, ...]]:
     gb = Gradebook(db)
-    rows = gb.rows("SELECT student, question_id, marks, status, feedback, answer_hash, question_hash FROM answers ORDER BY 1, 2")
+    rows = gb.rows(
+        "SELECT student, question_id, marks, status, feedback, answer_hash, question_hash FROM answers ORDER BY 1, 2"
+    )
     gb.close()
     return rows
 
@@ -208,12 +245,27 @@ def test_sigkill_midway_then_rerun_gives_the_same_gradebook(tmp_path: Path) -> N
         src = FIX / "class" / ("alice" if i % 2 else "bob")
         dest = klass / f"s{i:03d}"
         shutil.copytree(src, dest)
-        (dest / "answers.yaml").write_text((dest / "answers.yaml").read_text().replace("student: ", "# student: "))
-    cmd = [sys.executable, "-m", "grader", "grade", str(EXAM), str(klass), "--no-sandbox", "--workers", "1", "--quiet"]
+        (dest / "answers.yaml").write_text(
+            (dest / "answers.yaml").read_text().replace("student: ", "# student: ")
+        )
+    cmd = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        str(EXAM),
+        str(klass),
+        "--no-sandbox",
+        "--workers",
+        "1",
+        "--quiet",
+    ]
     reference = tmp_path / "ref"
     subprocess.run([*cmd, "--out", str(reference)], check=True, capture_output=True)
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([*cmd, "--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     db = killed / "gradebook.sqlite"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -41,7 +41,9 @@ def test_validate_returns_0_on_a_clean_folder(capsys: pytest.CaptureFixture[str]
     assert "ok: 2 file(s) valid" in capsys.readouterr().out
 
 
-def test_validate_returns_1_and_lists_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_returns_1_and_lists_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("bank: b\nquestions:\n  - id: X\n    type: mcq\n")
     assert main(["validate", str(bad)]) == 1
@@ -50,7 +52,9 @@ def test_validate_returns_1_and_lists_problems(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_console_script_runs_as_a_module() -> None:
-    out = subprocess.run([sys.executable, "-m", "grader", "--version"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "grader", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.startswith("grader ")
 
 

@@ -21,12 +21,28 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.sandbox,
-    pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap (make setup installs it)"),
+    pytest.mark.skipif(
+        shutil.which("bwrap") is None, reason="needs bubblewrap (make setup installs it)"
+    ),
 ]
 
 EXPECTED = {
-    "midsem-2025": {"paper": 32.5, "typical": 26.75, "weak": 4.0, "empty": 0.0, "broken": 0.0, "cheating": 6.0},
-    "quiz-2025": {"paper": 9.5, "typical": 7.0, "weak": 0.0, "empty": 0.0, "broken": 0.0, "cheating": 3.0},
+    "midsem-2025": {
+        "paper": 32.5,
+        "typical": 26.75,
+        "weak": 4.0,
+        "empty": 0.0,
+        "broken": 0.0,
+        "cheating": 6.0,
+    },
+    "quiz-2025": {
+        "paper": 9.5,
+        "typical": 7.0,
+        "weak": 0.0,
+        "empty": 0.0,
+        "broken": 0.0,
+        "cheating": 3.0,
+    },
 }
 TEXT_MARKS = {"midsem-2025": 12.5, "quiz-2025": 10.5}
 
@@ -46,7 +62,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Gradebook]:
             klass = tmp / "class"
             shutil.copytree(ROOT / "submissions" / exam_id, klass)
             gb = Gradebook(tmp / "gb.sqlite")
-            report = grade_class(load_exam(exam_id, ROOT / "questions"), klass, gb, runner, workers=2)
+            report = grade_class(
+                load_exam(exam_id, ROOT / "questions"), klass, gb, runner, workers=2
+            )
             assert report.failed == {}
             out[exam_id] = gb
     finally:
@@ -55,7 +73,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Gradebook]:
 
 
 @pytest.mark.parametrize("exam_id", list(EXPECTED))
-def test_auto_graded_totals_of_every_example_student_are_exact(exam_id: str, graded: dict[str, Gradebook]) -> None:
+def test_auto_graded_totals_of_every_example_student_are_exact(
+    exam_id: str, graded: dict[str, Gradebook]
+) -> None:
     auto: dict[str, float] = {}
     for a in graded[exam_id].answers(exam_id):
         for part in a.result.parts or (a.result,):
@@ -66,9 +86,16 @@ def test_auto_graded_totals_of_every_example_student_are_exact(exam_id: str, gra
 
 
 @pytest.mark.parametrize("exam_id", list(EXPECTED))
-def test_the_papers_text_answers_wait_for_review_with_their_rubric(exam_id: str, graded: dict[str, Gradebook]) -> None:
-    pending = [part for a in graded[exam_id].answers(exam_id) if a.student == "paper"
-               for part in (a.result.parts or (a.result,)) if split(part)[1]]
+def test_the_papers_text_answers_wait_for_review_with_their_rubric(
+    exam_id: str, graded: dict[str, Gradebook]
+) -> None:
+    pending = [
+        part
+        for a in graded[exam_id].answers(exam_id)
+        if a.student == "paper"
+        for part in (a.result.parts or (a.result,))
+        if split(part)[1]
+    ]
     assert round(sum(p.max_marks for p in pending), 6) == TEXT_MARKS[exam_id]
     assert all("TA" in p.feedback for p in pending)
 
@@ -85,4 +112,7 @@ def test_cheating_code_scores_nothing(exam_id: str, graded: dict[str, Gradebook]
 def test_broken_and_off_roster_students_are_told_why(graded: dict[str, Gradebook]) -> None:
     problems = {s: p for s, _, p, _ in graded["midsem-2025"].submissions("midsem-2025")}
     assert problems["broken"][0].startswith("answers.yaml is not valid YAML")
-    assert "student id 'cheating' is not on the roster; graded, but check the id" in problems["cheating"]
+    assert (
+        "student id 'cheating' is not on the roster; graded, but check the id"
+        in problems["cheating"]
+    )

@@ -20,7 +20,11 @@ def cuda_exam(tmp_path: Path) -> Path:
     q = tmp_path / "q"
     shutil.copytree(FIX / "good", q)
     bank = q / "bank.yaml"
-    bank.write_text(bank.read_text().replace("    function: ranking_ll\n", "    function: ranking_ll\n    device: cuda\n"))
+    bank.write_text(
+        bank.read_text().replace(
+            "    function: ranking_ll\n", "    function: ranking_ll\n    device: cuda\n"
+        )
+    )
     return q / "exam.yaml"
 
 
@@ -30,7 +34,9 @@ def test_cuda_question_is_reported_not_runnable_without_a_gpu(tmp_path: Path) ->
     exam = load_exam(cuda_exam(tmp_path))
     runner = InProcessRunner(workers=1)
     try:
-        result = grade_submission(exam, read_submission(FIX / "class" / "alice", exam_id="demo-exam"), runner, only={"C1"})
+        result = grade_submission(
+            exam, read_submission(FIX / "class" / "alice", exam_id="demo-exam"), runner, only={"C1"}
+        )
     finally:
         runner.close()
     [c1] = result.questions
@@ -47,12 +53,22 @@ def test_cuda_question_runs_on_the_gpu_inside_the_sandbox(tmp_path: Path) -> Non
     cpu_only = tmp_path / "cpu_only"
     shutil.copytree(FIX / "class" / "alice", cpu_only)
     # A device-aware answer: the accumulator lives where the input lives.
-    (alice / "c1.py").write_text((alice / "c1.py").read_text().replace("dtype=rewards.dtype)", "dtype=rewards.dtype, device=rewards.device)"))
+    (alice / "c1.py").write_text(
+        (alice / "c1.py")
+        .read_text()
+        .replace("dtype=rewards.dtype)", "dtype=rewards.dtype, device=rewards.device)")
+    )
     runner = SandboxRunner(workers=1, gpu=True)
     try:
-        good = grade_submission(exam, read_submission(alice, exam_id="demo-exam"), runner, only={"C1"})
-        mixed = grade_submission(exam, read_submission(cpu_only, exam_id="demo-exam"), runner, only={"C1"})
-        bad = grade_submission(exam, read_submission(FIX / "class" / "bob", exam_id="demo-exam"), runner, only={"C1"})
+        good = grade_submission(
+            exam, read_submission(alice, exam_id="demo-exam"), runner, only={"C1"}
+        )
+        mixed = grade_submission(
+            exam, read_submission(cpu_only, exam_id="demo-exam"), runner, only={"C1"}
+        )
+        bad = grade_submission(
+            exam, read_submission(FIX / "class" / "bob", exam_id="demo-exam"), runner, only={"C1"}
+        )
     finally:
         runner.close()
     assert good.questions[0].marks == 2.0, good.questions[0].feedback

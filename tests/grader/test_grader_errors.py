@@ -58,8 +58,19 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
 def grade(course: Path, *extra: str) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # --no-sandbox says what it gives up
-        return main(["grade", str(course / "q" / "exam.yaml"), str(course / "class"), "--out", str(course / "out"),
-                     "--no-sandbox", "--workers", "1", *extra])
+        return main(
+            [
+                "grade",
+                str(course / "q" / "exam.yaml"),
+                str(course / "class"),
+                "--out",
+                str(course / "out"),
+                "--no-sandbox",
+                "--workers",
+                "1",
+                *extra,
+            ]
+        )
 
 
 def review(course: Path, *extra: str) -> int:
@@ -71,16 +82,22 @@ def test_grade_exits_with_grader_errors(graded: Graded) -> None:
 
 
 def test_grade_summary_shows_errors_per_question_with_the_ta_note(graded: Graded) -> None:
-    table = graded.printed[graded.printed.index("grader errors by question"):]
+    table = graded.printed[graded.printed.index("grader errors by question") :]
     assert "P1/why" in table and "T1" in table and "ConfigError: rubric point" in table
     assert "2 answer(s) got a grader error in 2 question(s)" in " ".join(table.split())
 
 
 def test_grade_summary_counts_errors_per_student(graded: Graded) -> None:
-    header = next(line for line in graded.printed.splitlines() if "grader errors" in line and "student" in line)
-    alice = next(line for line in graded.printed.splitlines() if "alice" in line and "/ 11.5" in line)
+    header = next(
+        line
+        for line in graded.printed.splitlines()
+        if "grader errors" in line and "student" in line
+    )
+    alice = next(
+        line for line in graded.printed.splitlines() if "alice" in line and "/ 11.5" in line
+    )
     column = header.index("grader errors")
-    assert alice[column:column + len("grader errors")].strip() == "2"
+    assert alice[column : column + len("grader errors")].strip() == "2"
 
 
 def test_grade_writes_every_report_despite_errors(graded: Graded) -> None:
@@ -95,7 +112,9 @@ def test_every_error_is_in_the_review_file_with_its_author_note(graded: Graded) 
     doc = yaml.safe_load((graded.course / "review-check.yaml").read_text())
     errors = {(e["student"], e["question"]): e for e in doc["errors"]}
     assert set(errors) == {("alice", "T1"), ("alice", "P1/why")}
-    assert errors["alice", "T1"]["author_note"].startswith("ConfigError: rubric point 2 ('raw') has no keywords")
+    assert errors["alice", "T1"]["author_note"].startswith(
+        "ConfigError: rubric point 2 ('raw') has no keywords"
+    )
     assert errors["alice", "P1/why"]["answer"] == "softmax saturates"
     assert errors["alice", "T1"]["marks"] is None
 
@@ -122,7 +141,9 @@ def test_fixing_the_question_and_grading_again_clears_the_errors(course: Path) -
 
 
 @pytest.mark.slow
-def test_an_error_result_is_graded_again_on_the_next_run(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_error_result_is_graded_again_on_the_next_run(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.copy(FIX / "good" / "bank.yaml", course / "q" / "bank.yaml")
     real = checks.check_numeric
 
@@ -133,4 +154,3 @@ def test_an_error_result_is_graded_again_on_the_next_run(course: Path, monkeypat
     assert grade(course, "--quiet") == ExitCode.GRADER_ERRORS
     monkeypatch.setattr(checks, "check_numeric", real)
     assert grade(course, "--quiet") == ExitCode.OK
-

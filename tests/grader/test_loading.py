@@ -167,7 +167,10 @@ def test_section_marks_must_match_its_questions(workdir: Path) -> None:
     replace(exam, "marks: 1.5", "marks: 2.5")
     replace(exam, "total_marks: 11.5", "total_marks: 12.5")
     [msg] = problems_of(exam)
-    assert "sections[0].marks: section 'Section A' is worth 2.5 marks but its questions add up to 1.5" in msg
+    assert (
+        "sections[0].marks: section 'Section A' is worth 2.5 marks but its questions add up to 1.5"
+        in msg
+    )
 
 
 def test_parts_must_add_up_to_the_question(workdir: Path) -> None:
@@ -179,7 +182,11 @@ def test_parts_must_add_up_to_the_question(workdir: Path) -> None:
 
 def test_rubric_must_add_up_to_the_question(workdir: Path) -> None:
     bank = workdir / "bank.yaml"
-    replace(bank, "    marks: 2\n    topic: positional-encoding", "    marks: 3\n    topic: positional-encoding")
+    replace(
+        bank,
+        "    marks: 2\n    topic: positional-encoding",
+        "    marks: 3\n    topic: positional-encoding",
+    )
     [msg] = problems_of(bank)
     assert "rubric marks add up to 2 but the question is worth 3" in msg
 
@@ -188,7 +195,9 @@ def test_exam_naming_a_missing_question_suggests_a_close_id(workdir: Path) -> No
     exam = workdir / "exam.yaml"
     replace(exam, "[M1]", "[M2]")
     [msg] = problems_of(exam)
-    assert "sections[0].questions[0]: no question 'M2' in this exam's banks; did you mean 'M1'?" in msg
+    assert (
+        "sections[0].questions[0]: no question 'M2' in this exam's banks; did you mean 'M1'?" in msg
+    )
 
 
 def test_a_bank_with_ten_mistakes_reports_all_ten(workdir: Path) -> None:
@@ -198,10 +207,16 @@ def test_a_bank_with_ten_mistakes_reports_all_ten(workdir: Path) -> None:
     replace(bank, "    tolerance: {abs: 0.001}", "    tolerance: {abs: -1}")  # 3 bound
     replace(bank, "    answer: 2*n*r\n", "")  # 4 missing
     replace(bank, "  - id: O1", "  - id: N1")  # 5 duplicate id
-    replace(bank, "        marks: 1\n        description: Raw", "        marks: 5\n        description: Raw")  # 6 rubric sum
+    replace(
+        bank,
+        "        marks: 1\n        description: Raw",
+        "        marks: 5\n        description: Raw",
+    )  # 6 rubric sum
     replace(bank, '"preferences:ranking_log_likelihood"', '"_common:gone"')  # 7 unresolvable ref
     replace(bank, "    file: c1.py", "    file: c1.txt")  # 8 pattern
-    replace(bank, "        answer: d_k\n", "        answer: d_k\n        equivalence: roughly\n")  # 9 literal
+    replace(
+        bank, "        answer: d_k\n", "        answer: d_k\n        equivalence: roughly\n"
+    )  # 9 literal
     replace(bank, "type: ordering", "type: sorting")  # 10 unknown type
     problems = problems_of(bank)
     assert len(problems) == 10, "\n".join(problems)

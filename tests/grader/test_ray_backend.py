@@ -19,8 +19,10 @@ pytestmark = pytest.mark.slow
 
 def rows(db: Path) -> list[tuple[object, ...]]:
     gb = Gradebook(db)
-    out = gb.rows("SELECT student, question_id, marks, max_marks, status, feedback, needs_review, answer_hash, "
-                  "question_hash, variant FROM answers ORDER BY student, question_id")
+    out = gb.rows(
+        "SELECT student, question_id, marks, max_marks, status, feedback, needs_review, answer_hash, "
+        "question_hash, variant FROM answers ORDER BY student, question_id"
+    )
     gb.close()
     return out
 
@@ -28,13 +30,19 @@ def rows(db: Path) -> list[tuple[object, ...]]:
 @pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     marker = tmp_path_factory.mktemp("ray") / "killed-once"
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"GRADER_RAY_KILL_ONCE": str(marker)}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"GRADER_RAY_KILL_ONCE": str(marker)}},
+    )
     yield marker
     ray.shutdown()
 
 
-def test_ray_and_local_give_identical_gradebooks_even_when_a_worker_dies(ray_cluster: Path, tmp_path: Path) -> None:
+def test_ray_and_local_give_identical_gradebooks_even_when_a_worker_dies(
+    ray_cluster: Path, tmp_path: Path
+) -> None:
     from grader.classroom import make_runner
     from grader.ray_backend import RayBackend
 
@@ -52,7 +60,9 @@ def test_ray_and_local_give_identical_gradebooks_even_when_a_worker_dies(ray_clu
         runner.close()
     distributed = Gradebook(tmp_path / "ray.sqlite")
     # Every Ray worker wraps student code in its own bubblewrap sandbox, as in production.
-    report = grade_class(exam, klass, distributed, None, backend=RayBackend(no_sandbox=not sandboxed))
+    report = grade_class(
+        exam, klass, distributed, None, backend=RayBackend(no_sandbox=not sandboxed)
+    )
     distributed.close()
     assert ray_cluster.exists(), "the fault injection should have killed one worker mid-task"
     assert report.failed == {}

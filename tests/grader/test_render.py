@@ -36,14 +36,37 @@ def test_rendering_is_deterministic() -> None:
     assert paper_markdown(exam, 5) != paper_markdown(exam, 6)
 
 
-def test_render_cli_writes_a_paper_and_key_per_roster_student(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_render_cli_writes_a_paper_and_key_per_roster_student(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     roster = tmp_path / "roster.csv"
     roster.write_text("student\nalice\nbob\n")
     monkeypatch.setenv("GRADER_SECRET", "course-secret")
-    assert main(["render", str(EXAM), "--roster", str(roster), "--format", "md,html,tex", "--out", str(tmp_path / "o")]) == 0
+    assert (
+        main(
+            [
+                "render",
+                str(EXAM),
+                "--roster",
+                str(roster),
+                "--format",
+                "md,html,tex",
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 0
+    )
     names = sorted(p.name for p in (tmp_path / "o").iterdir())
-    assert names == sorted(f"{s}-{k}.{e}" for s in ("alice", "bob") for k in ("paper", "key") for e in ("md", "html", "tex"))
-    assert (tmp_path / "o" / "alice-paper.md").read_text() != (tmp_path / "o" / "bob-paper.md").read_text()
+    assert names == sorted(
+        f"{s}-{k}.{e}"
+        for s in ("alice", "bob")
+        for k in ("paper", "key")
+        for e in ("md", "html", "tex")
+    )
+    assert (tmp_path / "o" / "alice-paper.md").read_text() != (
+        tmp_path / "o" / "bob-paper.md"
+    ).read_text()
 
 
 def test_html_renders_math_as_mathml(tmp_path: Path) -> None:
@@ -53,7 +76,9 @@ def test_html_renders_math_as_mathml(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (make setup installs it)")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="needs Debian's chromium (make setup installs it)"
+)
 def test_a_real_browser_renders_the_math(tmp_path: Path) -> None:
     r = render_variant(load_exam(EXAM), 0, tmp_path, ["html"])
     page = r.paper[0]
@@ -65,17 +90,32 @@ def test_a_real_browser_renders_the_math(tmp_path: Path) -> None:
     )
     page.write_text(probe)
     out = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert "<title>MATH:" in out.stdout, out.stderr[-2000:]
     rendered = int(out.stdout.split("<title>MATH:")[1].split("<")[0])
     assert rendered >= 1
 
 
-@pytest.mark.skipif(latex_engine() is None, reason="no LaTeX engine installed (apt-get install texlive-latex-recommended)")
+@pytest.mark.skipif(
+    latex_engine() is None,
+    reason="no LaTeX engine installed (apt-get install texlive-latex-recommended)",
+)
 def test_pdf_has_the_papers_text(tmp_path: Path) -> None:
     r = render_variant(load_exam(EXAM), 0, tmp_path, ["pdf"])
     pdf = [p for p in r.paper if p.suffix == ".pdf"][0]

@@ -22,11 +22,21 @@ def test_a_flagged_code_answer_is_listed_and_can_be_decided(tmp_path: Path) -> N
     gradebook = Gradebook(tmp_path / "gb.sqlite")
     env = Environment.current()
     run = gradebook.start_run("midsem-2025", env, {})
-    flagged = QuestionResult(question_id="B5a-i-2", marks=4.0, max_marks=4.0, status="correct",
-                             feedback="passed 16 of 16 cases", needs_review=True, author_note=NOTE)
-    plain = QuestionResult(question_id="B5a-i-1", marks=2.0, max_marks=2.0, status="correct", feedback="")
-    result = SubmissionResult(student="ana", exam="midsem-2025", variant=0, problems=(),
-                              questions=(flagged, plain))
+    flagged = QuestionResult(
+        question_id="B5a-i-2",
+        marks=4.0,
+        max_marks=4.0,
+        status="correct",
+        feedback="passed 16 of 16 cases",
+        needs_review=True,
+        author_note=NOTE,
+    )
+    plain = QuestionResult(
+        question_id="B5a-i-1", marks=2.0, max_marks=2.0, status="correct", feedback=""
+    )
+    result = SubmissionResult(
+        student="ana", exam="midsem-2025", variant=0, problems=(), questions=(flagged, plain)
+    )
     gradebook.record(result, folder=str(tmp_path), content_hash="x", run_id=run, env=env)
     path = tmp_path / "review.yaml"
 

@@ -20,8 +20,12 @@ class BrokenSandbox:
 
     def run(self, job: CodeJob) -> list[CaseOutcome]:
         return [
-            CaseOutcome(name=c.name, index=i, status="sandbox_error",
-                        message=f"the sandbox failed during case {i + 1}")
+            CaseOutcome(
+                name=c.name,
+                index=i,
+                status="sandbox_error",
+                message=f"the sandbox failed during case {i + 1}",
+            )
             for i, c in enumerate(job.cases)
         ]
 

@@ -36,7 +36,9 @@ def test_schema_rejects_an_unknown_key(validator: jsonschema.Draft202012Validato
     assert not validator.is_valid(data)
 
 
-def test_schema_rejects_an_unknown_question_type(validator: jsonschema.Draft202012Validator) -> None:
+def test_schema_rejects_an_unknown_question_type(
+    validator: jsonschema.Draft202012Validator,
+) -> None:
     data = yaml.safe_load((GOOD / "bank.yaml").read_text())
     data["questions"][1]["type"] = "essay"
     assert not validator.is_valid(data)

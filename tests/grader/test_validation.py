@@ -26,20 +26,33 @@ def test_a_mutant_that_passes_every_hidden_case_fails_validation_by_name(tmp_pat
     shutil.copytree(FIX / "good", q)
     bank = q / "bank.yaml"
     # The reference itself as a "mutant": no hidden case can tell them apart.
-    bank.write_text(bank.read_text().replace('mutants: ["preferences:bradley_terry_prob"]',
-                                             'mutants: ["preferences:ranking_log_likelihood"]'))
+    bank.write_text(
+        bank.read_text().replace(
+            'mutants: ["preferences:bradley_terry_prob"]',
+            'mutants: ["preferences:ranking_log_likelihood"]',
+        )
+    )
     report = deep_validate([q])
-    assert report.problems == [f"{bank}: C1: mutant 'preferences:ranking_log_likelihood' passes every hidden case; "
-                               "add hidden cases that catch it"]
+    assert report.problems == [
+        f"{bank}: C1: mutant 'preferences:ranking_log_likelihood' passes every hidden case; "
+        "add hidden cases that catch it"
+    ]
 
 
 def test_a_variant_whose_key_cannot_be_computed_is_reported_with_its_number(tmp_path: Path) -> None:
     q = tmp_path / "q"
     shutil.copytree(FIX / "good", q)
     bank = q / "bank.yaml"
-    bank.write_text(bank.read_text().replace("rewards: {normal: {shape: [N, K]}}", "rewards: {normal: {shape: [N, Q]}}"))
+    bank.write_text(
+        bank.read_text().replace(
+            "rewards: {normal: {shape: [N, K]}}", "rewards: {normal: {shape: [N, Q]}}"
+        )
+    )
     report = deep_validate([q], variants=2)
-    assert any("C1 variant 0: computing the key failed" in p and "dimension 'Q' is not defined" in p for p in report.problems)
+    assert any(
+        "C1 variant 0: computing the key failed" in p and "dimension 'Q' is not defined" in p
+        for p in report.problems
+    )
 
 
 def test_both_seed_exams_pass_the_deep_checks_with_random_variants(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -64,25 +77,34 @@ def _line_of(path: Path, needle: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
 
 
-def test_a_rubric_point_without_keywords_fails_validate_with_file_line_and_field(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_rubric_point_without_keywords_fails_validate_with_file_line_and_field(
+    tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
     bank = _bank_with(tmp_path, "        keywords: [[large], [unbounded]]\n", "")
     assert main(["validate", str(bank.parent)]) == ExitCode.PROBLEMS
     err = capsys.readouterr().err
     line = _line_of(bank, "- id: raw")
-    assert (f"{bank}:{line}:9: questions[4].rubric[1].keywords: question 'T1': rubric point 2 ('raw') has no "
-            "keywords; add keywords: [[word or phrase, ...], ...] so it can be matched") in err
+    assert (
+        f"{bank}:{line}:9: questions[4].rubric[1].keywords: question 'T1': rubric point 2 ('raw') has no "
+        "keywords; add keywords: [[word or phrase, ...], ...] so it can be matched"
+    ) in err
     assert "1 problem in" in err
 
 
 def test_a_keyword_less_rubric_point_of_a_part_is_located_in_the_part(tmp_path: Path) -> None:
     bank = _bank_with(tmp_path, ", keywords: [[saturat]]}", "}")
     (problem,) = checker_problems(load_bank(bank))
-    assert (problem.line, problem.path) == (_line_of(bank, "id: sat"), "questions[6].parts[1].rubric[0].keywords")
+    assert (problem.line, problem.path) == (
+        _line_of(bank, "id: sat"),
+        "questions[6].parts[1].rubric[0].keywords",
+    )
     assert problem.message.startswith("question 'P1/why': rubric point 1 ('sat') has no keywords")
 
 
 def test_an_accepted_form_that_does_not_parse_is_located_at_its_own_line(tmp_path: Path) -> None:
-    bank = _bank_with(tmp_path, "    answer: 2*n*r\n", "    answer: 2*n*r\n    accepted_forms: [n*r*2, 2*n*q]\n")
+    bank = _bank_with(
+        tmp_path, "    answer: 2*n*r\n", "    answer: 2*n*r\n    accepted_forms: [n*r*2, 2*n*q]\n"
+    )
     (problem,) = checker_problems(load_bank(bank))
     assert problem.path == "questions[2].accepted_forms[1]"
     assert problem.line == _line_of(bank, "accepted_forms")
@@ -90,15 +112,23 @@ def test_an_accepted_form_that_does_not_parse_is_located_at_its_own_line(tmp_pat
 
 
 def test_a_function_the_checker_does_not_know_is_reported_at_functions(tmp_path: Path) -> None:
-    bank = _bank_with(tmp_path, "    answer: 2*n*r\n", "    answer: 2*n*r\n    functions: [log, frobnicate]\n")
+    bank = _bank_with(
+        tmp_path, "    answer: 2*n*r\n", "    answer: 2*n*r\n    functions: [log, frobnicate]\n"
+    )
     (problem,) = checker_problems(load_bank(bank))
-    assert problem.path == "questions[2].functions" and "unknown functions ['frobnicate']" in problem.message
+    assert (
+        problem.path == "questions[2].functions"
+        and "unknown functions ['frobnicate']" in problem.message
+    )
 
 
 def test_a_tolerance_for_a_dtype_that_is_never_used_is_reported(tmp_path: Path) -> None:
-    bank = _bank_with(tmp_path, '    mutants: ["preferences:bradley_terry_prob"]\n',
-                      '    mutants: ["preferences:bradley_terry_prob"]\n'
-                      "    compare: {tolerances: {float23: {rtol: 0.1, atol: 0.1}}}\n")
+    bank = _bank_with(
+        tmp_path,
+        '    mutants: ["preferences:bradley_terry_prob"]\n',
+        '    mutants: ["preferences:bradley_terry_prob"]\n'
+        "    compare: {tolerances: {float23: {rtol: 0.1, atol: 0.1}}}\n",
+    )
     (problem,) = checker_problems(load_bank(bank))
     assert problem.path == "questions[5].compare.tolerances.float23"
     assert "would never be used" in problem.message
@@ -114,7 +144,9 @@ def _leaves(q: Question, rq: ResolvedQuestion) -> list[tuple[Question, ResolvedQ
     return [] if isinstance(q, CodeQuestion) else [(q, rq)]
 
 
-def test_validate_checks_exactly_the_configuration_grading_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validate_checks_exactly_the_configuration_grading_passes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Drift guard: ``checker_calls`` (what validate checks) gives each checker the keyword
     arguments grading gives it, for every question of the fixture and the seed exams."""
     seen: list[tuple[str, dict[str, object]]] = []
@@ -124,6 +156,7 @@ def test_validate_checks_exactly_the_configuration_grading_passes(monkeypatch: p
             config.pop("reveal_key", None)
             seen.append((name, config))
             return CheckResult(status="incorrect", fraction=0.0)
+
         return record
 
     for name in ("mcq", "numeric", "expression", "ordering", "text"):
@@ -138,6 +171,8 @@ def test_validate_checks_exactly_the_configuration_grading_passes(monkeypatch: p
             for leaf, leaf_rq in _leaves(q, rq):
                 seen.clear()
                 _check_simple(leaf, leaf_rq, "an answer", GradingOptions())
-                assert seen == [(c.checker, dict(c.config)) for c in checks.checker_calls(leaf, leaf_rq)], leaf.id
+                assert seen == [
+                    (c.checker, dict(c.config)) for c in checks.checker_calls(leaf, leaf_rq)
+                ], leaf.id
                 n += 1
     assert n > 30

@@ -17,7 +17,9 @@ def test_without_a_secret_everyone_gets_the_printed_paper() -> None:
 
 
 def test_same_student_always_gets_the_same_variant() -> None:
-    assert variant_seed(b"s3cret", "midsem-2025", "alice") == variant_seed(b"s3cret", "midsem-2025", "alice")
+    assert variant_seed(b"s3cret", "midsem-2025", "alice") == variant_seed(
+        b"s3cret", "midsem-2025", "alice"
+    )
 
 
 def test_two_students_get_different_variants() -> None:
@@ -67,7 +69,9 @@ def test_constraints_redraw_parameters_until_they_hold() -> None:
     from grader.schema.params import RefCall
 
     q = load_exam(EXAM).questions["N1"]
-    keep_low = RefCall(ref="exam_tasks.constraints:in_range", args={"value": "$gamma", "low": 0.8, "high": 0.86})
+    keep_low = RefCall(
+        ref="exam_tasks.constraints:in_range", args={"value": "$gamma", "low": 0.8, "high": 0.86}
+    )
     constrained = q.model_copy(update={"constraints": [keep_low]})
     drawn = [resolve(constrained, v).params["gamma"] for v in range(1, 40)]
     assert all(0.8 <= g <= 0.86 for g in drawn)
@@ -80,6 +84,8 @@ def test_paper_defaults_that_break_a_constraint_are_an_authoring_error() -> None
     from grader.schema.params import RefCall
 
     q = load_exam(EXAM).questions["N1"]
-    impossible = RefCall(ref="exam_tasks.constraints:in_range", args={"value": "$gamma", "low": 0.0, "high": 0.5})
+    impossible = RefCall(
+        ref="exam_tasks.constraints:in_range", args={"value": "$gamma", "low": 0.0, "high": 0.5}
+    )
     with pytest.raises(ValueError, match="printed paper's defaults break its constraints"):
         resolve(q.model_copy(update={"constraints": [impossible]}), 0)

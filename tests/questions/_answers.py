@@ -85,7 +85,9 @@ def _load_student(path: Path, function: str) -> Any:
     return getattr(module, function, None)
 
 
-def _code_right(q: CodeQuestion, folder: Path, bank_folder: Path, answer: Any, hidden_count: int) -> bool:
+def _code_right(
+    q: CodeQuestion, folder: Path, bank_folder: Path, answer: Any, hidden_count: int
+) -> bool:
     if not isinstance(answer, str) or not (folder / answer).is_file():
         return False
     fn = _load_student(folder / answer, q.function)
@@ -115,14 +117,21 @@ def _simple_right(q: Any, rq: ResolvedQuestion, answer: Any) -> bool:
     if isinstance(q, McqQuestion):
         r = checks.check_mcq(answer, options=[o.label for o in rq.options], correct=rq.key)
     elif isinstance(q, NumericQuestion):
-        r = checks.check_numeric(answer, expected=rq.key, atol=q.tolerance.abs, rtol=q.tolerance.rel)
+        r = checks.check_numeric(
+            answer, expected=rq.key, atol=q.tolerance.abs, rtol=q.tolerance.rel
+        )
     elif isinstance(q, ExpressionQuestion):
         variables = {n: v.model_dump(exclude={"description"}) for n, v in q.variables.items()}
         return any(
             checks.check_expression(
-                answer, expected=key, variables=variables, mode=q.equivalence,
-                functions=q.functions, allow_sum=q.allow_sum,
-            ).status == "correct"
+                answer,
+                expected=key,
+                variables=variables,
+                mode=q.equivalence,
+                functions=q.functions,
+                allow_sum=q.allow_sum,
+            ).status
+            == "correct"
             for key in [q.answer, *q.accepted_forms]
         )
     elif isinstance(q, OrderingQuestion):
@@ -132,7 +141,9 @@ def _simple_right(q: Any, rq: ResolvedQuestion, answer: Any) -> bool:
     return r.status == "correct" and math.isclose(r.fraction, 1.0)
 
 
-def score_submission(exam: LoadedExam, folder: Path, answers: dict[str, Any], hidden_count: int = 6) -> AutoScore:
+def score_submission(
+    exam: LoadedExam, folder: Path, answers: dict[str, Any], hidden_count: int = 6
+) -> AutoScore:
     """Auto-graded marks of one answer file, in-process (trusted example code only)."""
     earned = auto_total = text_pending = 0.0
     lost: list[str] = []

@@ -52,8 +52,13 @@ def _shape(shape: list[int | str], dims: dict[str, int]) -> list[int]:
     return [dims[s] if isinstance(s, str) else int(s) for s in shape]
 
 
-def _value(spec: Any, dims: dict[str, int], g: torch.Generator, rng: np.random.Generator,
-           support: dict[str, ModuleType]) -> Any:
+def _value(
+    spec: Any,
+    dims: dict[str, int],
+    g: torch.Generator,
+    rng: np.random.Generator,
+    support: dict[str, ModuleType],
+) -> Any:
     if not isinstance(spec, Generated):
         return spec
     if spec.normal is not None:
@@ -62,7 +67,10 @@ def _value(spec: Any, dims: dict[str, int], g: torch.Generator, rng: np.random.G
         return x.to(_DTYPES[n.dtype])
     if spec.uniform is not None:
         u = spec.uniform
-        x = torch.rand(_shape(u.shape, dims), generator=g, dtype=torch.float64) * (u.high - u.low) + u.low
+        x = (
+            torch.rand(_shape(u.shape, dims), generator=g, dtype=torch.float64) * (u.high - u.low)
+            + u.low
+        )
         return x.to(_DTYPES[u.dtype])
     if spec.randint is not None:
         r = spec.randint
@@ -72,7 +80,9 @@ def _value(spec: Any, dims: dict[str, int], g: torch.Generator, rng: np.random.G
         return torch.tensor(spec.tensor.data, dtype=_DTYPES[spec.tensor.dtype])
     if spec.construct_ is not None:
         module_name, _, fn = spec.construct_.fn.partition(":")
-        kwargs = {k: _value(_generated(v), dims, g, rng, support) for k, v in spec.construct_.args.items()}
+        kwargs = {
+            k: _value(_generated(v), dims, g, rng, support) for k, v in spec.construct_.args.items()
+        }
         return getattr(support[module_name], fn)(**kwargs)
     if spec.choice is not None:
         return spec.choice[int(rng.integers(len(spec.choice)))]
@@ -91,8 +101,9 @@ def _generated(raw: Any) -> Any:
     return raw
 
 
-def build_args(args: dict[str, Any], dims: dict[str, int], seed: int,
-               support: dict[str, ModuleType]) -> list[Any]:
+def build_args(
+    args: dict[str, Any], dims: dict[str, int], seed: int, support: dict[str, ModuleType]
+) -> list[Any]:
     """Positional arguments in declaration order."""
     g = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -110,8 +121,9 @@ def _draw_dims(hidden: HiddenCases | ComplexitySpec, rng: np.random.Generator) -
     return dict(hidden.dims)
 
 
-def hidden_like_cases(q: CodeQuestion, support: dict[str, ModuleType], count: int | None = None,
-                      seed: int = 12345) -> list[tuple[str, list[Any]]]:
+def hidden_like_cases(
+    q: CodeQuestion, support: dict[str, ModuleType], count: int | None = None, seed: int = 12345
+) -> list[tuple[str, list[Any]]]:
     """Random cases drawn like the hidden ones (plus the hand-written hidden extras)."""
     assert q.hidden is not None
     rng = np.random.default_rng(seed)
@@ -124,7 +136,9 @@ def hidden_like_cases(q: CodeQuestion, support: dict[str, ModuleType], count: in
     return out
 
 
-def complexity_cases(q: CodeQuestion, support: dict[str, ModuleType]) -> list[tuple[int, list[Any]]]:
+def complexity_cases(
+    q: CodeQuestion, support: dict[str, ModuleType]
+) -> list[tuple[int, list[Any]]]:
     """(size, args) at each size of the complexity check."""
     assert q.complexity is not None
     c = q.complexity

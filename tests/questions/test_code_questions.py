@@ -30,7 +30,9 @@ IDS = [f"{q}/{p}" if p else q for _, q, p in TASKS]
 SLOW_TASKS = {"B5a-i-1", "B5a-i-2"}
 
 
-def get(exams: dict[str, LoadedExam], exam_id: str, qid: str, part: str | None) -> tuple[CodeQuestion, dict[str, Any]]:
+def get(
+    exams: dict[str, LoadedExam], exam_id: str, qid: str, part: str | None
+) -> tuple[CodeQuestion, dict[str, Any]]:
     exam = exams[exam_id]
     q = exam.questions[qid]
     if isinstance(q, MultipartQuestion):
@@ -40,12 +42,16 @@ def get(exams: dict[str, LoadedExam], exam_id: str, qid: str, part: str | None) 
 
 
 def stub_params(q: CodeQuestion) -> list[str]:
-    fn = next(n for n in ast.parse(q.stub).body if isinstance(n, ast.FunctionDef) and n.name == q.function)
+    fn = next(
+        n for n in ast.parse(q.stub).body if isinstance(n, ast.FunctionDef) and n.name == q.function
+    )
     return [a.arg for a in fn.args.args]
 
 
 @pytest.mark.parametrize("exam_id, qid, part", TASKS, ids=IDS)
-def test_stub_reference_cases_and_mutants_share_one_signature(exams: dict[str, LoadedExam], exam_id: str, qid: str, part: str | None) -> None:
+def test_stub_reference_cases_and_mutants_share_one_signature(
+    exams: dict[str, LoadedExam], exam_id: str, qid: str, part: str | None
+) -> None:
     q, _ = get(exams, exam_id, qid, part)
     names = stub_params(q)
     assert list(inspect.signature(resolve_ref(q.reference)).parameters) == names
@@ -59,7 +65,9 @@ def test_stub_reference_cases_and_mutants_share_one_signature(exams: dict[str, L
 
 
 @pytest.mark.parametrize("exam_id, qid, part", TASKS, ids=IDS)
-def test_reference_gives_finite_outputs_on_visible_cases(exams: dict[str, LoadedExam], exam_id: str, qid: str, part: str | None) -> None:
+def test_reference_gives_finite_outputs_on_visible_cases(
+    exams: dict[str, LoadedExam], exam_id: str, qid: str, part: str | None
+) -> None:
     q, support = get(exams, exam_id, qid, part)
     ref = resolve_ref(q.reference)
     for name, args in _cases.visible_cases(q, support):
@@ -69,7 +77,9 @@ def test_reference_gives_finite_outputs_on_visible_cases(exams: dict[str, Loaded
 
 
 @pytest.mark.parametrize("exam_id, qid, part", TASKS, ids=IDS)
-def test_every_mutant_differs_from_the_reference_on_some_hidden_like_case(exams: dict[str, LoadedExam], exam_id: str, qid: str, part: str | None) -> None:
+def test_every_mutant_differs_from_the_reference_on_some_hidden_like_case(
+    exams: dict[str, LoadedExam], exam_id: str, qid: str, part: str | None
+) -> None:
     q, support = get(exams, exam_id, qid, part)
     ref = resolve_ref(q.reference)
     cases = _cases.hidden_like_cases(q, support, count=8 if qid in SLOW_TASKS else None)
@@ -78,7 +88,10 @@ def test_every_mutant_differs_from_the_reference_on_some_hidden_like_case(exams:
         if mutant.endswith(":recompute_prefix"):
             continue  # right tokens by design; killed by the complexity check below
         fn = resolve_ref(mutant)
-        assert any(not outputs_match(fn(*args), want, q.compare.rule) for (_, args), want in zip(cases, wanted, strict=True)), mutant
+        assert any(
+            not outputs_match(fn(*args), want, q.compare.rule)
+            for (_, args), want in zip(cases, wanted, strict=True)
+        ), mutant
 
 
 def test_rnn_gradient_matches_hand_computation_and_autograd(exams: dict[str, LoadedExam]) -> None:
@@ -97,7 +110,9 @@ def test_rnn_gradient_matches_hand_computation_and_autograd(exams: dict[str, Loa
         assert torch.allclose(ref(A, B, b, C, x, y_hat), grad)
 
 
-def test_cached_and_uncached_references_generate_the_same_tokens(exams: dict[str, LoadedExam]) -> None:
+def test_cached_and_uncached_references_generate_the_same_tokens(
+    exams: dict[str, LoadedExam],
+) -> None:
     q, support = get(exams, "midsem-2025", "B5a-i-2", None)
     no_cache = resolve_ref("exam_tasks.b5a:generate_no_cache")
     with_cache = resolve_ref(q.reference)
@@ -109,7 +124,9 @@ def test_cached_and_uncached_references_generate_the_same_tokens(exams: dict[str
     assert int(out[-1]) == eos_case[0].eos_id and len(out) < eos_case[2]
 
 
-def test_kv_cache_complexity_check_passes_the_reference_and_kills_the_recompute_mutant(exams: dict[str, LoadedExam]) -> None:
+def test_kv_cache_complexity_check_passes_the_reference_and_kills_the_recompute_mutant(
+    exams: dict[str, LoadedExam],
+) -> None:
     q, support = get(exams, "midsem-2025", "B5a-i-2", None)
     assert q.complexity is not None
     ref_slope = growth_exponent(resolve_ref(q.reference), q, support)

@@ -54,7 +54,9 @@ def test_quiz_has_exactly_the_listed_ids_in_print_order(quiz: LoadedExam) -> Non
 
 
 @pytest.mark.parametrize("qid, marks", MIDSEM_MARKS.items())
-def test_midsem_question_carries_the_printed_marks(midsem: LoadedExam, qid: str, marks: float) -> None:
+def test_midsem_question_carries_the_printed_marks(
+    midsem: LoadedExam, qid: str, marks: float
+) -> None:
     assert midsem.questions[qid].marks == marks
 
 
@@ -65,8 +67,16 @@ def test_quiz_question_carries_the_printed_marks(quiz: LoadedExam, qid: str, mar
 
 def test_midsem_sections_add_up_to_6_and_39_and_45(midsem: LoadedExam) -> None:
     a, b = midsem.exam.sections
-    assert (a.title, a.marks, sum(midsem.questions[q].marks for q in a.questions)) == ("Section-A", 6, 6)
-    assert (b.title, b.marks, sum(midsem.questions[q].marks for q in b.questions)) == ("Section-B", 39, 39)
+    assert (a.title, a.marks, sum(midsem.questions[q].marks for q in a.questions)) == (
+        "Section-A",
+        6,
+        6,
+    )
+    assert (b.title, b.marks, sum(midsem.questions[q].marks for q in b.questions)) == (
+        "Section-B",
+        39,
+        39,
+    )
     assert midsem.exam.total_marks == 45
     assert "NO PARTIAL MARKING" in a.instructions and "MORE THAN ONE OPTION" in a.instructions
 
@@ -84,12 +94,16 @@ def test_section_a_mcqs_are_all_or_nothing(midsem: LoadedExam) -> None:
 
 
 @pytest.mark.parametrize("exam_id", CODE_TASKS)
-def test_code_tasks_are_exactly_the_issue_s_list(exams: dict[str, LoadedExam], exam_id: str) -> None:
+def test_code_tasks_are_exactly_the_issue_s_list(
+    exams: dict[str, LoadedExam], exam_id: str
+) -> None:
     leaves = _leaves(exams[exam_id])
     assert {k for k, v in leaves.items() if isinstance(v, CodeQuestion)} == CODE_TASKS[exam_id]
 
 
-@pytest.mark.parametrize("exam_id, auto, text", [("midsem-2025", 32.5, 12.5), ("quiz-2025", 9.5, 10.5)])
+@pytest.mark.parametrize(
+    "exam_id, auto, text", [("midsem-2025", 32.5, 12.5), ("quiz-2025", 9.5, 10.5)]
+)
 def test_auto_graded_and_text_marks_split_as_documented(
     exams: dict[str, LoadedExam], exam_id: str, auto: float, text: float
 ) -> None:

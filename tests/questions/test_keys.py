@@ -80,7 +80,9 @@ def test_scaled_score_variance_key_is_1(midsem: LoadedExam) -> None:
     assert resolve(midsem.questions["B2c"]).key["var-score"] == 1
 
 
-def test_pruning_mcq_keys_are_flat_runtime_and_flat_then_rising_perplexity(midsem: LoadedExam) -> None:
+def test_pruning_mcq_keys_are_flat_runtime_and_flat_then_rising_perplexity(
+    midsem: LoadedExam,
+) -> None:
     assert resolve(midsem.questions["B6b-i"]).key["shape"] == ["A"]
     assert resolve(midsem.questions["B6b-ii"]).key["shape"] == ["D"]
 
@@ -107,7 +109,12 @@ def test_parameter_count_recomputed_by_formula_for_random_configs(quiz: LoadedEx
     for _ in range(N_DRAWS):
         p = draw(q.params, rng)
         d, L = p["d_model"], p["n_layer"]
-        want = d * p["vocab_size"] + p["max_len"] * d + L * (4 * d * d + 4 * d + 2 * p["d_hidden"] * d) + 2 * d
+        want = (
+            d * p["vocab_size"]
+            + p["max_len"] * d
+            + L * (4 * d * d + 4 * d + 2 * p["d_hidden"] * d)
+            + 2 * d
+        )
         assert resolve(q, params=p).key == want
 
 
@@ -128,7 +135,9 @@ def test_context_vector_option_is_correct_only_when_the_sum_matches(midsem: Load
     for _ in range(N_DRAWS):
         p = draw(q.params, rng)
         c = [sum(a * s[i][j] for i, a in enumerate(p["alpha"])) for j in range(3)]
-        a_right = all(math.isclose(x, y, abs_tol=1e-9) for x, y in zip(c, [0.8, 0.5, 0.0], strict=True))
+        a_right = all(
+            math.isclose(x, y, abs_tol=1e-9) for x, y in zip(c, [0.8, 0.5, 0.0], strict=True)
+        )
         assert resolve(q, params=p).key == (["A", "D"] if a_right else ["D"])
 
 

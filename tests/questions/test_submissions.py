@@ -34,19 +34,31 @@ def answers_of(exam_id: str, student: str) -> dict:
     return doc["answers"]
 
 
-@pytest.mark.parametrize("exam_id, student", EXPECTED_AUTO, ids=[f"{e}:{s}" for e, s in EXPECTED_AUTO])
-def test_auto_graded_marks_match_the_readme(exams: dict[str, LoadedExam], exam_id: str, student: str) -> None:
-    result = score_submission(exams[exam_id], SUBMISSIONS / exam_id / student, answers_of(exam_id, student))
+@pytest.mark.parametrize(
+    "exam_id, student", EXPECTED_AUTO, ids=[f"{e}:{s}" for e, s in EXPECTED_AUTO]
+)
+def test_auto_graded_marks_match_the_readme(
+    exams: dict[str, LoadedExam], exam_id: str, student: str
+) -> None:
+    result = score_submission(
+        exams[exam_id], SUBMISSIONS / exam_id / student, answers_of(exam_id, student)
+    )
     assert result.earned == EXPECTED_AUTO[(exam_id, student)], result.lost
 
 
 @pytest.mark.parametrize("exam_id", ["midsem-2025", "quiz-2025"])
-def test_the_paper_answers_every_part_and_every_text_part_is_queued_with_a_rubric(exams: dict[str, LoadedExam], exam_id: str) -> None:
+def test_the_paper_answers_every_part_and_every_text_part_is_queued_with_a_rubric(
+    exams: dict[str, LoadedExam], exam_id: str
+) -> None:
     exam, answers = exams[exam_id], answers_of(exam_id, "paper")
     for qid in exam.ordered_ids():
         q = exam.questions[qid]
         assert qid in answers, qid
-        subs = [(p, answers[qid].get(p.id)) for p in q.parts] if isinstance(q, MultipartQuestion) else [(q, answers[qid])]
+        subs = (
+            [(p, answers[qid].get(p.id)) for p in q.parts]
+            if isinstance(q, MultipartQuestion)
+            else [(q, answers[qid])]
+        )
         for sub, answer in subs:
             assert answer is not None, (qid, sub.id)
             if isinstance(sub, TextQuestion):

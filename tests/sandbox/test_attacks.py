@@ -87,10 +87,7 @@ def test_sys_exit_is_an_exception(sandbox: SandboxRunner) -> None:
 def test_os_exit_ends_each_case_without_a_result(sandbox: SandboxRunner) -> None:
     outcomes = run_attack(sandbox, "os_exit")
     assert [o.status for o in outcomes] == ["crashed"] * 3
-    assert (
-        outcomes[2].message
-        == "the process ended during case 3 without returning a result"
-    )
+    assert outcomes[2].message == "the process ended during case 3 without returning a result"
 
 
 def test_printing_fake_results_and_forged_frames_changes_nothing(sandbox: SandboxRunner) -> None:
@@ -198,5 +195,8 @@ def test_a_job_that_hangs_on_every_case_is_cut_short(sandbox: SandboxRunner) -> 
     outcomes = sandbox.run(job(attack("infinite_loop"), cases))
     elapsed = time.monotonic() - started
     assert [o.status for o in outcomes] == ["cpu_limit"] * 3 + ["timeout"] * 7
-    assert outcomes[3].message == "case 4 was not run: skipped after 3 cases in a row exceeded their time limit"
+    assert (
+        outcomes[3].message
+        == "case 4 was not run: skipped after 3 cases in a row exceeded their time limit"
+    )
     assert elapsed < 8, "three 1 s CPU limits, not ten"

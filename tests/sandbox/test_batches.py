@@ -118,7 +118,12 @@ def _cases(hidden_values: list[float]) -> list[CaseInput]:
 
 def test_a_batch_gives_the_same_outcomes_as_one_job_at_a_time(sandbox: SandboxRunner) -> None:
     cases = inputs(3) + inputs(2, visible=True)
-    jobs = [job(HONEST, cases), job(HONEST_WRONG, cases), job(CRASHES, cases), job(HONEST, inputs(2))]
+    jobs = [
+        job(HONEST, cases),
+        job(HONEST_WRONG, cases),
+        job(CRASHES, cases),
+        job(HONEST, inputs(2)),
+    ]
     batched = sandbox.run_batch(jobs)
     alone = [sandbox.run(j) for j in jobs]
     assert [[o.status for o in r] for r in batched] == [[o.status for o in r] for r in alone]
@@ -149,7 +154,9 @@ def test_no_hidden_input_reaches_printed_output_or_messages(sandbox: SandboxRunn
     assert "found: [" in (sandbox.run_batch([steal, look])[1][0].stdout or "")
 
 
-def test_a_runner_that_dies_while_waiting_is_replaced_for_its_hidden_cases(sandbox: SandboxRunner) -> None:
+def test_a_runner_that_dies_while_waiting_is_replaced_for_its_hidden_cases(
+    sandbox: SandboxRunner,
+) -> None:
     dies = job(DIES_WHILE_WAITING, _cases([1.0, 2.0, 3.0]))
     slow = job(SLOW_VISIBLE, _cases([4.0]))  # keeps the first runner waiting past its death
     first, second = sandbox.run_batch([dies, slow])
@@ -167,16 +174,28 @@ def test_a_crash_in_one_job_does_not_touch_the_others(sandbox: SandboxRunner) ->
 
 
 def _pids(outcomes: list[CaseOutcome]) -> set[str]:
-    return {line for o in outcomes for line in (o.stdout or "").splitlines() if line.startswith("pid")}
+    return {
+        line for o in outcomes for line in (o.stdout or "").splitlines() if line.startswith("pid")
+    }
 
 
 def test_jobs_share_a_process_but_each_imports_its_own_modules(sandbox: SandboxRunner) -> None:
     """Two answers with the same file names (solution.py importing helper.py), different
     helpers: each job gets its own modules, in its visible and in its hidden cases."""
-    right = CodeJob(files={"solution.py": USES_HELPER, "helper.py": b"def f(x):\n    return x * 2 + 1\n"},
-                    entry="solution.py", function="solve", cases=_cases([1.0, 2.0]), limits=FAST)
-    wrong = CodeJob(files={"solution.py": USES_HELPER, "helper.py": b"def f(x):\n    return x * 2\n"},
-                    entry="solution.py", function="solve", cases=_cases([3.0]), limits=FAST)
+    right = CodeJob(
+        files={"solution.py": USES_HELPER, "helper.py": b"def f(x):\n    return x * 2 + 1\n"},
+        entry="solution.py",
+        function="solve",
+        cases=_cases([1.0, 2.0]),
+        limits=FAST,
+    )
+    wrong = CodeJob(
+        files={"solution.py": USES_HELPER, "helper.py": b"def f(x):\n    return x * 2\n"},
+        entry="solution.py",
+        function="solve",
+        cases=_cases([3.0]),
+        limits=FAST,
+    )
     a, b = sandbox.run_batch([right, wrong])
     assert [o.status for o in a + b] == ["ok"] * 5, [o.message for o in a + b]
     assert score(a, right.cases) == 3
@@ -196,10 +215,20 @@ def test_jobs_with_different_bans_never_share_a_process(sandbox: SandboxRunner) 
 
 def test_a_forbidden_call_is_charged_to_its_own_job_only(sandbox: SandboxRunner) -> None:
     ban = frozenset({"torch.exp"})
-    calls, clean = job(USES_EXP, _cases([1.0]), forbid=ban), job(NO_EXP, _cases([2.0, 3.0]), forbid=ban)
+    calls, clean = (
+        job(USES_EXP, _cases([1.0]), forbid=ban),
+        job(NO_EXP, _cases([2.0, 3.0]), forbid=ban),
+    )
     for batch in ([calls, clean], [clean, calls]):
-        outcomes = dict(zip(("calls", "clean"), sandbox.run_batch(batch) if batch[0] is calls
-                            else reversed(sandbox.run_batch(batch)), strict=True))
+        outcomes = dict(
+            zip(
+                ("calls", "clean"),
+                sandbox.run_batch(batch)
+                if batch[0] is calls
+                else reversed(sandbox.run_batch(batch)),
+                strict=True,
+            )
+        )
         assert {o.status for o in outcomes["calls"]} == {"forbidden"}
         assert score(outcomes["clean"], clean.cases) == 3
 

@@ -43,10 +43,7 @@ def test_visible_case_exception_shows_message_and_output(sandbox: SandboxRunner)
 def test_hidden_case_hides_exception_class_names_the_student_chose(sandbox: SandboxRunner) -> None:
     (outcome,) = sandbox.run(job(OWN_CLASS, inputs(1)))
     assert "Leak" not in outcome.message
-    assert (
-        outcome.message
-        == "raised an exception of a class defined in your code on case 1"
-    )
+    assert outcome.message == "raised an exception of a class defined in your code on case 1"
 
 
 def test_output_of_hidden_cases_never_reaches_visible_feedback(sandbox: SandboxRunner) -> None:
@@ -82,10 +79,7 @@ def solve(x):
 """
     outcomes = sandbox.run(job(src, inputs(4)))
     assert [o.status for o in outcomes] == ["ok", "crashed", "cpu_limit", "ok"]
-    assert (
-        outcomes[1].message
-        == "the process ended during case 2 without returning a result"
-    )
+    assert outcomes[1].message == "the process ended during case 2 without returning a result"
     assert outcomes[2].message == "exceeded 1 s CPU time on case 3"
 
 

@@ -48,7 +48,11 @@ def _ours(fn: Callable[[torch.Tensor], Any], x: torch.Tensor) -> int:
 @pytest.mark.parametrize("context", ["plain", "no_grad", "inference_mode"])
 def test_counts_equal_torch_flop_counter(fn: Callable[[torch.Tensor], Any], context: str) -> None:
     x = torch.randn(2, 8, 16, dtype=torch.float64)
-    ctx: Any = {"plain": torch.enable_grad, "no_grad": torch.no_grad, "inference_mode": torch.inference_mode}[context]
+    ctx: Any = {
+        "plain": torch.enable_grad,
+        "no_grad": torch.no_grad,
+        "inference_mode": torch.inference_mode,
+    }[context]
     with ctx():
         expected = _reference(fn, x)
         assert expected > 0

@@ -147,5 +147,7 @@ def test_cuda_question_runs_on_the_gpu_in_the_sandbox(sandbox: SandboxRunner) ->
 def test_cpu_tensor_returned_for_a_cuda_question_is_named(sandbox: SandboxRunner) -> None:
     src = b"def solve(x):\n    return (x * 2 + 1).cpu()\n"
     (outcome,) = sandbox.run(job(src, [CaseInput(args=(torch.arange(4.0),))], device="cuda"))
-    result = compare(torch.arange(4.0).cuda() * 2 + 1, outcome.value, device="cuda", show_values=True)
+    result = compare(
+        torch.arange(4.0).cuda() * 2 + 1, outcome.value, device="cuda", show_values=True
+    )
     assert result.message == "is on the wrong device--got: cpu, expected: cuda"
