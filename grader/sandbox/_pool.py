@@ -33,6 +33,7 @@ from grader.sandbox import _bwrap, _seccomp, _wire
 from grader.sandbox._types import (
     CaseInput,
     CaseOutcome,
+    CasePhase,
     CaseStatus,
     CodeJob,
     Construct,
@@ -640,6 +641,7 @@ def _check_constructs(value: Any, job: CodeJob) -> None:
 # --------------------------------------------------------------------------- outcomes out
 
 _STATUSES: frozenset[str] = frozenset(CaseStatus.__args__)  # type: ignore[attr-defined]
+_PHASES: frozenset[str] = frozenset(CasePhase.__args__)  # type: ignore[attr-defined]
 _DETAIL_RE = re.compile(r"^(signal SIG[A-Z0-9]{1,10}|exit status \d{1,3})$")
 
 
@@ -703,6 +705,7 @@ def _outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> Case
         cpu_seconds=cpu,
         seconds=seconds,
         device=device,
+        phase=cast(CasePhase, h["phase"]) if status != "ok" and h.get("phase") in _PHASES else None,
     )
 
 

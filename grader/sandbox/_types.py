@@ -16,12 +16,14 @@ from grader.errors import InfrastructureError
 __all__ = [
     "CaseInput",
     "CaseOutcome",
+    "CasePhase",
     "CaseStatus",
     "CodeJob",
     "Comparison",
     "Construct",
     "Device",
     "Limits",
+    "NOT_RUN_PHASES",
     "SandboxUnavailable",
 ]
 
@@ -54,6 +56,20 @@ failed (it stopped answering or broke the protocol, twice): a problem on the gra
 never counted against the student (the question is reported as an ``error`` and graded again
 on the next run).
 """
+
+CasePhase = Literal[
+    "import", "missing", "case", "job", "skipped", "result", "stdout", "file", "batch", "protocol"
+]
+"""Where in a job a case's run ended, when it did not end ``ok``.
+
+``import``: importing the student's file failed; ``missing``: it does not define the
+function; ``case``: the case itself hit a limit; ``job``: the case was not run because the
+job's wall-clock budget was used up; ``skipped``: not run after ``SKIP_AFTER_LIMITS`` cases
+in a row hit a time limit; ``result`` / ``stdout`` / ``file`` / ``batch``: which output was
+too large; ``protocol``: the result channel was written to or broken."""
+
+NOT_RUN_PHASES: frozenset[str] = frozenset({"job", "skipped"})
+"""Phases of a case that was never called (``CaseOutcome.ran`` is False)."""
 
 
 class SandboxUnavailable(InfrastructureError):
@@ -207,6 +223,13 @@ class CaseOutcome:
     """Wall-clock time of the call."""
     device: str | None = None
     """Device of a returned tensor (``"cpu"``, ``"cuda:0"``), so a wrong device can be named."""
+    phase: CasePhase | None = None
+    """Where the run ended when it did not end ``ok`` (see ``CasePhase``)."""
+
+    @property
+    def ran(self) -> bool:
+        """False when the case was never called (the job's budget was spent before it)."""
+        return self.phase not in NOT_RUN_PHASES
 
 
 @dataclass(frozen=True)
