@@ -21,7 +21,7 @@ from grader.errors import InfrastructureError
 from grader.gradebook import Environment, Gradebook
 from grader.grading import GradingOptions, grade_submission
 from grader.loading import LoadedExam
-from grader.outcomes import SubmissionResult
+from grader.results import SubmissionResult
 from grader.sandbox import InProcessRunner, Runner, SandboxRunner, sandbox_available
 from grader.submissions import (
     Submission,

@@ -82,7 +82,7 @@ def _cmd_kit(args: argparse.Namespace) -> int:
 
 
 def print_result(result: object, note: str) -> None:
-    from grader.outcomes import SubmissionResult
+    from grader.results import SubmissionResult
 
     assert isinstance(result, SubmissionResult)
     for p in result.problems:

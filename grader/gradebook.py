@@ -23,7 +23,7 @@ import torch
 
 from grader._version import __version__
 from grader.errors import InfrastructureError
-from grader.outcomes import QuestionResult, SubmissionResult
+from grader.results import QuestionResult, SubmissionResult
 
 __all__ = ["Gradebook", "StoredAnswer", "Override", "Environment"]
 

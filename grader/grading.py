@@ -26,8 +26,7 @@ from grader.cases import BuiltCase, build_args, build_cases, device_for, expecte
 from grader.errors import InfrastructureError
 from grader.keys import ResolvedQuestion, resolve
 from grader.loading import LoadedBank, LoadedExam, resolve_ref
-from grader.outcomes import CaseResult, QuestionResult, QuestionStatus, SubmissionResult
-from grader.results import CheckResult
+from grader.results import CaseResult, CheckResult, QuestionResult, QuestionStatus, SubmissionResult
 from grader.sandbox import (
     CaseInput,
     CaseOutcome,

@@ -23,8 +23,8 @@ from grader import checks
 from grader.cases import build_cases, expected_outputs
 from grader.keys import resolve
 from grader.loading import LoadedExam
-from grader.outcomes import CaseResult, QuestionResult, QuestionStatus, SubmissionResult
 from grader.render import paper_markdown
+from grader.results import CaseResult, QuestionResult, QuestionStatus, SubmissionResult
 from grader.sandbox import (
     CaseInput,
     CodeJob,

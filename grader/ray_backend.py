@@ -26,7 +26,7 @@ from grader.errors import InfrastructureError
 from grader.grading import GradingOptions, grade_question
 from grader.keys import resolve
 from grader.loading import LoadedExam, load_exam
-from grader.outcomes import QuestionResult, SubmissionResult
+from grader.results import QuestionResult, SubmissionResult
 from grader.schema import CodeQuestion, MultipartQuestion
 from grader.submissions import Submission
 

@@ -1,4 +1,6 @@
-"""Frozen result models: what checking an answer or running a case produces.
+"""Frozen results, from the smallest to the largest: checking one answer (``CheckResult``),
+one code case (``CaseResult``), one question or part (``QuestionResult``), one student
+(``SubmissionResult``).
 
 Results are values returned by functions, never state filled in on a question. The
 student-facing text (``feedback``) is kept apart from the author-facing text
@@ -11,7 +13,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CheckStatus", "CheckResult", "McqSelection"]
+__all__ = [
+    "CaseResult",
+    "CheckResult",
+    "CheckStatus",
+    "McqSelection",
+    "QuestionResult",
+    "QuestionStatus",
+    "SubmissionResult",
+]
 
 CheckStatus = Literal[
     "correct",
@@ -86,3 +96,71 @@ class CheckResult(BaseModel):
         default=True,
         description="False when the student left the answer blank; negative marking never penalises a blank.",
     )
+
+
+QuestionStatus = Literal[
+    "correct",
+    "partially_correct",
+    "incorrect",
+    "invalid",
+    "unchecked",
+    "needs_review",
+    "missing",
+    "error",
+]
+
+
+class CaseResult(BaseModel):
+    """One code case as the student sees it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="`case 3` for hidden cases; the author's name for visible ones.")
+    visible: bool = Field(description="Visible cases show full detail.")
+    passed: bool = Field(description="Whether the output was accepted.")
+    status: str = Field(description="How the run ended (ok, exception, timeout, cpu_limit, ...).")
+    message: str = Field(default="", description="Student-safe reason when it failed.")
+    seconds: float = Field(default=0.0, description="Wall-clock time of the call.")
+
+
+class QuestionResult(BaseModel):
+    """The grade of one question (or one part of a multipart question)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    question_id: str = Field(description="Question id, or `id/part` for a part.")
+    marks: float = Field(description="Marks awarded (provisional for text until reviewed).")
+    max_marks: float = Field(description="Marks the question is worth.")
+    status: QuestionStatus = Field(description="Overall outcome.")
+    feedback: str = Field(default="", description="Student-facing explanation.")
+    expected: str | None = Field(default=None, description="Key, shown only when released.")
+    solution: str = Field(default="", description="Worked solution, shown only when released.")
+    cases: tuple[CaseResult, ...] = Field(default=(), description="Code cases, in order.")
+    rubric_found: tuple[str, ...] = Field(default=(), description="Rubric points found (text).")
+    needs_review: bool = Field(default=False, description="Waiting for a TA decision.")
+    parts: tuple[QuestionResult, ...] = Field(default=(), description="Results of named parts.")
+    answer_hash: str = Field(default="", description="sha256 of the answer (and its code files).")
+    question_hash: str = Field(default="", description="Content hash of the question as graded.")
+    seconds: float = Field(default=0.0, description="Time spent grading it.")
+    author_note: str | None = Field(
+        default=None, description="TA-only detail; never shown to students."
+    )
+
+
+class SubmissionResult(BaseModel):
+    """Everything graded for one student."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    student: str
+    exam: str
+    variant: int
+    problems: tuple[str, ...] = Field(
+        default=(), description="Problems with the submission itself."
+    )
+    questions: tuple[QuestionResult, ...] = ()
+
+    @property
+    def total(self) -> float:
+        """Sum of marks awarded."""
+        return round(sum(q.marks for q in self.questions), 6)

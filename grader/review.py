@@ -22,7 +22,7 @@ import yaml
 
 from grader.gradebook import Gradebook, Override
 from grader.loading import LoadedExam
-from grader.outcomes import QuestionResult
+from grader.results import QuestionResult
 from grader.schema import MultipartQuestion, Question, TextQuestion
 from grader.submissions import Submission, read_submission
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from grader.gradebook import Gradebook, StoredAnswer
 from grader.loading import LoadedExam
-from grader.outcomes import QuestionResult
 from grader.reports.export import by_student
 from grader.reports.markdown import markdown_page
+from grader.results import QuestionResult
 from grader.submissions import STUDENT_ID
 
 __all__ = ["feedback_markdown", "feedback_html", "write_feedback"]

@@ -14,7 +14,7 @@ import pytest
 from grader.classroom import grade_class, make_runner
 from grader.gradebook import Gradebook
 from grader.loading import load_exam
-from grader.outcomes import QuestionResult
+from grader.results import QuestionResult
 
 ROOT = Path(__file__).resolve().parents[2]
 

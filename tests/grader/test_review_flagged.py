@@ -10,7 +10,7 @@ import yaml
 
 from grader.gradebook import Environment, Gradebook
 from grader.loading import load_exam
-from grader.outcomes import QuestionResult, SubmissionResult
+from grader.results import QuestionResult, SubmissionResult
 from grader.review import apply_review_file, write_review_file
 
 ROOT = Path(__file__).resolve().parents[2]

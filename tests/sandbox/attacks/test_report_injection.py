@@ -22,7 +22,7 @@ import yaml
 from grader.cli import main
 from grader.gradebook import Environment, Gradebook
 from grader.loading import LoadedExam, load_exam
-from grader.outcomes import QuestionResult, SubmissionResult
+from grader.results import QuestionResult, SubmissionResult
 from grader.render import key_markdown, paper_markdown
 from grader.reports import gradebook_csv, write_statistics
 from grader.reports._csv import csv_text, number, safe_cell
