@@ -224,7 +224,10 @@ def _friendly(err: Any, parent_tp: Any, data: Any) -> str:
         ctx = err.get("ctx", {})
         return f"unknown type {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
-        return "missing required field 'type' (mcq, numeric, expression, ordering, text, code, multipart)"
+        return (
+            "missing required field 'type' "
+            "(mcq, numeric, expression, ordering, text, code, multipart)"
+        )
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -310,7 +313,8 @@ def _support_function_exists(folder: Path, support: Sequence[str], ref: str) -> 
     module_name, _, func_name = ref.partition(":")
     files = {Path(s).stem: folder / s for s in support}
     if module_name not in files:
-        return f"{ref!r}: {module_name!r} is not one of this question's support modules ({', '.join(files) or 'none'})"
+        known = ", ".join(files) or "none"
+        return f"{ref!r}: {module_name!r} is not one of this question's support modules ({known})"
     path = files[module_name]
     if not path.is_file():
         return None  # reported as a missing support file
@@ -514,7 +518,8 @@ def _load_exam_located(path: Path, located: Located) -> LoadedExam:
             problems.append(
                 located.problem(
                     ("sections", si, "marks"),
-                    f"section {section.title!r} is worth {section.marks:g} marks but its questions add up to {total:g}",
+                    f"section {section.title!r} is worth {section.marks:g} marks "
+                    f"but its questions add up to {total:g}",
                 )
             )
     if problems:

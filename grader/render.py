@@ -82,7 +82,8 @@ def paper_markdown(exam: LoadedExam, variant: int = 0, student: str | None = Non
     if e.course:
         lines += [f"**{e.course}**" + (f" — {e.term}" if e.term else ""), ""]
     lines += [
-        f"Time: {e.duration_minutes} minutes · Total marks: {e.total_marks:g} · Variant: {variant_code(e.exam, variant)}",
+        f"Time: {e.duration_minutes} minutes · Total marks: {e.total_marks:g} · "
+        f"Variant: {variant_code(e.exam, variant)}",
         "",
     ]
     if student:

@@ -22,7 +22,9 @@ def json_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://llm-exam-grader.invalid/question-file.schema.json",
         "title": "LLM exam grader: question bank or exam definition",
-        "description": "A bank has top-level key `bank`; an exam definition has top-level key `exam`.",
+        "description": (
+            "A bank has top-level key `bank`; an exam definition has top-level key `exam`."
+        ),
         "oneOf": [{"$ref": "#/$defs/Bank"}, {"$ref": "#/$defs/Exam"}],
         "$defs": defs,
     }

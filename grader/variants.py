@@ -27,7 +27,8 @@ PAPER_VARIANT = 0
 
 
 def read_secret(secret_file: str | Path | None = None) -> bytes | None:
-    """The course secret from ``secret_file`` or ``$GRADER_SECRET``; ``None`` when neither is set."""
+    """The course secret from ``secret_file`` or ``$GRADER_SECRET``; ``None`` when neither
+    is set."""
     if secret_file is not None:
         try:
             data = Path(secret_file).read_bytes().strip()

@@ -83,7 +83,8 @@ class Option(Strict):
     )
     text: str = Field(min_length=1, description="Option text (Markdown, {{ params }} allowed).")
     correct: bool | RefCall = Field(
-        description="Whether the option is correct, or a reference call that decides it per variant."
+        description="Whether the option is correct, "
+        "or a reference call that decides it per variant."
     )
     explanation: str = Field(default="", description="Why it is (in)correct, shown in feedback.")
 
@@ -183,7 +184,8 @@ class OrderingQuestion(_Base):
     def _answer_uses_steps(self) -> Self:
         if sorted(self.answer) != sorted(self.steps):
             raise ValueError(
-                f"answer must list every step label once: steps {sorted(self.steps)}, answer {self.answer}"
+                "answer must list every step label once: "
+                f"steps {sorted(self.steps)}, answer {self.answer}"
             )
         return self
 
@@ -196,7 +198,8 @@ class RubricPoint(Strict):
     description: str = Field(min_length=1, description="The point, as a TA would state it.")
     keywords: list[list[str]] = Field(
         default_factory=list,
-        description="Alternatives; each a list of words/phrases that must all appear (case-insensitive).",
+        description="Alternatives; each a list of words/phrases that must all appear "
+        "(case-insensitive).",
     )
 
 
