@@ -22,17 +22,6 @@ def _out_paths(args: argparse.Namespace) -> tuple[Path, Path]:
     return out, db
 
 
-def write_reports(exam: Any, gradebook: Any, out: Path) -> list[Path]:
-    """Every output of a grading run, from the gradebook (so overrides show)."""
-    from grader.reports import write_exports, write_statistics
-    from grader.reports.feedback import write_feedback
-
-    paths = write_exports(exam, gradebook, out)
-    paths += write_feedback(exam, gradebook, out)
-    paths += write_statistics(exam, gradebook, out / "statistics")
-    return paths
-
-
 def _cmd_grade(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
@@ -50,6 +39,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.gradebook import Gradebook
     from grader.grading import GradingOptions
     from grader.loading import load_exam
+    from grader.reports import read_table, write_reports
     from grader.review import error_results, grader_errors
     from grader.variants import read_secret
 
@@ -115,7 +105,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
                 args={k: v for k, v in vars(args).items() if k != "func"},
                 backend=backend,
             )
-        write_reports(exam, gradebook, out)
+        graded = read_table(exam, gradebook)
+        write_reports(exam, graded, out)
     finally:
         if runner is not None:
             runner.close()
@@ -143,15 +134,17 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         Console().print(table)
     # Every `error` result still in the gradebook (this run's and any left by earlier runs),
     # unless a TA has decided it: the grader failed there, and the TA must hear of it.
-    errors = [e for e in grader_errors(gradebook, exam.exam.exam) if not e.decided]
+    errors = [e for e in grader_errors(graded) if not e.decided]
     if errors:
         _print_errors(console, errors, args)
     if report.changes:
         changes = Table(title="changed by this run (regrade)")
         for col in ("student", "question", "old", "new", "change"):
             changes.add_column(col)
-        for s, q, old, new in report.changes:
-            changes.add_row(s, q, f"{old:g}", f"{new:g}", f"{new - old:+g}")
+        for c in report.changes:
+            change = c.new_marks - c.old_marks
+            old, new = f"{c.old_marks:g}", f"{c.new_marks:g}"
+            changes.add_row(c.student, c.question_id, old, new, f"{change:+g}")
         Console().print(changes)
     for student, err in report.failed.items():
         console.print(f"[red]could not grade {escape(student)}: {escape(str(err))}[/]")
@@ -197,6 +190,7 @@ def _print_errors(console: Any, errors: list[GraderErrorItem], args: argparse.Na
 def _cmd_review(args: argparse.Namespace) -> int:
     from grader.gradebook import Gradebook
     from grader.loading import load_exam
+    from grader.reports import read_table, write_reports
     from grader.review import apply_review_file, grader_errors, write_review_file
 
     exam = load_exam(args.exam, Path(args.questions))
@@ -214,11 +208,12 @@ def _cmd_review(args: argparse.Namespace) -> int:
             )
             for p in problems:
                 print(f"review: {p}", file=sys.stderr)
-            write_reports(exam, gradebook, out)
+            write_reports(exam, read_table(exam, gradebook), out)
             print(f"recorded {applied} decision(s) from {review_file}; reports in {out} updated")
             return ExitCode.PROBLEMS if problems else ExitCode.OK
-        pending = write_review_file(exam, gradebook, review_file)
-        errors = [e for e in grader_errors(gradebook, exam.exam.exam) if not e.decided]
+        graded = read_table(exam, gradebook)
+        pending = write_review_file(exam, graded, review_file)
+        errors = [e for e in grader_errors(graded) if not e.decided]
         print(
             f"{pending} answer(s) wait for review; edit {review_file} (set `marks:` and `comment:`), "
             f"then run: grader review {args.exam} --out {out} --apply"
