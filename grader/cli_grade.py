@@ -47,15 +47,16 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     exam = load_exam(args.exam, Path(args.questions))
     if not Path(args.submissions).is_dir():
         raise InfrastructureError(
-            f"submissions folder {args.submissions!r} does not exist; it should hold one folder per student"
+            f"submissions folder {args.submissions!r} does not exist; it should hold one folder "
+            "per student"
         )
     out, db_path = _out_paths(args)
     out.mkdir(parents=True, exist_ok=True)
     secret = read_secret(args.secret_file)
     if args.no_sandbox:
         console.print(
-            "[bold red]--no-sandbox: student code runs WITHOUT isolation, with your files, network and "
-            "permissions. Use it only for your own code.[/]"
+            "[bold red]--no-sandbox: student code runs WITHOUT isolation, with your files, "
+            "network and permissions. Use it only for your own code.[/]"
         )
     backend = None
     if args.backend == "ray":
@@ -182,8 +183,8 @@ def _print_errors(console: Any, errors: list[GraderErrorItem], args: argparse.Na
     console.print(table)
     console.print(
         f"[bold red]{len(errors)} answer(s) got a grader error in {len(by_question)} question(s); "
-        f"{escape(f'`grader review {args.exam} --out {args.out}`')} lists each with its note. Fix the "
-        "cause, then grade them again with --regrade QUESTION.[/]"
+        f"{escape(f'`grader review {args.exam} --out {args.out}`')} lists each with its note. Fix "
+        "the cause, then grade them again with --regrade QUESTION.[/]"
     )
 
 
@@ -215,14 +216,14 @@ def _cmd_review(args: argparse.Namespace) -> int:
         pending = write_review_file(exam, graded, review_file)
         errors = [e for e in grader_errors(graded) if not e.decided]
         print(
-            f"{pending} answer(s) wait for review; edit {review_file} (set `marks:` and `comment:`), "
-            f"then run: grader review {args.exam} --out {out} --apply"
+            f"{pending} answer(s) wait for review; edit {review_file} (set `marks:` and "
+            f"`comment:`), then run: grader review {args.exam} --out {out} --apply"
         )
         if errors:
             print(
-                f"{len(errors)} of them got a grader error (listed under `errors:` with the TA note); "
-                "fix the cause and grade them again with `grader grade ... --regrade QUESTION`, "
-                "or give marks by hand",
+                f"{len(errors)} of them got a grader error (listed under `errors:` with the TA "
+                "note); fix the cause and grade them again with `grader grade ... --regrade "
+                "QUESTION`, or give marks by hand",
                 file=sys.stderr,
             )
         return ExitCode.OK
@@ -235,10 +236,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "grade",
         help="grade a class of submissions",
-        description="Grade every student folder under SUBMISSIONS_DIR (answers.yaml plus .py files) for EXAM in a "
-        "sandbox, store every result in a SQLite gradebook, and write gradebook.csv, results.json, "
-        "feedback/<student>.md/.html and class statistics into --out. Rerunning finishes an interrupted run "
-        "and skips unchanged submissions.",
+        description="Grade every student folder under SUBMISSIONS_DIR (answers.yaml plus .py "
+        "files) for EXAM in a sandbox, store every result in a SQLite gradebook, and write "
+        "gradebook.csv, results.json, feedback/<student>.md/.html and class statistics into "
+        "--out. Rerunning finishes an interrupted run and skips unchanged submissions.",
     )
     p.add_argument(
         "exam", metavar="EXAM", help="exam id under questions/ (e.g. midsem-2025) or an exam file"
@@ -297,9 +298,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "review",
         help="review text answers and record TA decisions",
-        description="Without --apply: write review.yaml listing every text answer waiting for a TA, with the "
-        "student's answer, the rubric and the provisional score. With --apply: record the decisions edited into "
-        "that file in the gradebook (they override the provisional scores and survive regrading) and re-export.",
+        description="Without --apply: write review.yaml listing every text answer waiting for a "
+        "TA, with the student's answer, the rubric and the provisional score. With --apply: "
+        "record the decisions edited into that file in the gradebook (they override the "
+        "provisional scores and survive regrading) and re-export.",
     )
     p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
     p.add_argument(

@@ -232,7 +232,8 @@ def test_review_file_rejects_marks_above_the_maximum(
 def _answers_table(db: Path) -> list[tuple[object, ...]]:
     gb = Gradebook(db)
     rows = gb.rows(
-        "SELECT student, question_id, marks, status, feedback, answer_hash, question_hash FROM answers ORDER BY 1, 2"
+        "SELECT student, question_id, marks, status, feedback, answer_hash, question_hash"
+        " FROM answers ORDER BY 1, 2"
     )
     gb.close()
     return rows

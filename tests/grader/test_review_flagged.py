@@ -10,8 +10,8 @@ import yaml
 
 from grader.gradebook import Environment, Gradebook
 from grader.loading import load_exam
-from grader.results import QuestionResult, SubmissionResult
 from grader.reports import read_table
+from grader.results import QuestionResult, SubmissionResult
 from grader.review import apply_review_file, write_review_file
 
 ROOT = Path(__file__).resolve().parents[2]
