@@ -22,6 +22,7 @@ class QuestionColumn:
 
     question_id: str
     max_marks: float
+    """What the question is worth in the exam (``Question.marks``)."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,13 @@ def _q(
     )
 
 
+def _p1(status: str, variance: QuestionResult, why: QuestionResult) -> QuestionResult:
+    """P1 from its parts: their marks added up, waiting for review while a part is."""
+    pending = variance.needs_review or why.needs_review
+    parts = (variance, why)
+    return _q("P1", variance.marks + why.marks, 3.0, status, needs_review=pending, parts=parts)
+
+
 # ----------------------------------------------------------------------------- mia
 MIA_M1 = _q(
     "M1",
@@ -77,22 +84,18 @@ MIA_C1 = _q(
         ),
     ),
 )
-MIA_P1 = _q(
-    "P1",
-    2.0,
-    3.0,
+
+
+MIA_P1 = _p1(
     "needs_review",
-    needs_review=True,
-    parts=(
-        _q("P1/variance", 2.0, 2.0, "correct", expected="d_k"),
-        _q(
-            "P1/why",
-            0.0,
-            1.0,
-            "needs_review",
-            feedback=f"your answer: {HOSTILE}\nwaiting for a TA",
-            needs_review=True,
-        ),
+    _q("P1/variance", 2.0, 2.0, "correct", expected="d_k"),
+    _q(
+        "P1/why",
+        0.0,
+        1.0,
+        "needs_review",
+        feedback=f"your answer: {HOSTILE}\nwaiting for a TA",
+        needs_review=True,
     ),
 )
 MIA_PROBLEMS = (
@@ -113,16 +116,10 @@ BEN_C1 = _q(
     "correct",
     cases=(CaseResult(name="the seed's triple", visible=True, passed=True, status="ok"),),
 )
-BEN_P1 = _q(
-    "P1",
-    2.0,
-    3.0,
+BEN_P1 = _p1(
     "needs_review",
-    needs_review=True,
-    parts=(
-        _q("P1/variance", 2.0, 2.0, "correct"),
-        _q("P1/why", 0.0, 1.0, "needs_review", needs_review=True),
-    ),
+    _q("P1/variance", 2.0, 2.0, "correct"),
+    _q("P1/why", 0.0, 1.0, "needs_review", needs_review=True),
 )
 
 # ---------------------------------------------------------- ids from an old gradebook
@@ -145,15 +142,10 @@ OHARA_C1 = _q(
         CaseResult(name="case 2", visible=False, passed=False, status="ok", message="wrong shape"),
     ),
 )
-OHARA_P1 = _q(
-    "P1",
-    3.0,
-    3.0,
+OHARA_P1 = _p1(
     "correct",
-    parts=(
-        _q("P1/variance", 2.0, 2.0, "correct"),
-        _q("P1/why", 1.0, 1.0, "correct", rubric_found=("sat",)),
-    ),
+    _q("P1/variance", 2.0, 2.0, "correct"),
+    _q("P1/why", 1.0, 1.0, "correct", rubric_found=("sat",)),
 )
 
 # ------------------------------------------------------------------ as recorded

@@ -1,6 +1,6 @@
-"""The reports, byte for byte: each writer turns the hand-written class of ``class_table``
-into the committed files under ``golden/`` (``UPDATE_GOLDEN=1`` rewrites them; see
-conftest.py).
+"""The reports, byte for byte: what ``write_reports`` writes for the hand-written class of
+``class_table`` is compared with the committed files under ``golden/`` (``UPDATE_GOLDEN=1``
+rewrites them; see conftest.py).
 
 What the golden files were checked for when written, and the tests below keep checking:
 TA overrides win in every output; a part waiting for review makes the page provisional;
@@ -32,13 +32,10 @@ from grader.reports import (
     feedback_html,
     feedback_markdown,
     read_table,
-    write_exports,
     write_reports,
-    write_statistics,
 )
 
 EXAM = Path(__file__).parents[1] / "grader" / "fixtures" / "good" / "exam.yaml"
-GOLDEN = Path(__file__).parent / "golden"
 Golden = Callable[[str, bytes], None]
 
 
@@ -66,33 +63,39 @@ def test_read_table_makes_the_hand_written_table_of_what_was_recorded(
     assert read_table(exam, gradebook) == TABLE
 
 
-def test_gradebook_csv_and_results_json_match_the_golden_files(
-    exam: LoadedExam, tmp_path: Path, golden: Golden
+@pytest.fixture(scope="module")
+def written(exam: LoadedExam, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder ``write_reports`` filled from ``TABLE``."""
+    out = tmp_path_factory.mktemp("reports")
+    write_reports(exam, TABLE, out)
+    return out
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "gradebook.csv",
+        "results.json",
+        "feedback/mia.md",
+        "feedback/mia.html",
+        "statistics/statistics.csv",
+        "statistics/statistics.md",
+    ],
+)
+def test_write_reports_writes_the_golden_file(name: str, written: Path, golden: Golden) -> None:
+    golden(name, (written / name).read_bytes())
+
+
+def test_the_feedback_writers_make_the_page_write_reports_writes(
+    exam: LoadedExam, written: Path
 ) -> None:
-    write_exports(exam, TABLE, tmp_path)
-    golden("gradebook.csv", (tmp_path / "gradebook.csv").read_bytes())
-    golden("results.json", (tmp_path / "results.json").read_bytes())
-
-
-def test_feedback_page_matches_the_golden_files(exam: LoadedExam, golden: Golden) -> None:
     md, html = _mia(exam)
-    golden("feedback/mia.md", md.encode("utf-8"))
-    golden("feedback/mia.html", html.encode("utf-8"))
+    assert (written / "feedback" / "mia.md").read_text(encoding="utf-8") == md
+    assert (written / "feedback" / "mia.html").read_text(encoding="utf-8") == html
 
 
-def test_statistics_match_the_golden_files(
-    exam: LoadedExam, tmp_path: Path, golden: Golden
-) -> None:
-    write_statistics(exam, TABLE, tmp_path)
-    golden("statistics/statistics.csv", (tmp_path / "statistics.csv").read_bytes())
-    golden("statistics/statistics.md", (tmp_path / "statistics.md").read_bytes())
-
-
-def test_write_reports_writes_each_writers_bytes_for_every_student(
-    exam: LoadedExam, tmp_path: Path
-) -> None:
-    paths = write_reports(exam, TABLE, tmp_path)
-    names = {str(p.relative_to(tmp_path)) for p in paths}
+def test_write_reports_writes_every_report_and_a_page_per_student(written: Path) -> None:
+    names = {str(p.relative_to(written)) for p in written.rglob("*") if p.is_file()}
     feedback = {n for n in names if n.startswith("feedback/")}
     assert names - feedback == {
         "gradebook.csv",
@@ -103,16 +106,10 @@ def test_write_reports_writes_each_writers_bytes_for_every_student(
         "statistics/items.png",
     }
     assert len(feedback) == 2 * len(TABLE.students)
-    md, html = _mia(exam)
-    assert (tmp_path / "feedback" / "mia.md").read_text(encoding="utf-8") == md
-    assert (tmp_path / "feedback" / "mia.html").read_text(encoding="utf-8") == html
-    for name in ("gradebook.csv", "results.json", "statistics/statistics.csv"):
-        assert (tmp_path / name).read_bytes() == (GOLDEN / name).read_bytes(), name
 
 
-def test_overrides_and_pending_review_show_in_the_csv(exam: LoadedExam, tmp_path: Path) -> None:
-    write_exports(exam, TABLE, tmp_path)
-    lines = (tmp_path / "gradebook.csv").read_text(encoding="utf-8").splitlines()
+def test_overrides_and_pending_review_show_in_the_csv(written: Path) -> None:
+    lines = (written / "gradebook.csv").read_text(encoding="utf-8").splitlines()
     rows = {line.split(",", 1)[0]: line for line in lines}
     # mia: 1.5 + 0 + 2 (TA, graded 1) + 0 (error) + 2 = 5.5, P1/why still pending
     assert rows["mia"] == "mia,5.5,1.5,0,,,2,0,2,1"
@@ -120,9 +117,8 @@ def test_overrides_and_pending_review_show_in_the_csv(exam: LoadedExam, tmp_path
     assert rows["ben"] == "ben,8,0,1,1,0.5,0.5,2,3,1"
 
 
-def test_hostile_ids_and_text_are_escaped_in_every_output(exam: LoadedExam, tmp_path: Path) -> None:
-    write_reports(exam, TABLE, tmp_path)
-    csv = (tmp_path / "gradebook.csv").read_text(encoding="utf-8")
+def test_hostile_ids_and_text_are_escaped_in_every_output(exam: LoadedExam, written: Path) -> None:
+    csv = (written / "gradebook.csv").read_text(encoding="utf-8")
     assert f"\n'{CMD},1.5," in csv  # a leading ': the spreadsheet shows it as text
     assert f"\n{OHARA}," not in csv and '\n"o\'hara, ""z""",' in csv  # one quoted cell
     md, html = _mia(exam)
@@ -131,8 +127,7 @@ def test_hostile_ids_and_text_are_escaped_in_every_output(exam: LoadedExam, tmp_
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_a_ta_note_reaches_no_student_facing_output(exam: LoadedExam, tmp_path: Path) -> None:
-    write_reports(exam, TABLE, tmp_path)
-    for path in tmp_path.rglob("*"):
+def test_a_ta_note_reaches_no_student_facing_output(written: Path) -> None:
+    for path in written.rglob("*"):
         if path.suffix in {".md", ".html", ".csv", ".json"}:
             assert SECRET_NOTE not in path.read_text(encoding="utf-8"), path
