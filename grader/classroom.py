@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from grader.errors import InfrastructureError
-from grader.gradebook import Environment, Gradebook
+from grader.gradebook import Environment, Gradebook, Regrade, StoredHashes
 from grader.grading import GradingOptions, grade_submission
 from grader.loading import LoadedExam
 from grader.results import SubmissionResult
@@ -65,7 +65,8 @@ class ClassReport:
     failed: dict[str, str] = field(default_factory=dict)
     """Student -> why it was not graded; a folder whose name is not a valid student id is
     listed here under that name (``printable_name``), and nothing of it is graded."""
-    changes: list[tuple[str, str, float, float]] = field(default_factory=list)
+    changes: list[Regrade] = field(default_factory=list)
+    """The answers whose marks this run changed."""
     seconds: float = 0.0
     results: dict[str, SubmissionResult] = field(default_factory=dict)
 
@@ -152,18 +153,18 @@ def plan_student(
     exam: LoadedExam,
     sub: Submission,
     variant: int,
-    stored: tuple[str, int, dict[str, str]] | None,
+    stored: StoredHashes | None,
     regrade: Sequence[str] | None,
 ) -> Plan | None:
     """Decide what to grade for ``sub`` given what the gradebook already holds."""
     content = content_hash(sub)
     ids = set(exam.ordered_ids())
-    if stored is None or stored[0] != content or stored[1] != variant:
+    if stored is None or stored.content_hash != content or stored.variant != variant:
         return Plan(sub, variant, content, None)
     if regrade is not None and len(regrade) == 0:
         return Plan(sub, variant, content, None)
     wanted = {q for q in (regrade or []) if q in ids}
-    changed = {q for q in ids if stored[2].get(q) != exam.hash_of(q)}
+    changed = {q for q in ids if stored.question_hashes.get(q) != exam.hash_of(q)}
     todo = wanted | changed
     if not todo:
         return None

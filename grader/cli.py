@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="grader",
         description="Auto-graded exams for LLM courses: validate question banks, grade a class "
         "in a sandbox, render papers and answer keys, build student kits.",
-        epilog="EXAM is an exam id found under questions/ (e.g. midsem-2025) or the path of an exam file.",
+        epilog="EXAM is an exam id found under questions/ (e.g. midsem-2025) or the path of an "
+        "exam file.",
     )
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="VERB", required=True)
@@ -106,9 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="check question banks and exams",
         description="Load and check every bank and exam under PATHS, including each question's "
-        "checker configuration as grading would use it (rubric keywords, MCQ keys, expression keys, "
-        "tolerances, orderings). Exit 0 when clean, 1 with the list of problems (file:line:column, "
-        "field path, what was expected) otherwise.",
+        "checker configuration as grading would use it (rubric keywords, MCQ keys, expression "
+        "keys, tolerances, orderings). Exit 0 when clean, 1 with the list of problems "
+        "(file:line:column, field path, what was expected) otherwise.",
     )
     p.add_argument(
         "paths", nargs="*", metavar="PATH", help="files or folders (default: questions/)"
@@ -130,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "schema",
         help="write the JSON Schema of the YAML format",
-        description="Write a JSON Schema generated from the question models, for editors to complete and check bank and exam files.",
+        description="Write a JSON Schema generated from the question models, for editors to "
+        "complete and check bank and exam files.",
     )
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(func=_cmd_schema)
@@ -138,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "doctor",
         help="report what this machine offers",
-        description="Report Python, torch, CUDA devices, whether bubblewrap isolation works (it starts a real sandbox) and the CPU count.",
+        description="Report Python, torch, CUDA devices, whether bubblewrap isolation works (it "
+        "starts a real sandbox) and the CPU count.",
     )
     p.set_defaults(func=_cmd_doctor)
 

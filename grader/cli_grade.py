@@ -22,17 +22,6 @@ def _out_paths(args: argparse.Namespace) -> tuple[Path, Path]:
     return out, db
 
 
-def write_reports(exam: Any, gradebook: Any, out: Path) -> list[Path]:
-    """Every output of a grading run, from the gradebook (so overrides show)."""
-    from grader.reports import write_exports, write_statistics
-    from grader.reports.feedback import write_feedback
-
-    paths = write_exports(exam, gradebook, out)
-    paths += write_feedback(exam, gradebook, out)
-    paths += write_statistics(exam, gradebook, out / "statistics")
-    return paths
-
-
 def _cmd_grade(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
@@ -50,6 +39,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.gradebook import Gradebook
     from grader.grading import GradingOptions
     from grader.loading import load_exam
+    from grader.reports import read_table, write_reports
     from grader.review import error_results, grader_errors
     from grader.variants import read_secret
 
@@ -57,15 +47,16 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     exam = load_exam(args.exam, Path(args.questions))
     if not Path(args.submissions).is_dir():
         raise InfrastructureError(
-            f"submissions folder {args.submissions!r} does not exist; it should hold one folder per student"
+            f"submissions folder {args.submissions!r} does not exist; it should hold one folder "
+            "per student"
         )
     out, db_path = _out_paths(args)
     out.mkdir(parents=True, exist_ok=True)
     secret = read_secret(args.secret_file)
     if args.no_sandbox:
         console.print(
-            "[bold red]--no-sandbox: student code runs WITHOUT isolation, with your files, network and "
-            "permissions. Use it only for your own code.[/]"
+            "[bold red]--no-sandbox: student code runs WITHOUT isolation, with your files, "
+            "network and permissions. Use it only for your own code.[/]"
         )
     backend = None
     if args.backend == "ray":
@@ -115,7 +106,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
                 args={k: v for k, v in vars(args).items() if k != "func"},
                 backend=backend,
             )
-        write_reports(exam, gradebook, out)
+        graded = read_table(exam, gradebook)
+        write_reports(exam, graded, out)
     finally:
         if runner is not None:
             runner.close()
@@ -143,15 +135,17 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         Console().print(table)
     # Every `error` result still in the gradebook (this run's and any left by earlier runs),
     # unless a TA has decided it: the grader failed there, and the TA must hear of it.
-    errors = [e for e in grader_errors(gradebook, exam.exam.exam) if not e.decided]
+    errors = [e for e in grader_errors(graded) if not e.decided]
     if errors:
         _print_errors(console, errors, args)
     if report.changes:
         changes = Table(title="changed by this run (regrade)")
         for col in ("student", "question", "old", "new", "change"):
             changes.add_column(col)
-        for s, q, old, new in report.changes:
-            changes.add_row(s, q, f"{old:g}", f"{new:g}", f"{new - old:+g}")
+        for c in report.changes:
+            change = c.new_marks - c.old_marks
+            old, new = f"{c.old_marks:g}", f"{c.new_marks:g}"
+            changes.add_row(c.student, c.question_id, old, new, f"{change:+g}")
         Console().print(changes)
     for student, err in report.failed.items():
         console.print(f"[red]could not grade {escape(student)}: {escape(str(err))}[/]")
@@ -189,14 +183,15 @@ def _print_errors(console: Any, errors: list[GraderErrorItem], args: argparse.Na
     console.print(table)
     console.print(
         f"[bold red]{len(errors)} answer(s) got a grader error in {len(by_question)} question(s); "
-        f"{escape(f'`grader review {args.exam} --out {args.out}`')} lists each with its note. Fix the "
-        "cause, then grade them again with --regrade QUESTION.[/]"
+        f"{escape(f'`grader review {args.exam} --out {args.out}`')} lists each with its note. Fix "
+        "the cause, then grade them again with --regrade QUESTION.[/]"
     )
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
     from grader.gradebook import Gradebook
     from grader.loading import load_exam
+    from grader.reports import read_table, write_reports
     from grader.review import apply_review_file, grader_errors, write_review_file
 
     exam = load_exam(args.exam, Path(args.questions))
@@ -214,20 +209,21 @@ def _cmd_review(args: argparse.Namespace) -> int:
             )
             for p in problems:
                 print(f"review: {p}", file=sys.stderr)
-            write_reports(exam, gradebook, out)
+            write_reports(exam, read_table(exam, gradebook), out)
             print(f"recorded {applied} decision(s) from {review_file}; reports in {out} updated")
             return ExitCode.PROBLEMS if problems else ExitCode.OK
-        pending = write_review_file(exam, gradebook, review_file)
-        errors = [e for e in grader_errors(gradebook, exam.exam.exam) if not e.decided]
+        graded = read_table(exam, gradebook)
+        pending = write_review_file(exam, graded, review_file)
+        errors = [e for e in grader_errors(graded) if not e.decided]
         print(
-            f"{pending} answer(s) wait for review; edit {review_file} (set `marks:` and `comment:`), "
-            f"then run: grader review {args.exam} --out {out} --apply"
+            f"{pending} answer(s) wait for review; edit {review_file} (set `marks:` and "
+            f"`comment:`), then run: grader review {args.exam} --out {out} --apply"
         )
         if errors:
             print(
-                f"{len(errors)} of them got a grader error (listed under `errors:` with the TA note); "
-                "fix the cause and grade them again with `grader grade ... --regrade QUESTION`, "
-                "or give marks by hand",
+                f"{len(errors)} of them got a grader error (listed under `errors:` with the TA "
+                "note); fix the cause and grade them again with `grader grade ... --regrade "
+                "QUESTION`, or give marks by hand",
                 file=sys.stderr,
             )
         return ExitCode.OK
@@ -240,10 +236,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "grade",
         help="grade a class of submissions",
-        description="Grade every student folder under SUBMISSIONS_DIR (answers.yaml plus .py files) for EXAM in a "
-        "sandbox, store every result in a SQLite gradebook, and write gradebook.csv, results.json, "
-        "feedback/<student>.md/.html and class statistics into --out. Rerunning finishes an interrupted run "
-        "and skips unchanged submissions.",
+        description="Grade every student folder under SUBMISSIONS_DIR (answers.yaml plus .py "
+        "files) for EXAM in a sandbox, store every result in a SQLite gradebook, and write "
+        "gradebook.csv, results.json, feedback/<student>.md/.html and class statistics into "
+        "--out. Rerunning finishes an interrupted run and skips unchanged submissions.",
     )
     p.add_argument(
         "exam", metavar="EXAM", help="exam id under questions/ (e.g. midsem-2025) or an exam file"
@@ -302,9 +298,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "review",
         help="review text answers and record TA decisions",
-        description="Without --apply: write review.yaml listing every text answer waiting for a TA, with the "
-        "student's answer, the rubric and the provisional score. With --apply: record the decisions edited into "
-        "that file in the gradebook (they override the provisional scores and survive regrading) and re-export.",
+        description="Without --apply: write review.yaml listing every text answer waiting for a "
+        "TA, with the student's answer, the rubric and the provisional score. With --apply: "
+        "record the decisions edited into that file in the gradebook (they override the "
+        "provisional scores and survive regrading) and re-export.",
     )
     p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
     p.add_argument(

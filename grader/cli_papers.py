@@ -75,8 +75,8 @@ def _cmd_kit(args: argparse.Namespace) -> int:
     )
     files = build_kit(exam, Path(args.out), variant, args.student)
     print(
-        f"kit for {exam.exam.exam} in {args.out} ({len(files)} files): fill in answers.yaml and the stubs, then run "
-        f"`grader check` there"
+        f"kit for {exam.exam.exam} in {args.out} ({len(files)} files): fill in answers.yaml and "
+        "the stubs, then run `grader check` there"
     )
     return 0
 
@@ -151,9 +151,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "render",
         help="render exam papers and answer keys",
-        description="Render the paper and its answer key (worked solutions included) for one student (--student), "
-        "every student of a roster (--roster) or N anonymous variants (--variants), as Markdown, standalone HTML "
-        "with rendered math, LaTeX and PDF (PDF needs a LaTeX engine). Without any of them: the printed paper.",
+        description="Render the paper and its answer key (worked solutions included) for one "
+        "student (--student), every student of a roster (--roster) or N anonymous variants "
+        "(--variants), as Markdown, standalone HTML with rendered math, LaTeX and PDF (PDF needs "
+        "a LaTeX engine). Without any of them: the printed paper.",
     )
     p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
     p.add_argument("--student", metavar="ID", help="render this student's variant")
@@ -188,8 +189,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "kit",
         help="build a student kit",
-        description="Write what a student may see: the paper, a stub per code question, an answers.yaml template, "
-        "support modules and the visible cases with expected outputs. No hidden case, key, reference or secret.",
+        description="Write what a student may see: the paper, a stub per code question, an "
+        "answers.yaml template, support modules and the visible cases with expected outputs. No "
+        "hidden case, key, reference or secret.",
     )
     p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
     p.add_argument("--out", required=True, metavar="DIR", help="kit folder to write")
@@ -206,9 +208,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "check",
         help="self-check answers before submitting",
-        description="Grade the answers in FOLDER against the visible cases and the checks that need no secret "
-        "(can each answer be read?), with the same feedback format as real grading. Hidden cases run at grading "
-        "time. Runs your own code without a sandbox unless --sandbox is given.",
+        description="Grade the answers in FOLDER against the visible cases and the checks that "
+        "need no secret (can each answer be read?), with the same feedback format as real "
+        "grading. Hidden cases run at grading time. Runs your own code without a sandbox unless "
+        "--sandbox is given.",
     )
     p.add_argument(
         "folder",

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -25,7 +25,15 @@ from grader._version import __version__
 from grader.errors import InfrastructureError
 from grader.results import QuestionResult, SubmissionResult
 
-__all__ = ["Gradebook", "StoredAnswer", "Override", "Environment"]
+__all__ = [
+    "Environment",
+    "Gradebook",
+    "Override",
+    "Regrade",
+    "StoredAnswer",
+    "StoredHashes",
+    "StoredSubmission",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -149,6 +157,38 @@ class Override:
     reviewer: str
 
 
+class StoredHashes(NamedTuple):
+    """What a student's stored grades were computed from, to decide what a rerun grades."""
+
+    content_hash: str
+    """Hash of what the student handed in (``classroom.content_hash``)."""
+    variant: int
+    """The student's variant seed."""
+    question_hashes: dict[str, str]
+    """Question id -> content hash of the question as graded; ``""`` for an ``error``
+    answer, so that it is graded again."""
+
+
+class StoredSubmission(NamedTuple):
+    """One graded submission: who, which variant, what was wrong with it, where it lies."""
+
+    student: str
+    variant: int
+    problems: list[str]
+    """Problems with the submission itself (shown on the feedback page)."""
+    folder: str
+    """The student's folder as graded."""
+
+
+class Regrade(NamedTuple):
+    """An answer whose marks a run changed."""
+
+    student: str
+    question_id: str
+    old_marks: float
+    new_marks: float
+
+
 class Gradebook:
     """A SQLite gradebook file (WAL mode; one writer, many readers)."""
 
@@ -182,7 +222,8 @@ class Gradebook:
     # ----------------------------------------------------------------- runs
     def start_run(self, exam: str, env: Environment, args: dict[str, Any]) -> int:
         cur = self.db.execute(
-            "INSERT INTO runs (exam, started, grader_version, python, torch, device, args) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO runs (exam, started, grader_version, python, torch, device, args)"
+            " VALUES (?,?,?,?,?,?,?)",
             (
                 exam,
                 time.time(),
@@ -215,7 +256,8 @@ class Gradebook:
             if replace_all:
                 keep = [q.question_id for q in result.questions]
                 db.execute(
-                    f"DELETE FROM answers WHERE exam=? AND student=? AND question_id NOT IN ({','.join('?' * len(keep))})",
+                    "DELETE FROM answers WHERE exam=? AND student=?"
+                    f" AND question_id NOT IN ({','.join('?' * len(keep))})",
                     (result.exam, result.student, *keep),
                 )
             for q in result.questions:
@@ -225,8 +267,8 @@ class Gradebook:
                 (result.exam, result.student),
             ).fetchone()[0]
             db.execute(
-                "INSERT OR REPLACE INTO submissions (exam, student, folder, variant, content_hash, problems, total, graded_at, run_id)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO submissions (exam, student, folder, variant,"
+                " content_hash, problems, total, graded_at, run_id) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     result.exam,
                     result.student,
@@ -255,12 +297,14 @@ class Gradebook:
         ).fetchone()
         if old is not None and abs(float(old[0]) - q.marks) > 1e-9:
             db.execute(
-                "INSERT INTO regrades (run_id, exam, student, question_id, old_marks, new_marks, at) VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO regrades (run_id, exam, student, question_id, old_marks, new_marks,"
+                " at) VALUES (?,?,?,?,?,?,?)",
                 (run_id, sub.exam, sub.student, q.question_id, float(old[0]), q.marks, now),
             )
         db.execute(
-            "INSERT OR REPLACE INTO answers (exam, student, question_id, marks, max_marks, status, feedback, needs_review,"
-            " answer_hash, question_hash, variant, grader_version, python, torch, device, seconds, graded_at, run_id, result)"
+            "INSERT OR REPLACE INTO answers (exam, student, question_id, marks, max_marks,"
+            " status, feedback, needs_review, answer_hash, question_hash, variant,"
+            " grader_version, python, torch, device, seconds, graded_at, run_id, result)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 sub.exam,
@@ -285,14 +329,15 @@ class Gradebook:
             ),
         )
         db.execute(
-            "DELETE FROM cases WHERE exam=? AND student=? AND (question_id=? OR question_id LIKE ?)",
+            "DELETE FROM cases WHERE exam=? AND student=?"
+            " AND (question_id=? OR question_id LIKE ?)",
             (sub.exam, sub.student, q.question_id, q.question_id + "/%"),
         )
         for part in (q, *q.parts):
             for i, c in enumerate(part.cases):
                 db.execute(
-                    "INSERT OR REPLACE INTO cases (exam, student, question_id, idx, name, visible, passed, status, message, seconds)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO cases (exam, student, question_id, idx, name,"
+                    " visible, passed, status, message, seconds) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         sub.exam,
                         sub.student,
@@ -311,31 +356,33 @@ class Gradebook:
         """Record a TA decision; it wins over the graded marks in every report."""
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO overrides (exam, student, question_id, marks, comment, reviewer, decided_at) VALUES (?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO overrides (exam, student, question_id, marks, comment,"
+                " reviewer, decided_at) VALUES (?,?,?,?,?,?,?)",
                 (exam, o.student, o.question_id, o.marks, o.comment, o.reviewer, time.time()),
             )
 
     # ---------------------------------------------------------------- reads
-    def stored_hashes(self, exam: str) -> dict[str, tuple[str, int, dict[str, str]]]:
-        """student -> (content hash, variant, {question: question hash}) for resumption. An
+    def stored_hashes(self, exam: str) -> dict[str, StoredHashes]:
+        """student -> what their stored grades were computed from, for resumption. An
         answer the grader failed on (``error``) has no hash: it is graded again next run."""
-        out: dict[str, tuple[str, int, dict[str, str]]] = {}
+        out: dict[str, StoredHashes] = {}
         for student, content, variant in self.db.execute(
             "SELECT student, content_hash, variant FROM submissions WHERE exam=?", (exam,)
         ):
-            out[student] = (content, int(variant), {})
+            out[student] = StoredHashes(content, int(variant), {})
         for student, qid, qhash, status in self.db.execute(
             "SELECT student, question_id, question_hash, status FROM answers WHERE exam=?", (exam,)
         ):
             if student in out:
-                out[student][2][qid] = "" if status == "error" else qhash
+                out[student].question_hashes[qid] = "" if status == "error" else qhash
         return out
 
     def answers(self, exam: str) -> list[StoredAnswer]:
         """Every stored answer with TA overrides applied (to whole questions or to parts)."""
         overrides = self.overrides(exam)
         rows = self.db.execute(
-            "SELECT student, question_id, marks, max_marks, status, result FROM answers WHERE exam=? ORDER BY student, rowid",
+            "SELECT student, question_id, marks, max_marks, status, result FROM answers"
+            " WHERE exam=? ORDER BY student, rowid",
             (exam,),
         ).fetchall()
         out = []
@@ -371,12 +418,13 @@ class Gradebook:
             )
         return out
 
-    def submissions(self, exam: str) -> list[tuple[str, int, list[str], str]]:
-        """(student, variant, problems, folder) for every graded submission."""
+    def submissions(self, exam: str) -> list[StoredSubmission]:
+        """Every graded submission of ``exam``, by student id."""
         return [
-            (s, int(v), json.loads(p), f)
+            StoredSubmission(s, int(v), json.loads(p), f)
             for s, v, p, f in self.db.execute(
-                "SELECT student, variant, problems, folder FROM submissions WHERE exam=? ORDER BY student",
+                "SELECT student, variant, problems, folder FROM submissions WHERE exam=?"
+                " ORDER BY student",
                 (exam,),
             )
         ]
@@ -390,12 +438,13 @@ class Gradebook:
             )
         }
 
-    def regrades(self, run_id: int) -> list[tuple[str, str, float, float]]:
-        """(student, question, old marks, new marks) changed by ``run_id``."""
+    def regrades(self, run_id: int) -> list[Regrade]:
+        """The answers whose marks run ``run_id`` changed, by student and question."""
         return [
-            (s, q, float(o), float(n))
+            Regrade(s, q, float(o), float(n))
             for s, q, o, n in self.db.execute(
-                "SELECT student, question_id, old_marks, new_marks FROM regrades WHERE run_id=? ORDER BY student, question_id",
+                "SELECT student, question_id, old_marks, new_marks FROM regrades WHERE run_id=?"
+                " ORDER BY student, question_id",
                 (run_id,),
             )
         ]

@@ -14,7 +14,8 @@ regrading.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -22,6 +23,7 @@ import yaml
 
 from grader.gradebook import Gradebook, Override
 from grader.loading import LoadedExam
+from grader.reports.table import ClassTable, StudentRow
 from grader.results import QuestionResult
 from grader.schema import MultipartQuestion, Question, TextQuestion
 from grader.submissions import Submission, read_submission
@@ -92,31 +94,38 @@ class GraderErrorItem(NamedTuple):
     """A TA has recorded marks for it."""
 
 
-def grader_errors(gradebook: Gradebook, exam_id: str) -> list[GraderErrorItem]:
+def _each(
+    table: ClassTable, pick: Callable[[QuestionResult], list[QuestionResult]]
+) -> Iterator[tuple[StudentRow, QuestionResult]]:
+    """(student row, result) for every result ``pick`` finds in a stored answer, by student
+    and in stored order."""
+    for row in table.students:
+        for stored in row.answers:
+            for r in pick(stored.result):
+                yield row, r
+
+
+def grader_errors(table: ClassTable) -> list[GraderErrorItem]:
     """Every stored ``error`` result of the exam (questions and parts), by student."""
-    overrides = gradebook.overrides(exam_id)
     return [
-        GraderErrorItem(stored.student, r, (stored.student, r.question_id) in overrides)
-        for stored in gradebook.answers(exam_id)
-        for r in error_results(stored.result)
+        GraderErrorItem(row.student, r, row.override(r.question_id) is not None)
+        for row, r in _each(table, error_results)
     ]
 
 
 class _Answers:
     """Students' answers read back from their folders, each submission read once."""
 
-    def __init__(self, gradebook: Gradebook, exam_id: str) -> None:
+    def __init__(self, exam_id: str) -> None:
         self.exam_id = exam_id
-        self.folders = {s: f for s, _, _, f in gradebook.submissions(exam_id)}
         self.read: dict[str, Submission | None] = {}
 
-    def get(self, student: str, key: str) -> Any:
-        if student not in self.read:
-            folder = self.folders.get(student)
-            self.read[student] = (
-                read_submission(Path(folder), exam_id=self.exam_id) if folder else None
+    def get(self, row: StudentRow, key: str) -> Any:
+        if row.student not in self.read:
+            self.read[row.student] = (
+                read_submission(Path(row.folder), exam_id=self.exam_id) if row.folder else None
             )
-        sub = self.read[student]
+        sub = self.read[row.student]
         if sub is None:
             return None
         qid, _, part = key.partition("/")
@@ -137,46 +146,49 @@ def text_items(result: QuestionResult) -> list[QuestionResult]:
     return [result] if result.needs_review or result.status == "needs_review" else []
 
 
-def write_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path) -> int:
+def _rubric_lines(q: TextQuestion, r: QuestionResult) -> list[str]:
+    """The rubric with the points the engine found ticked: ``[x] id (marks): description``."""
+    return [
+        f"[{'x' if p.id in r.rubric_found else ' '}] {p.id} ({p.marks:g}): {p.description}"
+        for p in q.rubric
+    ]
+
+
+def write_review_file(exam: LoadedExam, table: ClassTable, path: Path) -> int:
     """Write the review file; return how many items still wait for a decision."""
     exam_id = exam.exam.exam
-    overrides = gradebook.overrides(exam_id)
-    answers = _Answers(gradebook, exam_id)
+    answers = _Answers(exam_id)
     items: list[dict[str, Any]] = []
     pending = 0
-    for stored in gradebook.answers(exam_id):
-        for r in text_items(stored.result):
-            q = _text_question(exam, r.question_id)
-            if q is None:
-                continue
-            answer = answers.get(stored.student, r.question_id)
-            decided = overrides.get((stored.student, r.question_id))
-            if decided is None:
-                pending += 1
-            items.append(
-                {
-                    "student": stored.student,
-                    "question": r.question_id,
-                    "max_marks": r.max_marks,
-                    "provisional": r.marks,
-                    "rubric": [
-                        f"[{'x' if p.id in r.rubric_found else ' '}] {p.id} ({p.marks:g}): {p.description}"
-                        for p in q.rubric
-                    ],
-                    "answer": str(answer) if answer is not None else "",
-                    "marks": decided.marks if decided else None,
-                    "comment": decided.comment if decided else "",
-                }
-            )
-
-    def entry(student: str, r: QuestionResult) -> dict[str, Any]:
-        nonlocal pending
-        decided = overrides.get((student, r.question_id))
+    for row, r in _each(table, text_items):
+        q = _text_question(exam, r.question_id)
+        if q is None:
+            continue
+        answer = answers.get(row, r.question_id)
+        decided = row.override(r.question_id)
         if decided is None:
             pending += 1
-        answer = answers.get(student, r.question_id)
+        items.append(
+            {
+                "student": row.student,
+                "question": r.question_id,
+                "max_marks": r.max_marks,
+                "provisional": r.marks,
+                "rubric": _rubric_lines(q, r),
+                "answer": str(answer) if answer is not None else "",
+                "marks": decided.marks if decided else None,
+                "comment": decided.comment if decided else "",
+            }
+        )
+
+    def entry(row: StudentRow, r: QuestionResult) -> dict[str, Any]:
+        nonlocal pending
+        decided = row.override(r.question_id)
+        if decided is None:
+            pending += 1
+        answer = answers.get(row, r.question_id)
         return {
-            "student": student,
+            "student": row.student,
             "question": r.question_id,
             "max_marks": r.max_marks,
             "provisional": r.marks,
@@ -187,12 +199,8 @@ def write_review_file(exam: LoadedExam, gradebook: Gradebook, path: Path) -> int
             "comment": decided.comment if decided else "",
         }
 
-    errors = [entry(item.student, item.result) for item in grader_errors(gradebook, exam_id)]
-    flagged = [
-        entry(stored.student, r)
-        for stored in gradebook.answers(exam_id)
-        for r in flagged_results(exam, stored.result)
-    ]
+    errors = [entry(row, r) for row, r in _each(table, error_results)]
+    flagged = [entry(row, r) for row, r in _each(table, partial(flagged_results, exam))]
     path.parent.mkdir(parents=True, exist_ok=True)
     doc: dict[str, Any] = {"exam": exam_id, "items": items}
     if errors:

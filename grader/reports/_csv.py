@@ -30,7 +30,8 @@ def safe_cell(value: Cell) -> Cell:
 
 
 def number(x: float, digits: int = 6) -> int | float:
-    """``x`` to ``digits`` significant figures, an ``int`` when whole (written ``2``, not ``2.0``)."""
+    """``x`` to ``digits`` significant figures, an ``int`` when whole (written ``2``, not
+    ``2.0``)."""
     rounded = float(f"{x:.{digits}g}")
     return int(rounded) if rounded.is_integer() else rounded
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from grader.gradebook import Gradebook, StoredAnswer
 from grader.loading import LoadedExam
-from grader.reports.export import by_student
 from grader.reports.markdown import markdown_page
+from grader.reports.table import ClassTable, StudentRow
 from grader.results import QuestionResult
 from grader.submissions import STUDENT_ID
 
@@ -56,26 +55,20 @@ def _question_md(
     return lines
 
 
-def feedback_markdown(
-    exam: LoadedExam, student: str, answers: dict[str, StoredAnswer], problems: list[str]
-) -> str:
+def feedback_markdown(exam: LoadedExam, row: StudentRow) -> str:
     """The student's feedback page in Markdown."""
-    total = sum(a.marks for a in answers.values())
-    lines = [
-        f"# {exam.exam.title}",
-        "",
-        f"Student: **{student}** — total **{_fmt(total)} / {_fmt(exam.exam.total_marks)}**",
-        "",
-    ]
-    pending = [a.question_id for a in answers.values() if a.needs_review]
-    if pending:
-        lines += [f"Marks for {', '.join(pending)} are provisional until a TA reviews them.", ""]
-    if problems:
-        lines += ["## Problems with your submission", ""] + [f"- {p}" for p in problems] + [""]
+    total = f"{_fmt(row.total)} / {_fmt(exam.exam.total_marks)}"
+    lines = [f"# {exam.exam.title}", "", f"Student: **{row.student}** — total **{total}**", ""]
+    if row.pending:
+        pending = ", ".join(row.pending)
+        lines += [f"Marks for {pending} are provisional until a TA reviews them.", ""]
+    if row.problems:
+        lines += ["## Problems with your submission", ""]
+        lines += [f"- {p}" for p in row.problems] + [""]
     for section in exam.exam.sections:
         lines += [f"## {section.title}", ""]
         for qid in section.questions:
-            a = answers.get(qid)
+            a = row.answer(qid)
             if a is None:
                 lines += [f"### {qid} — not graded", ""]
                 continue
@@ -84,7 +77,8 @@ def feedback_markdown(
 
 
 def feedback_html(exam: LoadedExam, student: str, markdown: str) -> str:
-    """The same page as standalone HTML with rendered math (sanitized: see ``markdown.sanitize_html``)."""
+    """The same page as standalone HTML with rendered math (sanitized: see
+    ``markdown.sanitize_html``)."""
     return markdown_page(f"{exam.exam.title} — {student}", markdown)
 
 
@@ -97,20 +91,20 @@ def _safe_name(student: str) -> str:
     keep = "".join(
         ch if ch.isascii() and (ch.isalnum() or ch in "-_.@") else "_" for ch in student
     ).lstrip(".-")
-    return f"{keep[:64] or 'student'}-{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}"
+    digest = hashlib.sha256(student.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"{keep[:64] or 'student'}-{digest}"
 
 
-def write_feedback(exam: LoadedExam, gradebook: Gradebook, out: Path) -> list[Path]:
+def write_feedback(exam: LoadedExam, table: ClassTable, out: Path) -> list[Path]:
     """feedback/<student>.md and .html for every graded student."""
     folder = out / "feedback"
     folder.mkdir(parents=True, exist_ok=True)
-    table = by_student(gradebook.answers(exam.exam.exam))
-    problems = {s: p for s, _, p, _ in gradebook.submissions(exam.exam.exam)}
     written = []
-    for student in sorted(table):
-        md = feedback_markdown(exam, student, table[student], problems.get(student, []))
-        name = _safe_name(student)
+    for row in table.students:
+        md = feedback_markdown(exam, row)
+        name = _safe_name(row.student)
         (folder / f"{name}.md").write_text(md, encoding="utf-8")
-        (folder / f"{name}.html").write_text(feedback_html(exam, student, md), encoding="utf-8")
+        page = feedback_html(exam, row.student, md)
+        (folder / f"{name}.html").write_text(page, encoding="utf-8")
         written += [folder / f"{name}.md", folder / f"{name}.html"]
     return written

@@ -227,20 +227,25 @@ def markdown_to_html(text: str) -> str:
     return sanitize_html(str(_MD.render(text)))
 
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #222; }
-h1, h2, h3 { line-height: 1.2; }
-table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; }
-pre { background: #f6f8fa; padding: .75rem; overflow-x: auto; }
-.score { font-weight: bold; } .ok { color: #1a7f37; } .bad { color: #cf222e; } .review { color: #9a6700; }
-.math { margin: .5rem 0; overflow-x: auto; }
-"""
+_STYLE = (
+    "\n"
+    "body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; "
+    "padding: 0 1rem; line-height: 1.5; color: #222; }\n"
+    "h1, h2, h3 { line-height: 1.2; }\n"
+    "table { border-collapse: collapse; } "
+    "td, th { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; }\n"
+    "pre { background: #f6f8fa; padding: .75rem; overflow-x: auto; }\n"
+    ".score { font-weight: bold; } .ok { color: #1a7f37; } .bad { color: #cf222e; } "
+    ".review { color: #9a6700; }\n"
+    ".math { margin: .5rem 0; overflow-x: auto; }\n"
+)
 
 
 def _document(title: str, safe_body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n{safe_body}</body>\n</html>\n"
+        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<body>\n{safe_body}</body>\n</html>\n"
     )
 
 
@@ -250,5 +255,6 @@ def page(title: str, body_html: str) -> str:
 
 
 def markdown_page(title: str, text: str) -> str:
-    """A standalone HTML document of the Markdown ``text`` (sanitized once, by ``markdown_to_html``)."""
+    """A standalone HTML document of the Markdown ``text`` (sanitized once, by
+    ``markdown_to_html``)."""
     return _document(title, markdown_to_html(text))

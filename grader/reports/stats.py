@@ -14,12 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.gradebook import Gradebook
 from grader.loading import LoadedExam
 from grader.reports._csv import Cell, csv_text, number
-from grader.reports.export import by_student
+from grader.reports.table import ClassTable
 
-__all__ = ["ItemStats", "item_analysis", "write_statistics"]
+__all__ = [
+    "ItemStats",
+    "item_analysis",
+    "statistics_csv",
+    "statistics_markdown",
+    "write_statistics",
+]
 
 
 @dataclass(frozen=True)
@@ -41,27 +46,33 @@ def _corr(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(np.corrcoef(x, y)[0, 1])
 
 
-def item_analysis(exam: LoadedExam, scores: dict[str, dict[str, float]]) -> list[ItemStats]:
-    """Per-question statistics from ``student -> question -> marks`` (missing = 0)."""
-    students = sorted(scores)
-    ids = exam.ordered_ids()
+def item_analysis(table: ClassTable) -> list[ItemStats]:
+    """Per-question statistics of ``table`` (a question a student has no answer to
+    counts 0; a stored answer to a question no longer in the exam counts nowhere)."""
+    n_students, n_items = len(table.students), len(table.questions)
+    # (students, items): marks with overrides applied
     matrix = np.array(
-        [[scores[s].get(q, 0.0) for q in ids] for s in students], dtype=float
-    ).reshape(len(students), len(ids))
-    totals = matrix.sum(axis=1) if len(students) else np.zeros(0)
+        [
+            [a.marks if (a := row.answer(q)) is not None else 0.0 for q in table.question_ids]
+            for row in table.students
+        ],
+        dtype=float,
+    ).reshape(n_students, n_items)
+    totals = matrix.sum(axis=1)  # (students,)
     out = []
-    for j, qid in enumerate(ids):
-        col = matrix[:, j] if len(students) else np.zeros(0)
-        mx = exam.questions[qid].marks
-        mean = float(col.mean()) if len(col) else 0.0
+    for j, column in enumerate(table.questions):
+        item = matrix[:, j]  # (students,)
+        mean = float(item.mean()) if n_students else 0.0
+        # discrimination: corr(item, total - item), the item-rest correlation
+        discrimination = _corr(item, totals - item)
         out.append(
             ItemStats(
-                qid,
-                mx,
-                len(col),
+                column.question_id,
+                column.max_marks,
+                n_students,
                 round(mean, 6),
-                round(mean / mx, 6),
-                None if (d := _corr(col, totals - col)) is None else round(d, 6),
+                round(mean / column.max_marks, 6),
+                None if discrimination is None else round(discrimination, 6),
             )
         )
     return out
@@ -80,30 +91,28 @@ def _table(stats: list[ItemStats]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_statistics(exam: LoadedExam, gradebook: Gradebook, out: Path) -> list[Path]:
-    """statistics.md (table + summary), statistics.csv, histogram.png, items.png."""
-    import matplotlib
+def _totals(table: ClassTable) -> np.ndarray:
+    """Each student's total (every stored answer, overrides applied), in table order."""
+    return np.array([row.total for row in table.students], dtype=float)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    out.mkdir(parents=True, exist_ok=True)
-    table = by_student(gradebook.answers(exam.exam.exam))
-    scores = {s: {q: a.marks for q, a in row.items()} for s, row in table.items()}
-    stats = item_analysis(exam, scores)
-    totals = np.array([sum(v.values()) for v in scores.values()], dtype=float)
-    total_marks = exam.exam.total_marks
+def statistics_markdown(exam: LoadedExam, table: ClassTable, stats: list[ItemStats]) -> str:
+    """statistics.md: a summary of the totals and the item-analysis table."""
+    totals = _totals(table)
     summary = ["# Class statistics: " + exam.exam.title, ""]
     if len(totals):
         summary += [
             f"- students graded: {len(totals)}",
-            f"- mean {totals.mean():.2f} / {total_marks:g}, median {float(np.median(totals)):.2f}, "
+            f"- mean {totals.mean():.2f} / {exam.exam.total_marks:g}, "
+            f"median {float(np.median(totals)):.2f}, "
             f"std {totals.std():.2f}, min {totals.min():.2f}, max {totals.max():.2f}",
             "",
         ]
-    md = out / "statistics.md"
-    md.write_text("\n".join(summary) + _table(stats), encoding="utf-8")
-    csv_path = out / "statistics.csv"
+    return "\n".join(summary) + _table(stats)
+
+
+def statistics_csv(stats: list[ItemStats]) -> str:
+    """statistics.csv: one row per question."""
     rows: list[list[Cell]] = [
         ["question", "max_marks", "n", "mean", "difficulty", "discrimination"]
     ]
@@ -118,7 +127,24 @@ def write_statistics(exam: LoadedExam, gradebook: Gradebook, out: Path) -> list[
         ]
         for s in stats
     ]
-    csv_path.write_text(csv_text(rows), encoding="utf-8")
+    return csv_text(rows)
+
+
+def write_statistics(exam: LoadedExam, table: ClassTable, out: Path) -> list[Path]:
+    """statistics.md (table + summary), statistics.csv, histogram.png, items.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    stats = item_analysis(table)
+    md = out / "statistics.md"
+    md.write_text(statistics_markdown(exam, table, stats), encoding="utf-8")
+    csv_path = out / "statistics.csv"
+    csv_path.write_text(statistics_csv(stats), encoding="utf-8")
+    totals = _totals(table)
+    total_marks = exam.exam.total_marks
 
     plt.rcParams["svg.hashsalt"] = "grader"
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)

@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from grader.classroom import grade_class
-from grader.gradebook import Gradebook
+from grader.gradebook import Gradebook, Regrade
 from grader.loading import load_exam
+from grader.reports import read_table
 from grader.review import apply_review_file, write_review_file
 from grader.sandbox import InProcessRunner
 
@@ -38,7 +39,7 @@ def totals(gb: Gradebook, exam: str = "demo-exam") -> dict[str, float]:
 
 
 def problems(gb: Gradebook, student: str) -> list[str]:
-    return next(p for s, _, p, _ in gb.submissions("demo-exam") if s == student)
+    return next(s.problems for s in gb.submissions("demo-exam") if s.student == student)
 
 
 def test_class_totals_are_exact(klass: Path, tmp_path: Path, runner: InProcessRunner) -> None:
@@ -82,7 +83,7 @@ def test_regrade_of_one_question_reports_whose_score_changed(
     bank = q / "bank.yaml"
     bank.write_text(bank.read_text().replace("tolerance: {abs: 0.001}", "tolerance: {abs: 0.1}"))
     report = grade_class(load_exam(q / "exam.yaml"), klass, gb, runner)
-    assert report.changes == [("bob", "N1", 0.0, 1.0)]
+    assert report.changes == [Regrade("bob", "N1", old_marks=0.0, new_marks=1.0)]
     # Only N1 was recomputed: every other answer of bob still comes from the first run.
     runs = dict(gb.rows("SELECT question_id, run_id FROM answers WHERE student='bob'"))
     assert runs.pop("N1") == report.run_id and set(runs.values()) == {report.run_id - 1}
@@ -196,7 +197,7 @@ def test_ta_review_overrides_provisional_marks_and_survives_regrade(
     exam = load_exam(EXAM)
     gb = grade_one(klass, tmp_path, runner)
     review = tmp_path / "review.yaml"
-    assert write_review_file(exam, gb, review) == 2  # alice: T1 and P1/why
+    assert write_review_file(exam, read_table(exam, gb), review) == 2  # alice: T1 and P1/why
     doc = yaml.safe_load(review.read_text())
     for item in doc["items"]:
         if item["question"] == "T1":
@@ -208,7 +209,7 @@ def test_ta_review_overrides_provisional_marks_and_survives_regrade(
     assert totals(gb)["alice"] == 11.0
     grade_class(exam, klass, gb, runner, regrade=[])
     assert totals(gb)["alice"] == 11.0
-    assert write_review_file(exam, gb, review) == 1
+    assert write_review_file(exam, read_table(exam, gb), review) == 1
 
 
 def test_review_file_rejects_marks_above_the_maximum(
@@ -217,7 +218,7 @@ def test_review_file_rejects_marks_above_the_maximum(
     exam = load_exam(EXAM)
     gb = grade_one(klass, tmp_path, runner)
     review = tmp_path / "review.yaml"
-    write_review_file(exam, gb, review)
+    write_review_file(exam, read_table(exam, gb), review)
     doc = yaml.safe_load(review.read_text())
     doc["items"][0]["marks"] = 9
     review.write_text(yaml.safe_dump(doc))
@@ -231,7 +232,8 @@ def test_review_file_rejects_marks_above_the_maximum(
 def _answers_table(db: Path) -> list[tuple[object, ...]]:
     gb = Gradebook(db)
     rows = gb.rows(
-        "SELECT student, question_id, marks, status, feedback, answer_hash, question_hash FROM answers ORDER BY 1, 2"
+        "SELECT student, question_id, marks, status, feedback, answer_hash, question_hash"
+        " FROM answers ORDER BY 1, 2"
     )
     gb.close()
     return rows

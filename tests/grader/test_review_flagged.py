@@ -10,6 +10,7 @@ import yaml
 
 from grader.gradebook import Environment, Gradebook
 from grader.loading import load_exam
+from grader.reports import read_table
 from grader.results import QuestionResult, SubmissionResult
 from grader.review import apply_review_file, write_review_file
 
@@ -40,7 +41,7 @@ def test_a_flagged_code_answer_is_listed_and_can_be_decided(tmp_path: Path) -> N
     gradebook.record(result, folder=str(tmp_path), content_hash="x", run_id=run, env=env)
     path = tmp_path / "review.yaml"
 
-    assert write_review_file(exam, gradebook, path) >= 1
+    assert write_review_file(exam, read_table(exam, gradebook), path) >= 1
     doc = yaml.safe_load(path.read_text())
     (item,) = doc["flagged"]
     assert (item["student"], item["question"], item["provisional"]) == ("ana", "B5a-i-2", 4.0)

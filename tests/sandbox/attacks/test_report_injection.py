@@ -24,7 +24,7 @@ from grader.gradebook import Environment, Gradebook
 from grader.loading import LoadedExam, load_exam
 from grader.results import QuestionResult, SubmissionResult
 from grader.render import key_markdown, paper_markdown
-from grader.reports import gradebook_csv, write_statistics
+from grader.reports import gradebook_csv, read_table, write_statistics
 from grader.reports._csv import csv_text, number, safe_cell
 from grader.reports.markdown import _MD, markdown_page, markdown_to_html, page, sanitize_html
 
@@ -82,7 +82,7 @@ def test_gradebook_csv_golden_with_hostile_ids_and_a_negative_mark(exam: LoadedE
     for sid in HOSTILE_IDS:
         _record(gb, sid, {"M1": 1.5})
     _record(gb, "mia", {"M1": 1.5, "N1": -0.5, "T1": 1 / 3}, review="T1")
-    assert gradebook_csv(exam, gb) == (
+    assert gradebook_csv(exam, read_table(exam, gb)) == (
         "Student ID,Total,M1,N1,E1,O1,T1,C1,P1,Pending review\n"
         "Points possible,11.5,1.5,1,1,1,2,2,3,\n"
         "'\t=1+1,1.5,1.5,,,,,,,0\n"
@@ -99,7 +99,7 @@ def test_statistics_csv_golden(exam: LoadedExam, tmp_path: Path) -> None:
     _record(gb, "a", {"M1": 1.5, "N1": 1.0})
     _record(gb, "b", {"M1": 0.0, "N1": 1.0})
     _record(gb, "c", {"M1": 1.5, "N1": 0.0})
-    write_statistics(exam, gb, tmp_path / "stats")
+    write_statistics(exam, read_table(exam, gb), tmp_path / "stats")
     assert (tmp_path / "stats" / "statistics.csv").read_text() == (
         "question,max_marks,n,mean,difficulty,discrimination\n"
         "M1,1.5,3,1,0.666667,-0.5\n"
