@@ -42,6 +42,20 @@ def gradebook_csv(exam: LoadedExam, table: ClassTable) -> str:
     return csv_text(rows)
 
 
+_TA_ONLY_FIELDS = frozenset({"author_note", "seconds"})
+"""Left out of results.json at every level (question, part, case): the TA's notes, and
+wall-clock times that differ from run to run."""
+
+
+def _without_ta_fields(value: Any) -> Any:
+    """A dumped result without ``_TA_ONLY_FIELDS``, in its parts and cases too."""
+    if isinstance(value, dict):
+        return {k: _without_ta_fields(v) for k, v in value.items() if k not in _TA_ONLY_FIELDS}
+    if isinstance(value, list):
+        return [_without_ta_fields(v) for v in value]
+    return value
+
+
 def results_json(exam: LoadedExam, table: ClassTable) -> dict[str, Any]:
     """Every student's per-question and per-case results, overrides applied."""
     students = []
@@ -51,7 +65,7 @@ def results_json(exam: LoadedExam, table: ClassTable) -> dict[str, Any]:
             a = row.answer(qid)
             if a is None:
                 continue
-            entry = a.result.model_dump(mode="json", exclude={"seconds", "author_note"})
+            entry = _without_ta_fields(a.result.model_dump(mode="json"))
             entry["marks"] = a.marks
             entry["graded_marks"] = a.graded_marks
             o = row.override(qid)

@@ -96,6 +96,7 @@ MIA_P1 = _p1(
         "needs_review",
         feedback=f"your answer: {HOSTILE}\nwaiting for a TA",
         needs_review=True,
+        author_note=SECRET_NOTE,  # a part's TA note (the cost check's timing note is one)
     ),
 )
 MIA_PROBLEMS = (
