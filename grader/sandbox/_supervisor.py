@@ -346,7 +346,7 @@ class Supervisor:
         answer = self.ask({"op": "wait", "pid": pid})
         status = answer.get("status")
         if type(status) is not int:
-            return signal.SIGKILL, 0.0  # the wait status of a killed process: a crash
+            return int(signal.SIGKILL), 0.0  # the wait status of a killed process: a crash
         return status, float(answer.get("cpu", 0.0))
 
     def _write_files(self, job: dict[str, Any], bufs: list[bytes], jobdir: str) -> None:
