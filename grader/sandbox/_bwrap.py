@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.sandbox._protocol import ONE_THREAD_ENV
 from grader.sandbox._types import SandboxUnavailable
 
 INSTALL_HINT = (
@@ -50,7 +51,15 @@ INSTALL_HINT = (
 )
 WORKER_DIR = Path(__file__).resolve().parent
 SANDBOX_DIR = "/sandbox"
-SANDBOX_FILES = ("_worker.py", "_wire.py", "_flops.py", "_seccomp.py")
+SANDBOX_FILES = (
+    "_worker.py",
+    "_supervisor.py",
+    "_student_process.py",
+    "_protocol.py",
+    "_wire.py",
+    "_flops.py",
+    "_seccomp.py",
+)
 """The only grader files inside the sandbox (mounted read-only under ``/sandbox``)."""
 TMP_BYTES = 256 * 1024 * 1024
 SHM_BYTES = 16 * 1024 * 1024
@@ -63,7 +72,8 @@ def find_bwrap() -> str:
     )
     if exe is None:
         raise SandboxUnavailable(
-            f"bubblewrap (`bwrap`) is not installed, so student code cannot be isolated; {INSTALL_HINT}. "
+            "bubblewrap (`bwrap`) is not installed, so student code cannot be isolated; "
+            f"{INSTALL_HINT}. "
             "To run only your own code without isolation, use --no-sandbox."
         )
     return exe
@@ -222,10 +232,7 @@ def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
         "HOME": "/tmp",
         "LANG": "C.UTF-8",
         "TMPDIR": "/tmp",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
+        **ONE_THREAD_ENV,
         "PYTHONDONTWRITEBYTECODE": "1",
         # No passwd entry exists for the sandbox's uid: name the user for getpass.getuser()
         # (torch's compile caches ask for it) and keep torch's caches in the private /tmp.
@@ -370,5 +377,6 @@ def probe(bwrap: str) -> tuple[bool, str]:
         return False, f"bubblewrap failed to start a sandbox: {out.stderr.strip()[:300]}"
     return (
         True,
-        f"{bwrap} started a sandbox (Python {out.stdout.split()[-1]}, no network, own PID namespace)",
+        f"{bwrap} started a sandbox (Python {out.stdout.split()[-1]}, no network, "
+        "own PID namespace)",
     )

@@ -312,7 +312,8 @@ def _array(
                 "contains Inf",
                 show=show,
                 path=path,
-                got=f" at {int(bad_inf.sum())} of {a.size} positions (first at index {_index(bad_inf)})",
+                got=f" at {int(bad_inf.sum())} of {a.size} positions"
+                f" (first at index {_index(bad_inf)})",
             )
     if rule == "exact" or a.dtype.kind != "f":
         wrong = a != e
@@ -338,7 +339,8 @@ def _array(
         worst = np.unravel_index(int(np.nanargmax(np.where(wrong, diff, -np.inf))), a.shape)
         got = (
             f"--{int(wrong.sum())} of {a.size} elements differ by more than {within}"
-            f" (largest difference {float(diff[worst]):.3g} at index {tuple(int(i) for i in worst)})"
+            f" (largest difference {float(diff[worst]):.3g}"
+            f" at index {tuple(int(i) for i in worst)})"
         )
     return _say(
         "does not have correct values",
@@ -419,7 +421,10 @@ def _tokens(expected: Any, actual: Any, show: bool) -> str | None:
     for k, (x, y) in enumerate(zip(e, a, strict=False)):
         if x != y or type(x) is not type(y):
             if show:
-                return f"differs from the expected sequence at position {k}--got: {y!r}, expected: {x!r}"
+                return (
+                    f"differs from the expected sequence at position {k}"
+                    f"--got: {y!r}, expected: {x!r}"
+                )
             return "differs from the expected sequence"
     if len(a) != len(e):
         return _say(

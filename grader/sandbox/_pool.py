@@ -2,11 +2,11 @@
 
 A worker is one bubblewrap sandbox running ``_worker.py``: a supervisor and a zygote that
 have imported numpy and torch once; the zygote forks a fresh runner per batch, i.e. per
-student (see ``_worker``'s docstring for the life cycle). The grader talks to the supervisor over two
-pipes with length-prefixed frames, reads with hard size bounds and deadlines, and decodes
-every returned value with the hostile-bytes decoder of ``_wire``. A worker that stops
-answering, dies, or breaks the protocol is killed and replaced; the unanswered cases of
-its job are reported, and the batch goes on.
+student (see ``_worker``'s docstring for the life cycle). The grader talks to the
+supervisor over two pipes with length-prefixed frames, reads with hard size bounds and
+deadlines, and turns every case message into a checked, student-worded ``CaseOutcome``
+(``_messages``). A worker that stops answering, dies, or breaks the protocol is killed and
+replaced; the unanswered cases of its job are reported, and the batch goes on.
 """
 
 from __future__ import annotations
@@ -25,20 +25,14 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import torch
 
 from grader.sandbox import _bwrap, _seccomp, _wire
-from grader.sandbox._types import (
-    CaseInput,
-    CaseOutcome,
-    CasePhase,
-    CaseStatus,
-    CodeJob,
-    Construct,
-    SandboxUnavailable,
-)
+from grader.sandbox._messages import case_outcome
+from grader.sandbox._protocol import CONTROL_FRAME_BYTES, MAX_BATCH_RESULT_BYTES, ONE_THREAD_ENV
+from grader.sandbox._types import CaseInput, CaseOutcome, CodeJob, Construct, SandboxUnavailable
 
 NO_SANDBOX_WARNING = (
     "NO SANDBOX: student code runs as you, with your files, your network and your "
@@ -49,15 +43,6 @@ _STARTUP_SECONDS = 120.0
 _GRACE_SECONDS = 15.0
 _CLEAN_SECONDS = 30.0
 """How long the next batch waits for a sandbox to confirm the previous student's cleanup."""
-MAX_BATCH_RESULT_BYTES = 512 * 1024 * 1024
-"""Bytes of returned values one batch (one student) may bring into the grader in all; the
-values of later cases then count as ``output_limit``. Bounds the grader's memory per student."""
-_AUTOGRAD_NAMES = (
-    "autograd",
-    "torch.Tensor.backward",
-    "torch.autograd.backward",
-    "torch.autograd.grad",
-)
 
 
 class Runner(Protocol):
@@ -120,9 +105,7 @@ class _Worker:
                 env={
                     "PATH": "/usr/bin:/bin",
                     "LANG": "C.UTF-8",
-                    "OMP_NUM_THREADS": "1",
-                    "MKL_NUM_THREADS": "1",
-                    "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
+                    **ONE_THREAD_ENV,
                 },
             )
         except BaseException:
@@ -135,14 +118,14 @@ class _Worker:
         self.wfd = to_w
         self.rfd = from_r
         os.set_blocking(self.rfd, False)
-        self.reader = _wire.FrameReader(1 << 20)
+        self.reader = _wire.FrameReader(CONTROL_FRAME_BYTES)
         self.pending: list[tuple[dict[str, Any], list[bytes]]] = []
         self.baseline = 0
         self.unclean = False  # a batch ended; its cleanup is not yet confirmed
 
     def wait_ready(self) -> None:
         try:
-            header, _ = self.next_frame(time.monotonic() + _STARTUP_SECONDS, 1 << 20)
+            header, _ = self.next_frame(time.monotonic() + _STARTUP_SECONDS, CONTROL_FRAME_BYTES)
         except (_WorkerLost, _wire.WireError) as exc:
             err = b""
             if self.proc.stderr is not None:
@@ -153,7 +136,8 @@ class _Worker:
                     pass
             self.kill()
             raise SandboxUnavailable(
-                f"the sandboxed worker did not start ({exc}): {err.decode(errors='replace').strip()[-1500:]}"
+                f"the sandboxed worker did not start ({exc}): "
+                f"{err.decode(errors='replace').strip()[-1500:]}"
             ) from exc
         if header.get("op") != "ready":
             self.kill()
@@ -276,7 +260,7 @@ class _PoolRunner(abc.ABC):
 
         Visible cases of every job run first; the hidden cases are sent into the sandbox
         only after every visible case has been reported (see
-        ``_worker.Supervisor.hold_batch``). Never mix students in one batch: their jobs
+        ``_supervisor.Supervisor.hold_batch``). Never mix students in one batch: their jobs
         would share a process and a /tmp until the batch ends.
         """
         for job in jobs:
@@ -286,7 +270,8 @@ class _PoolRunner(abc.ABC):
         for j, job in enumerate(jobs):
             if job.device == "cuda" and not torch.cuda.is_available():
                 results[j] = [
-                    _outcome(job, i, {"status": "not_runnable"}, []) for i in range(len(job.cases))
+                    case_outcome(job, i, {"status": "not_runnable"}, [])
+                    for i in range(len(job.cases))
                 ]
             elif not job.cases:
                 results[j] = []
@@ -328,7 +313,9 @@ class _PoolRunner(abc.ABC):
         try:
             if worker is not None and worker.alive() and worker.unclean:
                 try:
-                    header, _ = worker.next_frame(time.monotonic() + _CLEAN_SECONDS, 1 << 20)
+                    header, _ = worker.next_frame(
+                        time.monotonic() + _CLEAN_SECONDS, CONTROL_FRAME_BYTES
+                    )
                     worker.unclean = header.get("op") != "clean"
                 except (_WorkerLost, _wire.WireError, OSError):
                     pass
@@ -425,7 +412,7 @@ class _PoolRunner(abc.ABC):
                 if header.get("status") == "ok" and size > budget_bytes:
                     header, bufs = {"status": "output_limit", "phase": "batch"}, []
                 budget_bytes -= size
-                got[j, i] = _outcome(jobs[j], i, header, bufs)
+                got[j, i] = case_outcome(jobs[j], i, header, bufs)
                 del bufs
         except (_WorkerLost, _wire.WireError, OSError):
             healthy = False  # a timeout included: the supervisor enforces every case's limits
@@ -438,7 +425,7 @@ class _PoolRunner(abc.ABC):
                 if (j, i) in got:
                     outcomes.append(got[j, i])
                 else:
-                    outcomes.append(_outcome(job, i, {"status": "sandbox_error"}, []))
+                    outcomes.append(case_outcome(job, i, {"status": "sandbox_error"}, []))
             results.append(outcomes)
         return results, healthy
 
@@ -511,7 +498,8 @@ def sandbox_available() -> tuple[bool, str]:
         return False, str(exc)
     ok, detail = _bwrap.probe(exe)
     if ok:
-        detail += f"; processes limited per sandbox by {'pids cgroup' if mechanism == 'cgroup' else 'RLIMIT_NPROC per user namespace'}"
+        how = "pids cgroup" if mechanism == "cgroup" else "RLIMIT_NPROC per user namespace"
+        detail += f"; processes limited per sandbox by {how}"
     return ok, detail
 
 
@@ -636,208 +624,3 @@ def _check_constructs(value: Any, job: CodeJob) -> None:
     elif isinstance(value, dict):
         for v in value.values():
             _check_constructs(v, job)
-
-
-# --------------------------------------------------------------------------- outcomes out
-
-_STATUSES: frozenset[str] = frozenset(CaseStatus.__args__)  # type: ignore[attr-defined]
-_PHASES: frozenset[str] = frozenset(CasePhase.__args__)  # type: ignore[attr-defined]
-_DETAIL_RE = re.compile(r"^(signal SIG[A-Z0-9]{1,10}|exit status \d{1,3})$")
-
-
-def _outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> CaseOutcome:
-    """Validate one case message from the worker and word it for the student."""
-    case = job.cases[i]
-    visible = case.visible
-    limits = job.limits
-    n = i + 1
-    status = h.get("status")
-    if status not in _STATUSES:
-        status = "bad_output"
-    value = repeat = None
-    device = None
-    error_type = error_file = None
-    error_line = None
-    stdout = None
-    if visible and type(h.get("stdout")) is str:
-        stdout = h["stdout"][: limits.max_output_bytes]
-    if status == "ok":
-        decoder = _wire.Decoder(bufs, max_bytes=limits.max_result_bytes)
-        try:
-            value = decoder.decode(h.get("value"))
-            if job.repeat_for_determinism:
-                repeat = decoder.decode(h.get("value2"))
-            if isinstance(value, torch.Tensor):
-                device = str(value.device)
-        except _wire.WireError as exc:
-            status = "bad_output"
-            h = {"error_message": str(exc)}
-        except Exception:  # noqa: BLE001 -- bytes the decoder should have refused: still the value's fault
-            status = "bad_output"
-            h = {}
-            value = repeat = None
-    if status in ("exception", "memory_limit", "forbidden"):
-        error_file = h.get("error_file") if h.get("error_file") in job.files else None
-        error_line = _real_line(job, error_file, h.get("error_line")) if visible else None
-        error_type = _error_type(h, visible)
-    flops = h.get("flops") if type(h.get("flops")) is int and 0 <= h["flops"] < 1 << 63 else None
-    raw_seconds: Any = h.get("seconds")
-    seconds = (  # the runner's own clock: a number the student could choose, so not for hidden cases
-        float(raw_seconds)
-        if visible and type(raw_seconds) in (int, float) and 0 <= raw_seconds < 1e6
-        else 0.0
-    )
-    raw_cpu: Any = h.get("cpu")
-    cpu = float(raw_cpu) if type(raw_cpu) in (int, float) and 0 <= raw_cpu < 1e6 else None
-    message = _message(job, status, n, h, visible, error_type, error_file, error_line)
-    return CaseOutcome(
-        name=case.name,
-        index=i,
-        status=cast(CaseStatus, status),
-        message=message,
-        value=value,
-        repeat_value=repeat,
-        error_type=error_type if status == "exception" else None,
-        error_line=error_line,
-        error_file=error_file,
-        stdout=stdout,
-        flops=flops,
-        cpu_seconds=cpu,
-        seconds=seconds,
-        device=device,
-        phase=cast(CasePhase, h["phase"]) if status != "ok" and h.get("phase") in _PHASES else None,
-    )
-
-
-def _real_line(job: CodeJob, file: str | None, line: Any) -> int | None:
-    """``line`` when it is a line of the student's ``file`` (a traceback can be forged with
-    ``compile(..., filename)`` to name any number), else None."""
-    if file is None or type(line) is not int or line < 1:
-        return None
-    return line if line <= job.files[file].count(b"\n") + 1 else None
-
-
-def _error_type(h: dict[str, Any], visible: bool) -> str | None:
-    """The exception's class name. For hidden cases only the name of a real exception class
-    of Python, torch or numpy, as this process knows them (a student's class can take any
-    name and claim any module): a choice among a few dozen names, never free text."""
-    import builtins
-    import sys
-
-    name, module = h.get("error_type"), h.get("error_module")
-    if type(name) is not str or not name.isidentifier() or len(name) > 100:
-        return None
-    if visible:
-        return name
-    if module == "builtins":
-        owner: Any = builtins
-    elif type(module) is str and module.split(".")[0] in ("torch", "numpy"):
-        owner = sys.modules.get(module)  # never imported on the student's word
-    else:
-        return None
-    cls = getattr(owner, name, None)
-    if isinstance(cls, type) and issubclass(cls, BaseException) and cls.__name__ == name:
-        return name
-    return None
-
-
-SKIP_AFTER_LIMITS = 3
-"""After this many consecutive cases hit a CPU or wall-time limit, the rest of the job is
-skipped (and fails): a submission that hangs on every case costs seconds, not minutes."""
-
-
-def _message(
-    job: CodeJob,
-    status: str,
-    n: int,
-    h: dict[str, Any],
-    visible: bool,
-    error_type: str | None,
-    error_file: str | None,
-    error_line: int | None,
-) -> str:
-    limits = job.limits
-    phase = h.get("phase")
-    if status == "ok":
-        return ""
-    if status == "sandbox_error":
-        return f"the sandbox failed during case {n} (a problem on the grader's side); it will be run again"
-    if status == "not_runnable":
-        return "this question needs a CUDA GPU; this runner has none"
-    if status == "timeout":
-        if phase == "job":
-            return f"case {n} was not run: the job used up its {limits.job_wall_seconds:g} s wall-clock limit"
-        if phase == "skipped":
-            return f"case {n} was not run: skipped after {SKIP_AFTER_LIMITS} cases in a row exceeded their time limit"
-        return f"exceeded {limits.wall_seconds:g} s wall-clock time on case {n}"
-    if status == "cpu_limit":
-        return f"exceeded {limits.cpu_seconds:g} s CPU time on case {n}"
-    if status == "memory_limit":
-        return f"exceeded {limits.memory_mb} MB of memory on case {n}"
-    if status == "output_limit":
-        if phase == "result":
-            return f"returned more than {limits.max_result_bytes} bytes on case {n}"
-        if phase == "file":
-            return f"wrote a file larger than {limits.max_file_bytes} bytes on case {n}"
-        if phase == "batch":
-            return (
-                f"returned more than {MAX_BATCH_RESULT_BYTES >> 20} MB across all cases by case {n}"
-            )
-        return f"printed more than {limits.max_output_bytes} bytes on case {n}"
-    if status == "crashed":
-        detail = h.get("detail")
-        # an exit status or signal is the student's choice: shown for visible cases only
-        why = f" ({detail})" if visible and type(detail) is str and _DETAIL_RE.match(detail) else ""
-        return f"the process ended during case {n} without returning a result{why}"
-    if status == "forbidden":
-        name = h.get("forbidden")
-        if name in _AUTOGRAD_NAMES or (
-            type(name) is str and name.startswith(("torch.func.", "torch.autograd."))
-        ):
-            return "used autograd, which this question forbids"
-        if type(name) is str and name in job.forbid:
-            return f"used {name}, which this question forbids"
-        return "used an API this question forbids"
-    if status == "bad_output":
-        if phase == "protocol":
-            return f"wrote to the grader's result channel or broke its protocol on case {n}"
-        text = h.get("error_message")
-        if visible and type(text) is str:
-            return f"the value returned on case {n} {text[:300]}"
-        return f"the value returned on case {n} cannot be checked: {_bad_output_hint(h.get('code', text))}"
-    # exception
-    if phase == "missing":
-        return f"{job.entry} does not define a function named {job.function!r}"
-    what = (
-        f"raised {error_type}"
-        if error_type
-        else "raised an exception of a class defined in your code"
-    )
-    where = f" at line {error_line} of {error_file}" if error_line and error_file else ""
-    when = " while being imported" if phase == "import" else f" on case {n}"
-    text = h.get("error_message")
-    detail = f": {text[:1000]}" if visible and type(text) is str and text else ""
-    return f"{what}{where}{when}{detail}"
-
-
-def _bad_output_hint(text: Any) -> str:
-    """A fixed phrase for a hidden case (never text the student's code chose)."""
-    if type(text) is not str:
-        return "return tensors, arrays, numbers, strings or lists of them"
-    for prefix, hint in (
-        (
-            "is a torch.Tensor subclass",
-            "it is a torch.Tensor subclass; return a plain torch.Tensor",
-        ),
-        (
-            "is a numpy.ndarray subclass",
-            "it is a numpy.ndarray subclass; return a plain numpy.ndarray",
-        ),
-        ("is a numpy array of dtype", "its dtype is not allowed"),
-        ("is a tensor of dtype", "its dtype is not allowed"),
-        ("is nested", "it is nested too deeply"),
-        ("is larger than", "it is too large"),
-    ):
-        if text.startswith(prefix):
-            return hint
-    return "return tensors, arrays, numbers, strings or lists of them"

@@ -2,7 +2,9 @@
 
 Everything here is a frozen value. A ``CodeJob`` holds what the sandbox may see (the
 student's files, the question's non-secret support files, the inputs); expected outputs
-are never part of it. A ``CaseOutcome`` is what came back, already validated.
+are never part of it. A ``CaseOutcome`` is what came back, already validated. Its
+``CaseStatus`` and ``CasePhase`` are defined in ``_protocol``, beside the other names the
+sandbox's processes share with the grader.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from grader.errors import InfrastructureError
+from grader.sandbox._protocol import NOT_RUN_PHASES, CasePhase, CaseStatus
 
 __all__ = [
     "CaseInput",
@@ -29,47 +32,6 @@ __all__ = [
 
 Device = Literal["cpu", "cuda"]
 """Where a job's cases run. ``auto`` is resolved by the caller with ``resolve_device``."""
-
-CaseStatus = Literal[
-    "ok",
-    "exception",
-    "timeout",
-    "cpu_limit",
-    "memory_limit",
-    "output_limit",
-    "crashed",
-    "forbidden",
-    "bad_output",
-    "not_runnable",
-    "sandbox_error",
-]
-"""How running one case ended.
-
-``ok``: the function returned a value that passed the wire checks (it may still be wrong);
-``exception``: it raised; ``timeout``: wall-clock limit; ``cpu_limit``: CPU-time limit;
-``memory_limit``: memory limit; ``output_limit``: printed or returned too many bytes;
-``crashed``: the process ended without a result (``os._exit``, a signal); ``forbidden``:
-used an API the question forbids; ``bad_output``: returned something that cannot be
-checked (a tensor subclass, an object array, a lambda); ``not_runnable``: this runner
-cannot run the case (a CUDA question without a GPU); ``sandbox_error``: the sandbox itself
-failed (it stopped answering or broke the protocol, twice): a problem on the grader's side,
-never counted against the student (the question is reported as an ``error`` and graded again
-on the next run).
-"""
-
-CasePhase = Literal[
-    "import", "missing", "case", "job", "skipped", "result", "stdout", "file", "batch", "protocol"
-]
-"""Where in a job a case's run ended, when it did not end ``ok``.
-
-``import``: importing the student's file failed; ``missing``: it does not define the
-function; ``case``: the case itself hit a limit; ``job``: the case was not run because the
-job's wall-clock budget was used up; ``skipped``: not run after ``SKIP_AFTER_LIMITS`` cases
-in a row hit a time limit; ``result`` / ``stdout`` / ``file`` / ``batch``: which output was
-too large; ``protocol``: the result channel was written to or broken."""
-
-NOT_RUN_PHASES: frozenset[str] = frozenset({"job", "skipped"})
-"""Phases of a case that was never called (``CaseOutcome.ran`` is False)."""
 
 
 class SandboxUnavailable(InfrastructureError):
@@ -95,7 +57,8 @@ class Limits:
     job_wall_seconds: float = 60.0
     """Wall-clock time of the whole job; cases not reached are reported as timed out."""
     memory_mb: int = 2048
-    """Memory the student's process may add on top of the warm interpreter (RSS and address space)."""
+    """Memory the student's process may add on top of the warm interpreter (RSS and address
+    space)."""
     max_processes: int = 16
     """Processes plus threads the student's code may create (per sandbox, not per uid)."""
     max_open_files: int = 64
@@ -180,12 +143,14 @@ class CodeJob:
     """APIs the code may not use: ``"autograd"`` or dotted names such as
     ``"torch.nn.functional.scaled_dot_product_attention"``."""
     flops: bool = False
-    """Count each case's FLOPs (``_flops.CountFlops``: the totals of torch's ``FlopCounterMode``)."""
+    """Count each case's FLOPs (``_flops.CountFlops``: the totals of torch's
+    ``FlopCounterMode``)."""
     measure_cpu: bool = False
     """Measure each case's CPU time from outside the student's processes (``CaseOutcome.
     cpu_seconds``, nanosecond resolution); FLOP-counted jobs are measured too."""
     repeat_for_determinism: bool = False
-    """Run each case twice in the same process; ``CaseOutcome.repeat_value`` holds the second result."""
+    """Run each case twice in the same process; ``CaseOutcome.repeat_value`` holds the second
+    result."""
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,8 @@ def encode(value: Any, buffers: list[bytes], *, depth: int = 0) -> Any:
     if isinstance(value, np.ndarray):
         raise WireError(f"is a numpy.ndarray subclass ({t.__name__}); return a plain numpy.ndarray")
     raise WireError(
-        f"has type {t.__name__}, which cannot be checked; return tensors, arrays, numbers, strings or lists of them"
+        f"has type {t.__name__}, which cannot be checked; "
+        "return tensors, arrays, numbers, strings or lists of them"
     )
 
 

@@ -19,6 +19,10 @@ from grader.sandbox import CaseInput, CaseOutcome, CodeJob, InProcessRunner, Lim
 pytestmark = pytest.mark.sandbox
 
 MARKER = 7123581.0  # a hidden input value no honest output contains
+STOLEN = "/tmp/stolen-hidden-inputs.txt"
+"""Where the thief below writes what it steals. The reader looks for this name only, and
+only in the sandbox's own writable folders: a recursive search of /tmp would also walk a
+Python or virtualenv bound there (a CI checkout under /tmp) and find its files."""
 
 CRASHES = b"import os\ndef solve(x):\n    os._exit(3)\n"
 LEAKS_HIDDEN = b"""
@@ -28,27 +32,28 @@ def _report_later():
     for _ in range(20):  # keeps printing the stolen inputs while its runner waits
         time.sleep(0.05)
         try:
-            print(open("/tmp/leak.txt").read())
+            print(open(STOLEN).read())
         except OSError:
             pass
 
 def solve(x):
     if x.numel() == 1:  # the visible case: start the late reporter
         threading.Thread(target=_report_later, daemon=True).start()
-    with open("/tmp/leak.txt", "a") as fh:
+    with open(STOLEN, "a") as fh:
         fh.write(repr(x.tolist()))
     print(repr(x.tolist()))
     return x * 2 + 1
-"""
+""".replace(b"STOLEN", repr(STOLEN).encode())
 READS_LEAK = b"""
-import glob, time
+import glob, os, time
 
 def solve(x):
     time.sleep(0.3)
-    found = [open(p).read() for p in glob.glob("/tmp/**/*leak*", recursive=True)]
+    name = os.path.basename(STOLEN)
+    found = [open(p).read() for d in ("/tmp", "/dev/shm") for p in glob.glob(f"{d}/{name}")]
     print("found:", found)
     return x * 2 + 1
-"""
+""".replace(b"STOLEN", repr(STOLEN).encode())
 DIES_WHILE_WAITING = b"""
 import os, threading, time
 
@@ -106,7 +111,8 @@ def solve(x):
     made = torch.tensor([1.0, 2.0])  # the default dtype
     grad = torch.is_grad_enabled()
     quiet = np.float64(1.0) / np.float64(0.0)  # inf, not an exception, by default
-    return torch.stack([made.sum().to(x.dtype), torch.tensor(float(grad)), torch.tensor(float(np.isinf(quiet)))]).to(made.dtype)
+    flags = [torch.tensor(float(grad)), torch.tensor(float(np.isinf(quiet)))]
+    return torch.stack([made.sum().to(x.dtype), *flags]).to(made.dtype)
 """
 NO_EXP = b"import os\ndef solve(x):\n    print('pid', os.getpid())\n    return x * 2 + 1\n"
 
@@ -150,8 +156,9 @@ def test_no_hidden_input_reaches_printed_output_or_messages(sandbox: SandboxRunn
         hidden = [o for r in runner_result for o in r[1:]]
         assert all(o.stdout is None for o in hidden)
         assert all(o.status == "ok" for r in runner_result for o in r)
-    # the looking question ran its visible case before any hidden input existed
-    assert "found: [" in (sandbox.run_batch([steal, look])[1][0].stdout or "")
+    # the looking question ran its visible case before any hidden input existed, and found
+    # what the thief's visible case had written by then (so it looks where the thief writes)
+    assert "found: ['[1.0]']" in (sandbox.run_batch([steal, look])[1][0].stdout or "")
 
 
 def test_a_runner_that_dies_while_waiting_is_replaced_for_its_hidden_cases(

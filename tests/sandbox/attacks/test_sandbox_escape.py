@@ -427,13 +427,13 @@ RETURNS_BIG = b"import torch\ndef solve(x):\n    return torch.zeros(60 * 1024 * 
 
 
 def test_one_student_cannot_fill_the_graders_memory(sandbox: SandboxRunner) -> None:
-    from grader.sandbox import _pool
+    from grader.sandbox._protocol import MAX_BATCH_RESULT_BYTES
 
     limits = Limits(cpu_seconds=2.0, wall_seconds=10.0, job_wall_seconds=120.0, memory_mb=512)
     cases = [CaseInput(args=(k,), name=f"c{k}") for k in range(12)]
     outcomes = sandbox.run(job(RETURNS_BIG, cases, limits=limits))
     kept = sum(o.value.numel() * 8 for o in outcomes if o.status == "ok")
-    assert kept <= _pool.MAX_BATCH_RESULT_BYTES
+    assert kept <= MAX_BATCH_RESULT_BYTES
     assert outcomes[-1].status == "output_limit"
     assert "across all cases" in outcomes[-1].message
 
