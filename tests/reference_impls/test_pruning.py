@@ -8,8 +8,6 @@ import torch
 from reference_impls.gpt import GPT, GPTConfig
 from reference_impls.pruning import load_corpus, magnitude_mask, prune_, pruning_curve
 
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
-
 
 def test_magnitude_mask_removes_exactly_the_smallest_entries() -> None:
     w = torch.tensor([[0.5, -0.1, 2.0], [-3.0, 0.05, 1.0]])
@@ -37,7 +35,6 @@ def test_corpus_is_a_few_kilobytes_of_text() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("device", DEVICES)
 def test_pruning_curve_runtime_flat_perplexity_flat_then_rising(device: str) -> None:
     points = pruning_curve([0, 10, 20, 50, 90], seed=0, device=device)
     ppl = {pt.p: pt.perplexity for pt in points}
