@@ -247,7 +247,14 @@ def read_submission(
         files[entry.name] = data
     problems.extend(file_problems.values())
     return Submission(
-        folder, student, exam, variant, answers, files, tuple(problems), file_problems
+        folder=folder,
+        student=student,
+        exam=exam,
+        variant=variant,
+        answers=answers,
+        files=files,
+        problems=tuple(problems),
+        file_problems=file_problems,
     )
 
 
