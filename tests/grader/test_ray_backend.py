@@ -26,8 +26,8 @@ pytestmark = pytest.mark.slow
 def rows(db: Path) -> list[tuple[object, ...]]:
     gb = Gradebook(db)
     out = gb.rows(
-        "SELECT student, question_id, marks, max_marks, status, feedback, needs_review, answer_hash, "
-        "question_hash, variant FROM answers ORDER BY student, question_id"
+        "SELECT student, question_id, marks, max_marks, status, feedback, needs_review, "
+        "answer_hash, question_hash, variant FROM answers ORDER BY student, question_id"
     )
     gb.close()
     return out

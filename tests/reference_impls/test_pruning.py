@@ -1,4 +1,5 @@
-"""Tests of reference_impls.pruning: the mask, and the runtime/perplexity curve of mid-sem Q6 (b)."""
+"""Tests of reference_impls.pruning: the mask, and the runtime/perplexity curve of mid-sem
+Q6 (b)."""
 
 from __future__ import annotations
 
