@@ -7,9 +7,9 @@ worker process, and returns the result as JSON (never pickle of anything student
 touched). The driver sends typed values: the ``Submission`` (put in Ray's object store
 once per student) and the ``GradingOptions``; the worker answers with the
 ``QuestionResult``'s JSON, which the driver reads back with ``model_validate_json``. The
-driver assembles each student's results and writes them to the same
-gradebook as local mode, in one transaction per student, so resumption and idempotency
-are exactly those of local mode. Ray retries a task whose worker dies.
+driver assembles each student's results and writes them to the same gradebook as local
+mode, in one transaction per student, so resumption and idempotency are exactly those of
+local mode. Ray retries a task whose worker dies.
 
 Workers must see the same repository (questions and ``reference_impls``) at the same
 path: true for a local cluster and for a shared filesystem; otherwise start Ray with a
