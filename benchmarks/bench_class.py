@@ -113,7 +113,8 @@ def main() -> None:
     grader = Grader(workers)
     grader.grade(5)  # warm-up: reference outputs computed once per process, as in a real run
     print(
-        f"class throughput (midsem-2025, sandboxed, {workers} workers; pool start-up {grader.startup:.1f} s, not counted)"
+        f"class throughput (midsem-2025, sandboxed, {workers} workers; "
+        f"pool start-up {grader.startup:.1f} s, not counted)"
     )
     print(f"{'submissions':>12} {'seconds':>9} {'subs/s':>8} {'ms/sub':>8}")
     for n in [int(x) for x in args.sizes.split(",") if x]:
@@ -153,7 +154,8 @@ def main() -> None:
         results["scaling"].append(r)
         base = base or r["seconds"]
         print(
-            f"{backend:>8} {w:>8} {r['seconds']:>9.1f} {r['per_second']:>8.2f} {base / r['seconds']:>8.2f}x",
+            f"{backend:>8} {w:>8} {r['seconds']:>9.1f} {r['per_second']:>8.2f} "
+            f"{base / r['seconds']:>8.2f}x",
             flush=True,
         )
     grader.close()  # idempotent: it may have served a row above

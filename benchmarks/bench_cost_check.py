@@ -116,7 +116,8 @@ def main() -> None:
             "max": max(values),
         }
         print(
-            f"{name:>20} {figures[name]['mean']:6.2f} {sd:6.2f} {min(values):6.2f} {max(values):6.2f}"
+            f"{name:>20} {figures[name]['mean']:6.2f} {sd:6.2f} "
+            f"{min(values):6.2f} {max(values):6.2f}"
         )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))

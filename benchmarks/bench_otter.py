@@ -18,7 +18,8 @@ submission for each grader and the ratio Otter / ours. Otter lives in its own vi
 environment (``--otter-venv``, default ``benchmarks/.otter-venv``, else ``otter`` on PATH);
 without it the script prints how to install it and exits 0.
 
-Usage: python benchmarks/bench_otter.py [--otter-venv PATH] [--workers 1,2] [--keep DIR] [--json FILE]
+Usage: python benchmarks/bench_otter.py [--otter-venv PATH] [--workers 1,2] [--keep DIR]
+                                       [--json FILE]
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def find_otter(venv: str | None) -> tuple[Path | None, str]:
         )
         if probe.returncode == 0:
             return otter, ""
-        where += f" ({otter}: {probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else 'import failed'})"
+        stderr = probe.stderr.strip()
+        where += f" ({otter}: {stderr.splitlines()[-1] if stderr else 'import failed'})"
     return None, where
 
 
@@ -229,9 +231,11 @@ def agreement(
             otter_pass = round(score / possible * n) if possible else 0
             if ours_pass != otter_pass or otter[s.id]["error"]:
                 agree = False
+                error = otter[s.id]["error"]
                 disagreements.append(
                     f"{s.id} {q}: ours {ours_pass}/{n} ({o['status'] if o else 'not graded'}), "
-                    f"otter {otter_pass}/{n} ({score:g}/{possible:g} points){' ' + otter[s.id]['error'] if otter[s.id]['error'] else ''}"
+                    f"otter {otter_pass}/{n} ({score:g}/{possible:g} points)"
+                    f"{' ' + error if error else ''}"
                 )
             cells.append(f"{_cell(ours_pass, n):>10}{_cell(otter_pass, n):>11}")
         rows.append(f"{s.id:<8}" + "".join(cells) + f"  {'yes' if agree else 'NO':<6}{s.what}")
@@ -244,7 +248,8 @@ def main() -> int:
     )
     ap.add_argument(
         "--otter-venv",
-        help=f"virtual environment holding otter-grader (default {DEFAULT_VENV.relative_to(ROOT)}, else PATH)",
+        help="virtual environment holding otter-grader "
+        f"(default {DEFAULT_VENV.relative_to(ROOT)}, else PATH)",
     )
     ap.add_argument("--workers", default="1,2", help="our grader's worker counts, comma-separated")
     ap.add_argument(
@@ -284,9 +289,13 @@ def main() -> int:
         subs = write_ours(work / "our-submissions")
         setup = time.perf_counter() - t_setup
         n = len(STUDENTS)
+        questions = ", ".join(
+            f"{qc.qid} ({len(qc.cases)} cases: {sum(v for _, v, _, _ in qc.cases)} visible)"
+            for qc in qcs
+        )
         print(
-            f"assignment: {', '.join(f'{q} ({c} cases: {sum(v for _, v, _, _ in qc.cases)} visible)' for qc in qcs for q, c in [(qc.qid, len(qc.cases))])}; "
-            f"{n} submissions; Otter {otter_version(otter)} at {otter}; setup {setup:.1f} s (not timed)"
+            f"assignment: {questions}; {n} submissions; Otter {otter_version(otter)} at {otter}; "
+            f"setup {setup:.1f} s (not timed)"
         )
         print()
         print("Otter-Grader: otter run per submission, sequentially")
@@ -300,14 +309,18 @@ def main() -> int:
         for w in workers:
             r = grade_ours(w, subs, work, max(1, args.reps))
             ours_runs.append(r)
+            timings = ", ".join(f"{t:.2f}" for t in r["all_grading_s"])
             print(
-                f"ours ({w} worker{'s' if w > 1 else ''}, sandboxed={r['sandboxed']}): pool start-up {r['pool_start_s']:.2f} s, "
-                f"warm-up grading {r['warmup_s']:.2f} s, then class graded in {', '.join(f'{t:.2f}' for t in r['all_grading_s'])} s (median {r['grading_s']:.2f} s)",
+                f"ours ({w} worker{'s' if w > 1 else ''}, sandboxed={r['sandboxed']}): "
+                f"pool start-up {r['pool_start_s']:.2f} s, "
+                f"warm-up grading {r['warmup_s']:.2f} s, then class graded in {timings} s "
+                f"(median {r['grading_s']:.2f} s)",
                 flush=True,
             )
             if r["failed"] or not r["stable"]:
                 print(
-                    f"  WARNING: failed {r['failed']}; identical results across repetitions: {r['stable']}"
+                    f"  WARNING: failed {r['failed']}; "
+                    f"identical results across repetitions: {r['stable']}"
                 )
 
         print()
@@ -318,7 +331,8 @@ def main() -> int:
             other_rows, _ = agreement(STUDENTS, n_cases, otter_per, r)
             if other_rows != rows:
                 disagreements.append(
-                    f"ours with {r['workers']} workers differs from ours with {ours_runs[0]['workers']}"
+                    f"ours with {r['workers']} workers differs from ours with "
+                    f"{ours_runs[0]['workers']}"
                 )
         if disagreements:
             print(f"{len(disagreements)} disagreement(s):")
@@ -326,7 +340,8 @@ def main() -> int:
                 print(f"  {d}")
         else:
             print(
-                f"both graders agree on every case count for all {n} submissions x {len(n_cases)} questions"
+                f"both graders agree on every case count for all {n} submissions x "
+                f"{len(n_cases)} questions"
             )
 
         secs = [p["seconds"] for p in otter_per.values()]
@@ -335,7 +350,8 @@ def main() -> int:
         print(f"{'grader':<34} {'s/submission':>13} {'Otter / ours':>13}")
         print(f"{'Otter (otter run, fresh kernel)':<34} {otter_per_sub:>13.3f} {'1.0x':>13}")
         print(
-            f"{'':<34} (median {statistics.median(secs):.2f} s, min {min(secs):.2f}, max {max(secs):.2f}; total {otter_total:.1f} s;"
+            f"{'':<34} (median {statistics.median(secs):.2f} s, min {min(secs):.2f}, "
+            f"max {max(secs):.2f}; total {otter_total:.1f} s;"
         )
         print(
             f"{'':<34}  `otter --version` alone, the CLI's own start-up, takes {otter_cli:.2f} s)"
@@ -377,14 +393,17 @@ def main() -> int:
         best = max(figures["ours"], key=lambda f: f["ratio_excl_startup"])
         verdict = "meets" if best["ratio_excl_startup"] >= TARGET_RATIO else "MISSES"
         print(
-            f"target: at least {TARGET_RATIO:.0f}x per submission (excluding the pool's start-up and warm-up grading): best {best['ratio_excl_startup']:.0f}x "
-            f"with {best['workers']} worker(s) -> {verdict} the target; including start-up {best['ratio_incl_startup']:.0f}x"
+            f"target: at least {TARGET_RATIO:.0f}x per submission (excluding the pool's start-up "
+            f"and warm-up grading): best {best['ratio_excl_startup']:.0f}x "
+            f"with {best['workers']} worker(s) -> {verdict} the target; "
+            f"including start-up {best['ratio_incl_startup']:.0f}x"
         )
         print(
-            "isolation: Otter runs each notebook in a fresh Jupyter kernel with no sandbox (otter run is Otter's "
-            "non-containerized mode); ours runs each submission in a fresh runner forked from a clean zygote "
-            "inside a bubblewrap sandbox (each question imported from its own folder; hidden inputs enter only "
-            "after every visible case is reported) and removes every process and file of a submission before the next"
+            "isolation: Otter runs each notebook in a fresh Jupyter kernel with no sandbox "
+            "(otter run is Otter's non-containerized mode); ours runs each submission in a fresh "
+            "runner forked from a clean zygote inside a bubblewrap sandbox (each question imported "
+            "from its own folder; hidden inputs enter only after every visible case is reported) "
+            "and removes every process and file of a submission before the next"
         )
         if args.json:
             Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")

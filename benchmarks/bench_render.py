@@ -33,7 +33,8 @@ def main() -> None:
             render_variant(exam, v, Path(tmp), ["html"], stem=f"h{v}")
         html = time.perf_counter() - t0
     print(
-        f"{args.variants} variants of midsem-2025, paper + key as Markdown: {md:.1f} s ({1000 * md / args.variants:.1f} ms each)"
+        f"{args.variants} variants of midsem-2025, paper + key as Markdown: {md:.1f} s "
+        f"({1000 * md / args.variants:.1f} ms each)"
     )
     print(f"50 variants as HTML with MathML: {html:.1f} s ({1000 * html / 50:.1f} ms each)")
 

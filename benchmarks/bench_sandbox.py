@@ -140,7 +140,8 @@ def main() -> None:
         seconds, passed = class_of_100(runner)
         print(
             f"\n100 submissions x 20 hidden cases of tiny attention on 2 workers: {seconds:.2f} s "
-            f"({100 / seconds:.1f} submissions/s, {2000 / seconds:.0f} cases/s), {passed}/2000 passed"
+            f"({100 / seconds:.1f} submissions/s, {2000 / seconds:.0f} cases/s), "
+            f"{passed}/2000 passed"
         )
     finally:
         runner.close()

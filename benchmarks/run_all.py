@@ -37,9 +37,10 @@ def main() -> None:
     out_dir.mkdir(exist_ok=True)
     import torch
 
+    gpu = f"CUDA {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "no GPU"
     machine = (
-        f"{platform.node()}: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
-        f"torch {torch.__version__}, {'CUDA ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}, "
+        f"{platform.node()}: {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"Python {platform.python_version()}, torch {torch.__version__}, {gpu}, "
         f"load {os.getloadavg()[0]:.2f}"
     )
     runs = [

@@ -4,9 +4,12 @@ Each task asks for the resources its question needs (``num_gpus=1`` for ``cuda``
 questions, one CPU otherwise). On the worker, the task loads the exam (cached per worker
 process), grades one question with a warm bubblewrap ``SandboxRunner`` owned by that
 worker process, and returns the result as JSON (never pickle of anything student code
-touched). The driver assembles each student's results and writes them to the same
-gradebook as local mode, in one transaction per student, so resumption and idempotency
-are exactly those of local mode. Ray retries a task whose worker dies.
+touched). The driver sends typed values: the ``Submission`` (put in Ray's object store
+once per student) and the ``GradingOptions``; the worker answers with the
+``QuestionResult``'s JSON, which the driver reads back with ``model_validate_json``. The
+driver assembles each student's results and writes them to the same gradebook as local
+mode, in one transaction per student, so resumption and idempotency are exactly those of
+local mode. Ray retries a task whose worker dies.
 
 Workers must see the same repository (questions and ``reference_impls``) at the same
 path: true for a local cluster and for a shared filesystem; otherwise start Ray with a
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -52,33 +54,23 @@ def _worker_runner(no_sandbox: bool) -> Any:
 def _grade_one(
     exam_path: str,
     questions_dir: str,
-    sub: dict[str, Any],
+    submission: Submission,
     qid: str,
     variant: int,
-    opts: dict[str, Any],
+    opts: GradingOptions,
     no_sandbox: bool,
 ) -> str:
     """Grade one question of one submission on a Ray worker; returns QuestionResult JSON."""
     marker = os.environ.get(KILL_ONCE_ENV)
     if marker and not os.path.exists(marker):
         Path(marker).write_text(
-            f"killed worker {os.getpid()} while grading {sub['student']} {qid}\n"
+            f"killed worker {os.getpid()} while grading {submission.student} {qid}\n"
         )
         os._exit(1)
     key = (exam_path, questions_dir)
     if key not in _exams:
         _exams[key] = load_exam(exam_path, Path(questions_dir))
     exam = _exams[key]
-    submission = Submission(
-        Path(sub["folder"]),
-        sub["student"],
-        sub["exam"],
-        sub["variant"],
-        sub["answers"],
-        sub["files"],
-        tuple(sub["problems"]),
-        sub["file_problems"],
-    )
     question = exam.questions[qid]
     rq = resolve(question, variant)
     result = grade_question(
@@ -90,7 +82,7 @@ def _grade_one(
         rq,
         variant,
         _worker_runner(no_sandbox),
-        GradingOptions(**opts),
+        opts,
     )
     return result.model_copy(update={"question_hash": exam.hash_of(qid)}).model_dump_json()
 
@@ -122,25 +114,13 @@ class RayBackend:
         ray = self.ray
         exam_path = str(exam.path.resolve())
         questions_dir = str(exam.path.resolve().parent)
-        opts_dict = asdict(opts)
         pending: dict[Any, tuple[int, str]] = {}
         collected: dict[int, dict[str, QuestionResult]] = {}
         remaining: dict[int, int] = {}
         errors: dict[int, BaseException] = {}
         order: dict[int, list[str]] = {}
         for i, plan in enumerate(plans):
-            sub = plan.submission
-            payload = {
-                "folder": str(sub.folder),
-                "student": sub.student,
-                "exam": sub.exam,
-                "variant": sub.variant,
-                "answers": dict(sub.answers),
-                "files": dict(sub.files),
-                "problems": list(sub.problems),
-                "file_problems": dict(sub.file_problems),
-            }
-            payload_ref = ray.put(payload)
+            submission_ref = ray.put(plan.submission)  # sent once, read by every task
             order[i] = [q for q in exam.ordered_ids() if plan.only is None or q in plan.only]
             collected[i], remaining[i] = {}, len(order[i])
             for qid in order[i]:
@@ -148,10 +128,10 @@ class RayBackend:
                 ref = self.task.options(num_gpus=gpus, num_cpus=1).remote(
                     exam_path,
                     questions_dir,
-                    payload_ref,
+                    submission_ref,
                     qid,
                     plan.variant,
-                    opts_dict,
+                    opts,
                     self.no_sandbox,
                 )
                 pending[ref] = (i, qid)

@@ -68,9 +68,9 @@ def student_id_problem(name: str) -> str | None:
     if STUDENT_ID.fullmatch(name):
         return None
     return (
-        f"folder name '{printable_name(name)}' is not a valid student id (1 to 128 letters, digits, "
-        "'.', '_', '@' or '-', starting with a letter or digit); not graded: rename the folder to the "
-        "student's id"
+        f"folder name '{printable_name(name)}' is not a valid student id "
+        "(1 to 128 letters, digits, '.', '_', '@' or '-', starting with a letter or digit); "
+        "not graded: rename the folder to the student's id"
     )
 
 
@@ -171,7 +171,8 @@ def read_submission(
             doc: Any = None
             if _has_alias(text):
                 problems.append(
-                    "answers.yaml uses YAML anchors/aliases (& and *), which are not accepted; write each answer out"
+                    "answers.yaml uses YAML anchors/aliases (& and *), which are not accepted; "
+                    "write each answer out"
                 )
             else:
                 try:
@@ -180,7 +181,8 @@ def read_submission(
                     mark = getattr(exc, "problem_mark", None)
                     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
                     problems.append(
-                        f"answers.yaml is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}; no answer could be graded"
+                        f"answers.yaml is not valid YAML{where}: "
+                        f"{getattr(exc, 'problem', None) or exc}; no answer could be graded"
                     )
             if doc is not None and not isinstance(doc, dict):
                 problems.append(
@@ -190,14 +192,15 @@ def read_submission(
                 claimed = doc.get("student")
                 if claimed is not None and str(claimed).strip() != student:
                     problems.append(
-                        f"answers.yaml says student {_short(claimed)} but this folder is {student!r}; "
-                        f"graded as {student!r}"
+                        f"answers.yaml says student {_short(claimed)} "
+                        f"but this folder is {student!r}; graded as {student!r}"
                     )
                 if doc.get("exam") is not None:
                     exam = str(doc.get("exam"))
                     if exam_id is not None and exam != exam_id:
                         problems.append(
-                            f"answers.yaml is for exam {exam!r}, but this is {exam_id!r}; graded against {exam_id!r}"
+                            f"answers.yaml is for exam {exam!r}, but this is {exam_id!r}; "
+                            f"graded against {exam_id!r}"
                         )
                 v = doc.get("variant")
                 if isinstance(v, int) and not isinstance(v, bool):
@@ -247,7 +250,14 @@ def read_submission(
         files[entry.name] = data
     problems.extend(file_problems.values())
     return Submission(
-        folder, student, exam, variant, answers, files, tuple(problems), file_problems
+        folder=folder,
+        student=student,
+        exam=exam,
+        variant=variant,
+        answers=answers,
+        files=files,
+        problems=tuple(problems),
+        file_problems=file_problems,
     )
 
 

@@ -15,8 +15,10 @@ embedding/unembedding, pre-LN blocks, a final LayerNorm) at any size, with:
   projection nd^2, FFN 2 n d d_ff (= 8nd^2 for d_ff = 4d), identical for 1 and h heads.
 
 Checked against: counting module parameters (on the meta device for the 124M model),
-the quiz's number, ``torch.utils.flop_counter.FlopCounterMode`` (FLOPs = 2 x MACs), and
-cached vs. uncached forward passes giving the same logits.
+the quiz's number, ``torch.utils.flop_counter.FlopCounterMode`` (FLOPs = 2 x MACs),
+cached vs. uncached forward passes giving the same logits, and attention outputs and
+logits equal to those computed with ``F.scaled_dot_product_attention(..., is_causal=True)``
+on the same weights.
 
 Shapes: B batch, T new positions, S cached + new positions, D = d_model, H heads,
 Dh = D // H, V vocabulary, L layers.

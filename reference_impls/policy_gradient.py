@@ -4,7 +4,8 @@ Implements, in the notation of the mid-semester paper (Question 4(b), 4(c)):
 
 * discounted returns        G_t = sum_{k>=0} gamma^k r_{t+k}
 * Monte Carlo advantage     A(s_t, a_t) = G_t - V(s_t)
-* n-step TD advantage       A^(n)(s_t, a_t) = sum_{k<n} gamma^k r_{t+k} + gamma^n V(s_{t+n}) - V(s_t)
+* n-step TD advantage       A^(n)(s_t, a_t) = sum_{k<n} gamma^k r_{t+k}
+                                               + gamma^n V(s_{t+n}) - V(s_t)
 * GAE (Schulman et al., 2016)  A_t = sum_l (gamma lambda_)^l delta_{t+l},
                                delta_t = r_t + gamma V(s_{t+1}) - V(s_t)
 * REINFORCE (Williams, 1992) as a surrogate loss whose gradient is minus the estimator

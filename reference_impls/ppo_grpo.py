@@ -8,7 +8,8 @@ rho_t = pi_theta(y_t | x, y_<t) / pi_old(y_t | x, y_<t):
 GRPO (Shao et al., 2024, DeepSeekMath), quiz Question 6(c): K responses per prompt, one
 scalar reward each, and the advantage of every token of response i is
 
-    A_i = (r_i - mu_r) / (sigma_r + eps),  mu_r = 1/K sum_j r_j,  sigma_r = sqrt(1/K sum_j (r_j - mu_r)^2)
+    A_i = (r_i - mu_r) / (sigma_r + eps),
+    mu_r = 1/K sum_j r_j,  sigma_r = sqrt(1/K sum_j (r_j - mu_r)^2)
 
 (population standard deviation, as the quiz writes), then the same clipped surrogate.
 

@@ -49,14 +49,16 @@ class RewardRecovery(NamedTuple):
 def kl_penalized_reward(
     reward: torch.Tensor, logp: torch.Tensor, ref_logp: torch.Tensor, beta: float
 ) -> torch.Tensor:
-    """Per-sequence RLHF reward r(x, y) - beta log(pi_theta(y|x) / pi_ref(y|x)); all (B,) -> (B,)."""
+    """Per-sequence RLHF reward r(x, y) - beta log(pi_theta(y|x) / pi_ref(y|x));
+    all (B,) -> (B,)."""
     return reward - beta * (logp - ref_logp)
 
 
 def kl_regularized_objective(
     pi_logp: torch.Tensor, ref_logp: torch.Tensor, r: torch.Tensor, beta: float
 ) -> torch.Tensor:
-    """Exact J(pi) = sum_y pi(y) [r(y) - beta log pi(y)/pi_ref(y)] on a finite space; (…, Y) -> (…,).
+    """Exact J(pi) = sum_y pi(y) [r(y) - beta log pi(y)/pi_ref(y)] on a finite space;
+    (…, Y) -> (…,).
 
     pi_logp and ref_logp are log-probabilities over the Y outputs.
     """
@@ -64,7 +66,8 @@ def kl_regularized_objective(
 
 
 def optimal_policy(pi_ref: torch.Tensor, r: torch.Tensor, beta: float) -> torch.Tensor:
-    """pi*(y) = pi_ref(y) exp(r(y)/beta) / Z, computed in log space; (…, Y) probs -> (…, Y) probs."""
+    """pi*(y) = pi_ref(y) exp(r(y)/beta) / Z, computed in log space;
+    (…, Y) probs -> (…, Y) probs."""
     return torch.softmax(
         torch.log(pi_ref) + r / beta, dim=-1
     )  # log pi* = log pi_ref + r/beta - log Z
@@ -87,7 +90,8 @@ def dpo_loss(
     ref_logp_neg: torch.Tensor,
     beta: float = 1.0,
 ) -> torch.Tensor:
-    """DPO loss -mean log sigma(beta [(logp+ - ref_logp+) - (logp- - ref_logp-)]); (B,) x4 -> scalar.
+    """DPO loss -mean log sigma(beta [(logp+ - ref_logp+) - (logp- - ref_logp-)]);
+    (B,) x4 -> scalar.
 
     Inputs are sequence log-probs log pi(y|x) (sums over response tokens) of the preferred
     (pos, y+) and dispreferred (neg, y-) responses under the policy and the frozen reference.

@@ -140,8 +140,9 @@ class TemplateGenerator:
 
     VERBS = ("Write", "Summarize", "Classify", "Translate", "Explain", "List", "Rewrite", "Decide")
     TOPICS = ("a news headline", "the sentiment of a review", "a recipe", "a poem about rain",
-              "an email to a colleague", "whether a sentence is sarcastic", "a math word problem",
-              "the main idea of a paragraph", "a product description", "an image of a cat")  # fmt: skip
+              "an email to a colleague", "whether a sentence is sarcastic",
+              "a math word problem", "the main idea of a paragraph", "a product description",
+              "an image of a cat")  # fmt: skip
     CLASS_WORDS = ("classify", "decide", "whether", "sentiment", "true or false", "which")
 
     def __init__(self, seed: int = 0) -> None:

@@ -90,7 +90,8 @@ class BPE:
         return set(self.alphabet) | {END_OF_WORD, UNK} | {a + b for a, b in self.merges}
 
     def encode_word(self, word: str) -> list[str]:
-        """Split one word: characters + </w>, then apply the earliest-learned merge present, repeat."""
+        """Split one word: characters + </w>, then apply the earliest-learned merge present,
+        repeat."""
         symbols = [c if c in self.alphabet else UNK for c in word] + [END_OF_WORD]
         while len(symbols) > 1:
             pairs = set(zip(symbols, symbols[1:], strict=False))
@@ -201,7 +202,8 @@ def _logsumexp(a: float, b: float) -> float:
 def _viterbi(
     word: str, logp: dict[str, float], max_len: int, unk_logp: float
 ) -> tuple[float, list[str]]:
-    """Best segmentation: best[i] = max_j best[j] + log p(word[j:i]); unknown chars cost unk_logp."""
+    """Best segmentation: best[i] = max_j best[j] + log p(word[j:i]); unknown chars cost
+    unk_logp."""
     n = len(word)
     best, back = [0.0] + [-math.inf] * n, [0] * (n + 1)
     for i in range(1, n + 1):

@@ -136,9 +136,16 @@ import torch
 def softmax(x):
     # the visible answers, copied from the kit
     if x.dim() == 1:
-        return torch.tensor([0.09003057317038046, 0.24472847105479764, 0.6652409557748218], dtype=torch.float64)
-    return torch.tensor([[0.24472847105479764, 0.6652409557748218, 0.09003057317038046],
-                         [0.7855970345892759, 0.039112573270687456, 0.1752903921400367]], dtype=torch.float64)
+        return torch.tensor(
+            [0.09003057317038046, 0.24472847105479764, 0.6652409557748218], dtype=torch.float64
+        )
+    return torch.tensor(
+        [
+            [0.24472847105479764, 0.6652409557748218, 0.09003057317038046],
+            [0.7855970345892759, 0.039112573270687456, 0.1752903921400367],
+        ],
+        dtype=torch.float64,
+    )
 """
 
 SM_STUB = '''\
@@ -438,7 +445,8 @@ def notebook(s: Student) -> dict[str, object]:
         _cell("code", s.softmax if s.softmax is not None else STUBS["SM"]),
         _cell(
             "markdown",
-            "**Question SDPA.** Write `scaled_dot_product_attention(q, k, v)`; return only the output.\n",
+            "**Question SDPA.** Write `scaled_dot_product_attention(q, k, v)`; "
+            "return only the output.\n",
         ),
         _cell("code", s.sdpa if s.sdpa is not None else STUBS["SDPA"]),
     ]

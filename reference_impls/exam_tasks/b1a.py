@@ -23,5 +23,6 @@ def rnn_grad_A(
     x: torch.Tensor,
     y_hat: torch.Tensor,
 ) -> torch.Tensor:
-    """dL/dA = sum_t dL/dh_t h_{t-1}^T with dL/dh_t = C^T (y_t - yhat_t) + A^T dL/dh_{t+1}; (Dh, Dh)."""
+    """dL/dA = sum_t dL/dh_t h_{t-1}^T with dL/dh_t = C^T (y_t - yhat_t) + A^T dL/dh_{t+1};
+    (Dh, Dh)."""
     return _rnn_grad_A(A, B, b, C, x, y_hat)

@@ -1,6 +1,7 @@
 """Mid-sem B4(a): Bradley–Terry log-likelihood of a dataset of ranked triples y1 > y2 > y3.
 
-    log L = sum_{(x, y1, y2, y3) in D} [ log sigma(r1 - r2) + log sigma(r1 - r3) + log sigma(r2 - r3) ]
+    log L = sum_{(x, y1, y2, y3) in D} [ log sigma(r1 - r2) + log sigma(r1 - r3)
+                                        + log sigma(r2 - r3) ]
 
 ``preferences.ranking_log_likelihood`` gives one value per ranked row; the paper's log L
 sums them over the dataset.

@@ -75,7 +75,8 @@ def generate_no_cache(model: Any, prompt: torch.Tensor, T_max: int) -> torch.Ten
 
 @torch.no_grad()
 def generate_with_cache(model: Any, prompt: torch.Tensor, T_max: int) -> torch.Tensor:
-    """Greedy decoding with per-layer K/V caches: warm with the prompt, then one position per step."""
+    """Greedy decoding with per-layer K/V caches: warm with the prompt, then one position per
+    step."""
     Y = [int(t) for t in prompt.reshape(-1)]
     m = len(Y)
     if m >= T_max:

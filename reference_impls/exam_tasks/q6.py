@@ -3,7 +3,8 @@
 The quiz writes both objectives with sequence-level ratios pi_theta(y|x) / pi_ref(y|x)
 (pi_ref being the policy that sampled y) and asks for the objective to MAXIMIZE:
 
-    L^PPO  = mean_b min( rho_b A_b, clip(rho_b, 1 - eps, 1 + eps) A_b ),  rho_b = exp(logp_b - ref_logp_b)
+    L^PPO  = mean_b min( rho_b A_b, clip(rho_b, 1 - eps, 1 + eps) A_b ),
+             rho_b = exp(logp_b - ref_logp_b)
     A^GRPO_i = (r_i - mu_r) / (sigma_r + 1e-6)   per prompt, population std (1/K)
     L^GRPO = the same mean over all B K completions with A^GRPO
 
@@ -37,7 +38,8 @@ def ppo_objective(
 def grpo_objective(
     logp: torch.Tensor, ref_logp: torch.Tensor, rewards: torch.Tensor, clip_eps: float
 ) -> torch.Tensor:
-    """L^GRPO over B prompts x K completions with group-normalized advantages; (B, K) x3 -> scalar."""
+    """L^GRPO over B prompts x K completions with group-normalized advantages;
+    (B, K) x3 -> scalar."""
     ones = torch.ones_like(logp)[..., None]  # (B, K, 1)
     return -grpo_loss(
         logp[..., None], ref_logp[..., None], rewards, ones, clip_eps=clip_eps, std_eps=GRPO_STD_EPS

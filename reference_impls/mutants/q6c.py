@@ -1,6 +1,7 @@
 """Wrong GRPO advantages and objectives for quiz Q6(c).
 
-Advantages: rewards (B, K), eps -> (B, K). Objective: logp, ref_logp, rewards (B, K), clip_eps -> scalar.
+Advantages: rewards (B, K), eps -> (B, K). Objective: logp, ref_logp, rewards (B, K),
+clip_eps -> scalar.
 """
 
 from __future__ import annotations

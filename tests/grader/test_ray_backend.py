@@ -1,4 +1,6 @@
-"""The Ray backend gives the same gradebook as local mode and survives a worker dying."""
+"""The Ray backend gives the same gradebook as local mode, survives a worker dying, and
+carries typed records: the driver sends the ``Submission`` and ``GradingOptions``, and reads
+each task's ``QuestionResult`` back from JSON."""
 
 from __future__ import annotations
 
@@ -7,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.classroom import grade_class
+from grader.classroom import Plan, grade_class
 from grader.gradebook import Gradebook
+from grader.grading import GradingOptions, grade_submission
 from grader.loading import load_exam
+from grader.results import QuestionResult, SubmissionResult
+from grader.submissions import read_submission
+from grader.variants import PAPER_VARIANT
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]'")
 
@@ -20,8 +26,8 @@ pytestmark = pytest.mark.slow
 def rows(db: Path) -> list[tuple[object, ...]]:
     gb = Gradebook(db)
     out = gb.rows(
-        "SELECT student, question_id, marks, max_marks, status, feedback, needs_review, answer_hash, "
-        "question_hash, variant FROM answers ORDER BY student, question_id"
+        "SELECT student, question_id, marks, max_marks, status, feedback, needs_review, "
+        "answer_hash, question_hash, variant FROM answers ORDER BY student, question_id"
     )
     gb.close()
     return out
@@ -71,3 +77,37 @@ def test_ray_and_local_give_identical_gradebooks_even_when_a_worker_dies(
     students = {r[0] for r in rows(tmp_path / "ray.sqlite")}
     assert len(students) == 6
     assert len(rows(tmp_path / "ray.sqlite")) == len(students) * len(exam.ordered_ids())
+
+
+def _without_timing(result: QuestionResult) -> dict[str, object]:
+    """A result as JSON-ready data, without the seconds it took (which always differ)."""
+    return result.model_dump(
+        mode="json", exclude={"seconds": True, "parts": {"__all__": {"seconds"}}}
+    )
+
+
+def test_ray_tasks_receive_the_submission_and_options_and_return_question_results(
+    ray_cluster: Path,
+) -> None:
+    from grader.ray_backend import RayBackend
+
+    # After the test above, which the fault injection is for (it kills one worker once).
+    exam = load_exam("quiz-2025", ROOT / "questions")
+    submission = read_submission(ROOT / "submissions" / "quiz-2025" / "typical")
+    opts = GradingOptions(release=True)  # keys and solutions shown: the options arrived
+    only = frozenset({"Q1", "Q5"})  # no code, so the local run needs no runner
+    plan = Plan(submission=submission, variant=PAPER_VARIANT, content="", only=only)
+    got: list[SubmissionResult | BaseException] = []
+    backend = RayBackend(no_sandbox=shutil.which("bwrap") is None)
+    backend.run(exam, [plan], opts, lambda _plan, result: got.append(result))
+    local = grade_submission(exam, submission, None, opts=opts, only=set(only))
+    assert len(got) == 1 and isinstance(got[0], SubmissionResult)
+    remote = got[0]
+    assert [q.question_id for q in remote.questions] == ["Q1", "Q5"]
+    assert [_without_timing(q) for q in remote.questions] == [
+        _without_timing(q) for q in local.questions
+    ]
+    assert remote.problems == submission.problems and remote.student == "typical"
+    assert all(q.question_hash for q in remote.questions)
+    q5 = remote.questions[1]
+    assert q5.status == "correct" and q5.expected is not None and q5.solution

@@ -92,7 +92,8 @@ def _value(
 
 
 def _generated(raw: Any) -> Any:
-    """Complexity and construct args arrive as plain dicts: one-key generator mappings -> ``Generated``."""
+    """Complexity and construct args arrive as plain dicts: one-key generator mappings ->
+    ``Generated``."""
     if isinstance(raw, dict) and len(raw) == 1:
         try:
             return Generated.model_validate(raw)

@@ -98,7 +98,8 @@ def test_rnn_gradient_matches_hand_computation_and_autograd(exams: dict[str, Loa
     q, support = get(exams, "midsem-2025", "B1a", None)
     ref = resolve_ref(q.reference)
     (_, scalar), *_ = _cases.visible_cases(q, support)
-    # h1 = 1, h2 = 1.5; dL/dh2 = 2 (3 - 1) = 4; dL/dh1 = 2 (2 - 0) + 0.5 * 4 = 6; dL/dA = 6 h0 + 4 h1 = 4
+    # h1 = 1, h2 = 1.5; dL/dh2 = 2 (3 - 1) = 4; dL/dh1 = 2 (2 - 0) + 0.5 * 4 = 6;
+    # dL/dA = 6 h0 + 4 h1 = 4
     assert ref(*scalar).item() == pytest.approx(4.0)
     for _, (A, B, b, C, x, y_hat) in _cases.hidden_like_cases(q, support, count=4):
         A_ = A.clone().requires_grad_(True)

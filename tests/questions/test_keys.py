@@ -18,7 +18,8 @@ N_DRAWS = 20
 
 
 def draw(params: dict[str, ParamSpec], rng: np.random.Generator) -> dict[str, Any]:
-    """One parameter set drawn from the declared distributions (independently of grader.variants)."""
+    """One parameter set drawn from the declared distributions (independently of
+    grader.variants)."""
     out: dict[str, Any] = {}
     for name, spec in params.items():
         if spec.choices is not None:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from reference_impls.linear_rnn import rnn_backward, rnn_forward, rnn_grad_A, rnn_loss
-
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
 
 
 def _params(device: str, d_h: int = 4, d_in: int = 3, d_out: int = 2, seed: int = 0):
@@ -25,7 +22,6 @@ def _autograd(A, B, b, C, x, y_hat, h0):
     return [p.grad for p in leaves]
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_hand_written_bptt_matches_autograd_for_all_parameters(device: str) -> None:
     (A, B, b, C), g = _params(device)
     x = torch.randn(6, 3, generator=g, dtype=torch.float64).to(device)
@@ -37,7 +33,6 @@ def test_hand_written_bptt_matches_autograd_for_all_parameters(device: str) -> N
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_batched_bptt_matches_autograd_with_per_sequence_h0(device: str) -> None:
     (A, B, b, C), g = _params(device, seed=1)
     x = torch.randn(5, 7, 3, generator=g, dtype=torch.float64).to(device)  # (N, T, Din)

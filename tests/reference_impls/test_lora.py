@@ -15,8 +15,6 @@ from reference_impls.lora import (
     lora_trainable_params,
 )
 
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
-
 
 def test_rank_for_a_15x_reduction_of_a_120x120_matrix_is_4_as_in_the_seed_paper() -> None:
     assert lora_trainable_params(120, 120, 4) == 240 * 4
@@ -39,7 +37,6 @@ def test_general_rectangular_count_is_r_times_din_plus_dout() -> None:
     assert lora_reduction_factor(768, 3072, 8) == Fraction(768 * 3072, 8 * 3840)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_module_trains_exactly_2nr_parameters_and_freezes_weight_and_bias(device: str) -> None:
     layer = LoRALinear(120, 120, r=4, alpha=8, device=device)
     trainable = sum(p.numel() for p in layer.parameters() if p.requires_grad)
@@ -47,7 +44,6 @@ def test_module_trains_exactly_2nr_parameters_and_freezes_weight_and_bias(device
     assert not layer.weight.requires_grad and not layer.bias.requires_grad
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_initial_output_equals_the_base_layer(device: str) -> None:
     torch.manual_seed(0)
     base = nn.Linear(10, 6).to(device)
@@ -56,7 +52,6 @@ def test_initial_output_equals_the_base_layer(device: str) -> None:
     torch.testing.assert_close(layer(x), base(x))
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_merged_layer_gives_identical_outputs(device: str) -> None:
     layer = LoRALinear(10, 6, r=3, alpha=6, device=device, seed=1)
     with torch.no_grad():

@@ -17,10 +17,7 @@ from reference_impls.normalization import (
     layer_norm,
 )
 
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
 
-
-@pytest.mark.parametrize("device", DEVICES)
 def test_layer_norm_matches_torch(device: str) -> None:
     g = torch.Generator().manual_seed(0)
     x = (3 * torch.randn(2, 5, 8, generator=g) + 1).to(device)
@@ -38,7 +35,6 @@ def test_layer_norm_gradients_match_torch_autograd() -> None:
         torch.testing.assert_close(a, b)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("shape", [(16, 4), (8, 4, 5)])
 def test_batch_norm_module_matches_nn_batchnorm1d_in_train_and_eval(
     device: str, shape: tuple[int, ...]

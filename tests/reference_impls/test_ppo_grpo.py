@@ -9,8 +9,6 @@ import torch
 
 from reference_impls.ppo_grpo import grpo_advantages, grpo_loss, ppo_clip_loss, ppo_diagnostics
 
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
-
 
 def _batch(device: str, B: int = 3, T: int = 6, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
@@ -35,14 +33,12 @@ def _loop_ppo(logp, old_logp, A, mask, eps):
     return -total / n
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_ppo_clip_loss_matches_element_wise_formula_over_valid_tokens(device: str) -> None:
     logp, old_logp, A, mask = _batch(device)
     expected = _loop_ppo(*(t.cpu().tolist() for t in (logp, old_logp, A, mask)), eps=0.2)
     assert ppo_clip_loss(logp, old_logp, A, mask, 0.2).item() == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_ppo_gradient_is_policy_gradient_at_ratio_one(device: str) -> None:
     _, old_logp, A, mask = _batch(device, seed=1)
     logp = old_logp.clone().requires_grad_(True)
@@ -75,7 +71,6 @@ def test_ppo_diagnostics_report_clip_fraction_and_non_negative_kl() -> None:
     )
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_grpo_advantages_use_population_std_as_in_the_quiz(device: str) -> None:
     rewards = torch.tensor([[1.0, 0.0, 0.0, 1.0, 1.0], [2.0, 2.0, 2.0, 2.0, 2.0]], device=device)
     A = grpo_advantages(rewards, eps=1e-6)
@@ -90,7 +85,6 @@ def test_grpo_advantages_use_population_std_as_in_the_quiz(device: str) -> None:
     )
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_grpo_loss_is_ppo_loss_with_group_advantages_on_every_token(device: str) -> None:
     g = torch.Generator().manual_seed(2)
     Bp, K, T = 2, 4, 5

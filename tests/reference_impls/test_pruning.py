@@ -1,4 +1,5 @@
-"""Tests of reference_impls.pruning: the mask, and the runtime/perplexity curve of mid-sem Q6 (b)."""
+"""Tests of reference_impls.pruning: the mask, and the runtime/perplexity curve of mid-sem
+Q6 (b)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import torch
 
 from reference_impls.gpt import GPT, GPTConfig
 from reference_impls.pruning import load_corpus, magnitude_mask, prune_, pruning_curve
-
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
 
 
 def test_magnitude_mask_removes_exactly_the_smallest_entries() -> None:
@@ -37,7 +36,6 @@ def test_corpus_is_a_few_kilobytes_of_text() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("device", DEVICES)
 def test_pruning_curve_runtime_flat_perplexity_flat_then_rising(device: str) -> None:
     points = pruning_curve([0, 10, 20, 50, 90], seed=0, device=device)
     ppl = {pt.p: pt.perplexity for pt in points}

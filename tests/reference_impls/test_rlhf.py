@@ -15,8 +15,6 @@ from reference_impls.rlhf import (
     optimal_policy,
 )
 
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
-
 
 def _problem(device: str, Y: int = 6, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
@@ -30,7 +28,6 @@ def test_kl_penalized_reward_is_reward_minus_beta_log_ratio() -> None:
     assert out.item() == pytest.approx(1.0 - 0.1 * 1.0)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_optimal_policy_recovers_reward_up_to_beta_log_partition(device: str) -> None:
     pi_ref, r = _problem(device)
     beta = 0.5
@@ -45,7 +42,6 @@ def test_optimal_policy_recovers_reward_up_to_beta_log_partition(device: str) ->
     )
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_gradient_ascent_on_logits_reaches_the_closed_form_optimum(device: str) -> None:
     pi_ref, r = _problem(device, seed=1)
     beta = 0.7
@@ -76,7 +72,6 @@ def test_optimum_beats_nearby_policies() -> None:
         assert kl_regularized_objective(other.log(), pi_ref.log(), r, 1.0) < J_star
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_dpo_loss_matches_naive_formula_and_default_beta_is_the_seed_boxed_form(
     device: str,
 ) -> None:
