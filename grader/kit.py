@@ -186,7 +186,8 @@ def build_kit(
     if variant:
         template["variant"] = variant
     (out / "answers.yaml").write_text(
-        '# Fill in your answers. MCQ: [A, D]; numbers: 0.5 or "3/4"; formulas: plain math or LaTeX;\n'
+        '# Fill in your answers. MCQ: [A, D]; numbers: 0.5 or "3/4"; '
+        "formulas: plain math or LaTeX;\n"
         "# code: the name of your .py file. Run `grader check` here to self-check.\n"
         + yaml.safe_dump(template, sort_keys=False),
         encoding="utf-8",

@@ -229,12 +229,14 @@ def _check_one(
         for case, out in zip(cases, outputs, strict=True):
             if not _finite(out):
                 problems.append(
-                    f"{where} variant {variant}: the reference gives non-finite output on {case.name}"
+                    f"{where} variant {variant}: the reference gives non-finite output on "
+                    f"{case.name}"
                 )
         if with_mutants:
             for m in mutant_survivors(q, bank, variant):
                 problems.append(
-                    f"{where}: mutant {m!r} passes every hidden case; add hidden cases that catch it"
+                    f"{where}: mutant {m!r} passes every hidden case; add hidden cases that "
+                    "catch it"
                 )
     return problems
 
@@ -258,7 +260,8 @@ def check_question(q: Question, bank: LoadedBank, variants: int = 0) -> list[str
                 ]
         except Exception as exc:  # noqa: BLE001 - report author bugs with the seed to reproduce
             problems.append(
-                f"{bank.path}: {q.id} variant {variant}: computing the key failed: {type(exc).__name__}: {exc}"
+                f"{bank.path}: {q.id} variant {variant}: computing the key failed: "
+                f"{type(exc).__name__}: {exc}"
             )
     return problems
 
@@ -278,6 +281,7 @@ def deep_validate(paths: Iterable[str | Path], variants: int = 0) -> DeepReport:
         for q in bank.bank.questions:
             report.problems += check_question(q, bank, variants)
         report.lines.append(
-            f"{path}: {len(bank.bank.questions)} questions ({n_code} code) checked at {variants + 1} variant(s)"
+            f"{path}: {len(bank.bank.questions)} questions ({n_code} code) checked at "
+            f"{variants + 1} variant(s)"
         )
     return report

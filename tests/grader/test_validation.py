@@ -85,8 +85,8 @@ def test_a_rubric_point_without_keywords_fails_validate_with_file_line_and_field
     err = capsys.readouterr().err
     line = _line_of(bank, "- id: raw")
     assert (
-        f"{bank}:{line}:9: questions[4].rubric[1].keywords: question 'T1': rubric point 2 ('raw') has no "
-        "keywords; add keywords: [[word or phrase, ...], ...] so it can be matched"
+        f"{bank}:{line}:9: questions[4].rubric[1].keywords: question 'T1': rubric point 2 "
+        "('raw') has no keywords; add keywords: [[word or phrase, ...], ...] so it can be matched"
     ) in err
     assert "1 problem in" in err
 
