@@ -29,7 +29,7 @@ import torch
 from grader.cases import BuiltCase, build_cases, device_for, expected_outputs
 from grader.errors import InfrastructureError
 from grader.loading import LoadedBank, resolve_ref
-from grader.results import CaseResult, QuestionResult, QuestionStatus
+from grader.results import CaseResult, CheckStatus, QuestionResult, QuestionStatus
 from grader.sandbox import (
     CaseInput,
     CaseOutcome,
@@ -56,6 +56,7 @@ __all__ = [
     "job_limits",
     "judge",
     "memoized",
+    "status_of",
     "tolerances_of",
 ]
 
@@ -301,6 +302,13 @@ class Judged(NamedTuple):
     def fraction(self) -> float:
         """The share of cases that passed (0 for no case)."""
         return sum(c.passed for c in self.cases) / len(self.cases) if self.cases else 0.0
+
+
+def status_of(fraction: float) -> CheckStatus:
+    """The status of an answer whose cases earned ``fraction``: all, none or some."""
+    if fraction == 1.0:
+        return "correct"
+    return "incorrect" if fraction == 0.0 else "partially_correct"
 
 
 def _label(index: int, case: CaseInput) -> str:

@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from grader import checks
-from grader.cases import BuiltCase
-from grader.code_jobs import CodeSpec, NotRunnable, built_cases, entry_file, judge
+from grader.code_jobs import CodeSpec, NotRunnable, built_cases, entry_file, judge, status_of
 from grader.cost_check import run_cost_check
 from grader.keys import ResolvedQuestion, resolve
 from grader.loading import LoadedBank, LoadedExam
 from grader.results import (
     CheckResult,
-    CheckStatus,
     QuestionResult,
     QuestionStatus,
     SubmissionResult,
@@ -137,9 +135,11 @@ class _CodeTask:
     """A code answer ready to run: the job and what its outcomes are checked against."""
 
     spec: CodeSpec
-    cases: list[BuiltCase]
+    """The question's job settings."""
     expected: list[Any]
+    """The reference's output on each of the job's cases (never sent to the sandbox)."""
     job: CodeJob
+    """The job: the student's files and the cases' inputs."""
 
 
 class _Ran(NamedTuple):
@@ -168,18 +168,16 @@ def _prepare_code(
         return entry.result(qid, question.marks)
     cases, expected = built_cases(question, bank, params, variant, opts.hidden)
     job = spec.job(submission.files, entry, [c.sandbox for c in cases])
-    return _CodeTask(spec, cases, expected, job)
+    return _CodeTask(spec, expected, job)
 
 
 def _code_marks(
-    question: CodeQuestion, fraction: float, lines: list[str]
-) -> tuple[float, QuestionStatus]:
-    """(marks, status) of a code answer whose cases (and cost check) earned ``fraction``,
-    scored like every other answer (``scoring.score``; all or nothing unless the question
-    says otherwise). Under all or nothing, a partial pass is explained in ``lines``."""
-    status: CheckStatus = (
-        "correct" if fraction == 1.0 else ("incorrect" if fraction == 0.0 else "partially_correct")
-    )
+    question: CodeQuestion, fraction: float
+) -> tuple[float, QuestionStatus, str | None]:
+    """(marks, status, note) of a code answer whose cases (and cost check) earned
+    ``fraction``, scored like every other answer (``scoring.score``; all or nothing unless
+    the question says otherwise). The note explains a partial pass that earns nothing."""
+    status = status_of(fraction)
     policy, penalty, floor = _policy(question)
     marks = score(
         CheckResult(status=status, fraction=fraction),
@@ -188,11 +186,13 @@ def _code_marks(
         penalty=penalty,
         floor=floor,
     )
+    note = None
     if policy == "all_or_nothing" and 0.0 < fraction < 1.0:
-        lines.append("this question gives marks only when every case passes")
-    return marks, "correct" if status == "correct" else (
-        "incorrect" if marks <= 0 else "partially_correct"
+        note = "this question gives marks only when every case passes"
+    shown: QuestionStatus = (
+        "correct" if status == "correct" else ("incorrect" if marks <= 0 else "partially_correct")
     )
+    return marks, shown, note
 
 
 def grade_code(
@@ -235,7 +235,9 @@ def grade_code(
         review_note = cost.note
         if not cost.passed:
             fraction = 0.0
-    marks, status = _code_marks(question, fraction, lines)
+    marks, status, note = _code_marks(question, fraction)
+    if note is not None:
+        lines.append(note)
     return QuestionResult(
         question_id=qid,
         marks=marks,
@@ -521,7 +523,7 @@ def _run_code_batch(
         started = time.perf_counter()
         outcomes = run_batch([t.job for t in tasks.values()])
         per_case = (time.perf_counter() - started) / max(
-            1, sum(len(t.cases) for t in tasks.values())
+            1, sum(len(t.job.cases) for t in tasks.values())
         )
     except Exception:  # noqa: BLE001 - each question then runs (and reports) on its own
         log.warning(
@@ -531,7 +533,7 @@ def _run_code_batch(
         )
         return {}
     return {
-        qid: _Ran(task, out, per_case * len(task.cases))
+        qid: _Ran(task, out, per_case * len(task.job.cases))
         for (qid, task), out in zip(tasks.items(), outcomes, strict=True)
-        if len(out) == len(task.cases)
+        if len(out) == len(task.job.cases)
     }

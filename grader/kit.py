@@ -27,6 +27,7 @@ from grader.code_jobs import (
     entry_file,
     job_limits,
     judge,
+    status_of,
     tolerances_of,
 )
 from grader.keys import resolve
@@ -51,7 +52,7 @@ from grader.kit_manifest import (
 )
 from grader.loading import LoadedBank, LoadedExam
 from grader.render import paper_markdown
-from grader.results import QuestionResult, QuestionStatus, SubmissionResult
+from grader.results import QuestionResult, SubmissionResult
 from grader.sandbox import CaseInput, Runner, resolve_device
 from grader.schema import (
     CodeQuestion,
@@ -267,17 +268,11 @@ def _check_code(
     outcomes = runner.run(spec.job(submission.files, entry, cases))
     expected = [decode_value(c.expected) for c in d.cases]
     judged = judge(spec, cases, expected, outcomes, counted="visible cases")
-    n = sum(c.passed for c in judged.cases)
-    status: QuestionStatus = (
-        "correct"
-        if judged.cases and n == len(judged.cases)
-        else ("incorrect" if n == 0 else "partially_correct")
-    )
     return QuestionResult(
         question_id=qid,
         marks=0.0,
         max_marks=d.marks,
-        status=status,
+        status=status_of(judged.fraction),
         feedback="\n".join(judged.lines),
         cases=judged.cases,
     )
