@@ -26,10 +26,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.grading import (  # noqa: E402
+from grader.cost_check import (  # noqa: E402
     TIMING_REPEATS,
-    _fastest,
-    _reference_seconds,
+    fastest,
+    reference_seconds,
 )
 from grader.loading import load_exam, resolve_ref  # noqa: E402
 from grader.sandbox import CaseInput, CodeJob, Construct, Limits, SandboxRunner, fit_growth_exponent  # noqa: E402
@@ -95,9 +95,9 @@ def main() -> None:
                         measure_cpu=True,
                     )
                 )
-                got = _fastest(sizes, [float(o.cpu_seconds or 0.0) for o in out])
+                got = fastest(sizes, [float(o.cpu_seconds or 0.0) for o in out])
                 exps[name].append(fit_growth_exponent(sizes, got))
-            ref_seconds = _reference_seconds(ref, [(model, prompt, n) for n in sizes])
+            ref_seconds = reference_seconds(ref, [(model, prompt, n) for n in sizes])
             exps["reference (grader)"].append(fit_growth_exponent(sizes, ref_seconds))
     ref_mean = statistics.mean(exps["reference (grader)"])
     print(

@@ -2,40 +2,58 @@
 
 A kit is what a student may see: the paper, a stub for every code question, an
 ``answers.yaml`` template, the question's support modules and the visible cases with
-their expected outputs (``kit.json``). It holds no hidden case, no answer key, no
-reference implementation and no secret. ``check_kit`` grades a student's folder against
-exactly that: code on the visible cases, every other answer for whether it can be read.
-Values in ``kit.json`` are tagged JSON (``{"__tensor__": ..., "dtype": ...}``), never pickle.
+their expected outputs (``kit.json``, a ``KitManifest``). It holds no hidden case, no
+answer key, no reference implementation and no secret. ``check_kit`` grades a student's
+folder against exactly that: code on the visible cases, through the grader's own code path
+(``code_jobs``: the same job, limits, comparison and messages as grading), every other
+answer for whether it can be read.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 import yaml
 
 from grader import checks
 from grader.cases import build_cases, expected_outputs
-from grader.keys import resolve
-from grader.loading import LoadedExam
-from grader.render import paper_markdown
-from grader.results import CaseResult, QuestionResult, QuestionStatus, SubmissionResult
-from grader.sandbox import (
-    CaseInput,
-    CodeJob,
-    Construct,
-    Device,
-    Limits,
-    Runner,
-    Tolerance,
-    compare,
-    resolve_device,
+from grader.code_jobs import (
+    CaseRule,
+    CodeSpec,
+    NotRunnable,
+    entry_file,
+    job_limits,
+    judge,
+    status_of,
+    tolerances_of,
 )
+from grader.keys import resolve
+from grader.kit_manifest import (
+    KIT_FORMAT,
+    KitCase,
+    KitCode,
+    KitCompare,
+    KitExpression,
+    KitManifest,
+    KitMcq,
+    KitMultipart,
+    KitNumeric,
+    KitOrdering,
+    KitPart,
+    KitQuestion,
+    KitText,
+    decode_value,
+    encode_value,
+    read_manifest,
+    write_manifest,
+)
+from grader.loading import LoadedBank, LoadedExam
+from grader.render import paper_markdown
+from grader.results import QuestionResult, SubmissionResult
+from grader.sandbox import CaseInput, Runner, resolve_device
 from grader.schema import (
     CodeQuestion,
     ExpressionQuestion,
@@ -44,125 +62,77 @@ from grader.schema import (
     NumericQuestion,
     OrderingQuestion,
     Question,
+    TextQuestion,
 )
-from grader.submissions import read_submission
+from grader.submissions import Submission, read_submission
 
 __all__ = ["build_kit", "check_kit", "encode_value", "decode_value", "SELF_CHECK_NOTE"]
 
-KIT_FORMAT = 1
 SELF_CHECK_NOTE = (
-    "Self-check: only the visible cases were run and other answers were only checked for being readable. "
-    "Hidden cases and answer keys are applied at grading time."
+    "Self-check: only the visible cases were run and other answers were only checked for "
+    "being readable. Hidden cases and answer keys are applied at grading time."
 )
 
-_DTYPES = {
-    "float64",
-    "float32",
-    "float16",
-    "bfloat16",
-    "int64",
-    "int32",
-    "bool",
-    "int8",
-    "uint8",
-    "int16",
-}
 
-
-def encode_value(value: Any) -> Any:
-    """A case value as tagged JSON."""
-    if isinstance(value, torch.Tensor):
-        t = value.detach().cpu()
-        return {
-            "__tensor__": t.float().tolist() if t.dtype == torch.bfloat16 else t.tolist(),
-            "dtype": str(t.dtype).removeprefix("torch."),
-        }
-    if isinstance(value, np.ndarray):
-        return {"__ndarray__": value.tolist(), "dtype": str(value.dtype)}
-    if isinstance(value, Construct):
-        return {
-            "__construct__": value.fn,
-            "args": [encode_value(a) for a in value.args],
-            "kwargs": {k: encode_value(v) for k, v in value.kwargs.items()},
-        }
-    if isinstance(value, (list, tuple)):
-        return [encode_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): encode_value(v) for k, v in value.items()}
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(f"cannot put a {type(value).__name__} in a kit")
-
-
-def decode_value(value: Any) -> Any:
-    """Inverse of ``encode_value``; only allowlisted dtypes are rebuilt."""
-    if isinstance(value, dict):
-        if "__tensor__" in value:
-            dtype = str(value.get("dtype"))
-            if dtype not in _DTYPES:
-                raise ValueError(f"dtype {dtype!r} is not allowed in a kit")
-            return torch.tensor(value["__tensor__"], dtype=getattr(torch, dtype))
-        if "__ndarray__" in value:
-            dtype = str(value.get("dtype"))
-            if dtype not in _DTYPES - {"bfloat16"}:
-                raise ValueError(f"dtype {dtype!r} is not allowed in a kit")
-            return np.asarray(value["__ndarray__"], dtype=dtype)
-        if "__construct__" in value:
-            return Construct(
-                str(value["__construct__"]),
-                tuple(decode_value(a) for a in value.get("args", [])),
-                {k: decode_value(v) for k, v in value.get("kwargs", {}).items()},
-            )
-        return {k: decode_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [decode_value(v) for v in value]
-    return value
-
-
-def _describe(q: Question, bank: Any, variant: int, qid: str) -> dict[str, Any]:
+def _describe_code(q: CodeQuestion, bank: LoadedBank, variant: int, qid: str) -> KitCode:
     rq = resolve(q, variant)
-    d: dict[str, Any] = {"id": qid, "type": q.type, "marks": q.marks}
+    cases = build_cases(q, bank, rq.params, variant, include_hidden=False)
+    expected = expected_outputs(q, cases)
+    return KitCode(
+        type="code",
+        id=qid,
+        marks=q.marks,
+        file=q.file,
+        function=q.function,
+        device=q.device,
+        forbid=list(q.forbid),
+        support=[Path(s).name for s in q.support],
+        compare=KitCompare(
+            # a custom compare is the author's code, which a kit does not carry
+            rule=q.compare.rule if q.compare.rule != "custom" else "allclose",
+            tolerances=dict(q.compare.tolerances),
+        ),
+        limits=q.limits,
+        determinism=q.determinism,
+        cases=[
+            KitCase(
+                name=c.name,
+                args=[encode_value(a) for a in c.sandbox.args],
+                expected=encode_value(e),
+            )
+            for c, e in zip(cases, expected, strict=True)
+        ],
+    )
+
+
+def _describe(q: Question, bank: LoadedBank, variant: int, qid: str) -> KitQuestion:
+    """What the kit says about ``q``: nothing a student may not see."""
     if isinstance(q, MultipartQuestion):
-        d["parts"] = [_describe(p, bank, variant, p.id) for p in q.parts]
-    elif isinstance(q, McqQuestion):
-        d["options"] = [o.label for o in rq.options]
-    elif isinstance(q, NumericQuestion):
-        d["shape"] = list(np.shape(np.asarray(rq.key, dtype=float)))
-    elif isinstance(q, ExpressionQuestion):
-        d["variables"] = {n: v.model_dump(exclude={"description"}) for n, v in q.variables.items()}
-        d["functions"] = q.functions
-        d["allow_sum"] = q.allow_sum
-        d["asymptotic"] = q.equivalence == "asymptotic"
-    elif isinstance(q, OrderingQuestion):
-        d["steps"] = sorted(q.steps)
-    elif isinstance(q, CodeQuestion):
-        cases = build_cases(q, bank, rq.params, variant, include_hidden=False)
-        expected = expected_outputs(q, cases)
-        d.update(
-            {
-                "file": q.file,
-                "function": q.function,
-                "device": q.device,
-                "forbid": q.forbid,
-                "support": [Path(s).name for s in q.support],
-                "compare": {
-                    "rule": q.compare.rule if q.compare.rule != "custom" else "allclose",
-                    "tolerances": {k: v.model_dump() for k, v in q.compare.tolerances.items()},
-                },
-                "limits": q.limits.model_dump(),
-                "cases": [
-                    {
-                        "name": c.name,
-                        "args": [encode_value(a) for a in c.sandbox.args],
-                        "expected": encode_value(e),
-                    }
-                    for c, e in zip(cases, expected, strict=True)
-                ],
-            }
+        parts = [_describe(p, bank, variant, p.id) for p in q.parts]
+        return KitMultipart(type="multipart", id=qid, marks=q.marks, parts=parts)  # type: ignore[arg-type]
+    if isinstance(q, CodeQuestion):
+        return _describe_code(q, bank, variant, qid)
+    rq = resolve(q, variant)
+    if isinstance(q, McqQuestion):
+        return KitMcq(type="mcq", id=qid, marks=q.marks, options=[o.label for o in rq.options])
+    if isinstance(q, NumericQuestion):
+        shape = list(np.shape(np.asarray(rq.key, dtype=float)))
+        return KitNumeric(type="numeric", id=qid, marks=q.marks, shape=shape)
+    if isinstance(q, ExpressionQuestion):
+        return KitExpression(
+            type="expression",
+            id=qid,
+            marks=q.marks,
+            variables={n: v.model_dump(exclude={"description"}) for n, v in q.variables.items()},
+            functions=q.functions,
+            allow_sum=q.allow_sum,
+            asymptotic=q.equivalence == "asymptotic",
         )
-    return d
+    if isinstance(q, OrderingQuestion):
+        return KitOrdering(type="ordering", id=qid, marks=q.marks, steps=sorted(q.steps))
+    if isinstance(q, TextQuestion):
+        return KitText(type="text", id=qid, marks=q.marks)
+    raise TypeError(f"a kit cannot describe a {type(q).__name__}")
 
 
 def _template_answer(q: Question) -> Any:
@@ -181,7 +151,7 @@ def build_kit(
     written = []
     (out / "paper.md").write_text(paper_markdown(exam, variant, student), encoding="utf-8")
     written.append(out / "paper.md")
-    questions = []
+    questions: list[KitQuestion] = []
     answers: dict[str, Any] = {}
     for qid in exam.ordered_ids():
         q = exam.questions[qid]
@@ -202,16 +172,14 @@ def build_kit(
                 dest = out / Path(rel).name
                 shutil.copyfile(bank.folder / rel, dest)
                 written.append(dest)
-    manifest = {
-        "format": KIT_FORMAT,
-        "exam": exam.exam.exam,
-        "title": exam.exam.title,
-        "variant": variant,
-        "questions": questions,
-    }
-    (out / "kit.json").write_text(
-        json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    manifest = KitManifest(
+        format=KIT_FORMAT,
+        exam=exam.exam.exam,
+        title=exam.exam.title,
+        variant=variant,
+        questions=questions,
     )
+    write_manifest(manifest, out / "kit.json")
     # The submission folder's name is the student's id; ``student:`` is only a cross-check,
     # written when the kit is made for one student.
     template: dict[str, Any] = {"student": student} if student else {}
@@ -219,7 +187,8 @@ def build_kit(
     if variant:
         template["variant"] = variant
     (out / "answers.yaml").write_text(
-        '# Fill in your answers. MCQ: [A, D]; numbers: 0.5 or "3/4"; formulas: plain math or LaTeX;\n'
+        '# Fill in your answers. MCQ: [A, D]; numbers: 0.5 or "3/4"; '
+        "formulas: plain math or LaTeX;\n"
         "# code: the name of your .py file. Run `grader check` here to self-check.\n"
         + yaml.safe_dump(template, sort_keys=False),
         encoding="utf-8",
@@ -228,181 +197,128 @@ def build_kit(
     return written
 
 
-def _readable(d: dict[str, Any], answer: Any, qid: str) -> QuestionResult:
-    kind = d["type"]
-    if kind == "mcq":
-        r = checks.check_mcq(answer, options=d["options"], correct=d["options"][:1])
-    elif kind == "numeric":
-        r = checks.check_numeric(
-            answer, expected=np.zeros(d["shape"]).tolist() if d["shape"] else 0.0
-        )
-    elif kind == "expression":
-        names = list(d["variables"])
-        expected = (f"O({names[0]})" if d["asymptotic"] else names[0]) if names else "1"
+def _missing(qid: str, marks: float) -> QuestionResult:
+    """A blank answer, in grading's words."""
+    return QuestionResult(
+        question_id=qid, marks=0.0, max_marks=marks, status="missing", feedback="no answer given"
+    )
+
+
+def _readable(d: KitQuestion, answer: Any, qid: str) -> QuestionResult:
+    """Whether a non-code answer can be read (checked against a made-up key)."""
+    if answer is None:
+        return _missing(qid, d.marks)
+    r = None
+    if isinstance(d, KitMcq):
+        r = checks.check_mcq(answer, options=d.options, correct=d.options[:1])
+    elif isinstance(d, KitNumeric):
+        r = checks.check_numeric(answer, expected=np.zeros(d.shape).tolist() if d.shape else 0.0)
+    elif isinstance(d, KitExpression):
+        names = list(d.variables)
+        expected = (f"O({names[0]})" if d.asymptotic else names[0]) if names else "1"
         r = checks.check_expression(
             answer,
             expected=expected,
-            variables=d["variables"],
-            functions=d["functions"],
-            allow_sum=d["allow_sum"],
-            mode="asymptotic" if d["asymptotic"] else "exact",
+            variables=d.variables,
+            functions=d.functions,
+            allow_sum=d.allow_sum,
+            mode="asymptotic" if d.asymptotic else "exact",
         )
-    elif kind == "ordering":
-        r = checks.check_ordering(answer, expected=d["steps"])
-    else:
-        r = None
-    if answer is None:
-        return QuestionResult(
-            question_id=qid,
-            marks=0.0,
-            max_marks=d["marks"],
-            status="missing",
-            feedback="no answer given",
-        )
+    elif isinstance(d, KitOrdering):
+        r = checks.check_ordering(answer, expected=d.steps)
     if r is not None and r.status in ("invalid", "unchecked"):
         return QuestionResult(
-            question_id=qid, marks=0.0, max_marks=d["marks"], status=r.status, feedback=r.feedback
+            question_id=qid, marks=0.0, max_marks=d.marks, status=r.status, feedback=r.feedback
         )
     return QuestionResult(
         question_id=qid,
         marks=0.0,
-        max_marks=d["marks"],
+        max_marks=d.marks,
         status="unchecked",
         feedback="your answer can be read; it is marked at grading time",
     )
 
 
+def _code_spec(d: KitCode, kit: Path) -> CodeSpec:
+    """The code question as grading would run it, from what the kit says about it."""
+    return CodeSpec(
+        file=d.file,
+        function=d.function,
+        device=resolve_device(d.device),
+        forbid=tuple(d.forbid),
+        support={s: (kit / s).read_bytes() for s in d.support},
+        limits=job_limits(d.limits),
+        rule=CaseRule(d.compare.rule, tolerances_of(d.compare.tolerances), d.determinism),
+    )
+
+
 def _check_code(
-    d: dict[str, Any],
-    answer: Any,
-    qid: str,
-    folder: Path,
-    files: dict[str, bytes],
-    runner: Runner,
-    kit: Path,
+    d: KitCode, answer: Any, qid: str, submission: Submission, runner: Runner, kit: Path
 ) -> QuestionResult:
-    name = answer if isinstance(answer, str) and answer.strip() else d["file"]
-    base = {"question_id": qid, "max_marks": d["marks"]}
-    if name not in files:
-        return QuestionResult(
-            marks=0.0, status="missing", feedback=f"{name!r} is not in your folder", **base
-        )
-    support = {s: (kit / s).read_bytes() for s in d["support"]}
-    files = {k: v for k, v in files.items() if k not in support}
-    if name in support:
-        return QuestionResult(
-            marks=0.0,
-            status="invalid",
-            feedback=f"{name!r} is provided by the question; use {d['file']!r}",
-            **base,
-        )
-    cases = [decode_value(c["args"]) for c in d["cases"]]
-    limits = Limits(
-        cpu_seconds=d["limits"]["cpu_seconds"],
-        job_wall_seconds=d["limits"]["wall_seconds"],
-        memory_mb=d["limits"]["memory_mb"],
-    )
-    device: Device = resolve_device(d["device"])
-    job = CodeJob(
-        files=files,
-        entry=name,
-        function=d["function"],
-        support_files=support,
-        limits=limits,
-        device=device,
-        forbid=frozenset(d["forbid"]),
-        cases=[
-            CaseInput(args=tuple(a), visible=True, name=c["name"])
-            for a, c in zip(cases, d["cases"], strict=True)
-        ],
-    )
-    outcomes = runner.run(job)
-    tolerances = {k: Tolerance(v["rtol"], v["atol"]) for k, v in d["compare"]["tolerances"].items()}
-    results = []
-    for c, out in zip(d["cases"], outcomes, strict=True):
-        if out.status != "ok":
-            results.append(
-                CaseResult(
-                    name=c["name"],
-                    visible=True,
-                    passed=False,
-                    status=out.status,
-                    message=f"{c['name']}: {out.message}",
-                )
-            )
-            continue
-        cmp = compare(
-            decode_value(c["expected"]),
-            out.value,
-            d["compare"]["rule"],
-            tolerances,
-            device,
-            show_values=True,
-        )
-        results.append(
-            CaseResult(
-                name=c["name"],
-                visible=True,
-                passed=cmp.passed,
-                status=out.status,
-                message="" if cmp.passed else f"{c['name']}: {cmp.message}",
-            )
-        )
-    n = sum(r.passed for r in results)
-    lines = [f"passed {n} of {len(results)} visible cases"] + [
-        r.message for r in results if not r.passed
+    """The visible cases run and judged as grading runs and judges them (no marks)."""
+    if answer is None:
+        return _missing(qid, d.marks)
+    spec = _code_spec(d, kit)
+    entry = entry_file(spec, answer, submission)
+    if isinstance(entry, NotRunnable):
+        return entry.result(qid, d.marks)
+    cases = [
+        CaseInput(args=tuple(decode_value(c.args)), visible=True, name=c.name) for c in d.cases
     ]
-    status: QuestionStatus = (
-        "correct"
-        if results and n == len(results)
-        else ("incorrect" if n == 0 else "partially_correct")
-    )
+    outcomes = runner.run(spec.job(submission.files, entry, cases))
+    expected = [decode_value(c.expected) for c in d.cases]
+    judged = judge(spec, cases, expected, outcomes, counted="visible cases")
     return QuestionResult(
-        marks=0.0, status=status, feedback="\n".join(lines), cases=tuple(results), **base
+        question_id=qid,
+        marks=0.0,
+        max_marks=d.marks,
+        status=status_of(judged.fraction),
+        feedback="\n".join(judged.lines),
+        cases=judged.cases,
     )
 
 
 def _check_one(
-    d: dict[str, Any],
+    d: KitQuestion | KitPart,
     answer: Any,
     qid: str,
-    folder: Path,
-    files: dict[str, bytes],
+    submission: Submission,
     runner: Runner,
     kit: Path,
 ) -> QuestionResult:
-    if d["type"] == "multipart":
+    if isinstance(d, KitMultipart):
         given = answer if isinstance(answer, dict) else {}
         parts = tuple(
-            _check_one(p, given.get(p["id"]), f"{qid}/{p['id']}", folder, files, runner, kit)
-            for p in d["parts"]
+            _check_one(p, given.get(p.id), f"{qid}/{p.id}", submission, runner, kit)
+            for p in d.parts
         )
         return QuestionResult(
             question_id=qid,
             marks=0.0,
-            max_marks=d["marks"],
+            max_marks=d.marks,
             status="unchecked",
             feedback="\n".join(f"[{p.question_id.split('/')[-1]}] {p.feedback}" for p in parts),
             parts=parts,
         )
-    if d["type"] == "code":
-        return _check_code(d, answer, qid, folder, files, runner, kit)
+    if isinstance(d, KitCode):
+        return _check_code(d, answer, qid, submission, runner, kit)
     return _readable(d, answer, qid)
 
 
 def check_kit(kit: Path, folder: Path, runner: Runner) -> SubmissionResult:
-    """Self-check the answers in ``folder`` against the kit in ``kit`` (visible cases only)."""
-    manifest = json.loads((kit / "kit.json").read_text(encoding="utf-8"))
-    ids = [d["id"] for d in manifest["questions"]]
-    sub = read_submission(folder, exam_id=manifest["exam"], known_questions=ids)
+    """Self-check the answers in ``folder`` against the kit in ``kit`` (visible cases only).
+
+    Raises ``SubmissionError`` when ``kit.json`` cannot be read (``read_manifest``)."""
+    manifest = read_manifest(kit / "kit.json")
+    ids = [d.id for d in manifest.questions]
+    sub = read_submission(folder, exam_id=manifest.exam, known_questions=ids)
     results = tuple(
-        _check_one(d, sub.answers.get(d["id"]), d["id"], folder, dict(sub.files), runner, kit)
-        for d in manifest["questions"]
+        _check_one(d, sub.answers.get(d.id), d.id, sub, runner, kit) for d in manifest.questions
     )
     return SubmissionResult(
         student=sub.student,
-        exam=manifest["exam"],
-        variant=int(manifest.get("variant", 0)),
+        exam=manifest.exam,
+        variant=manifest.variant,
         problems=sub.problems,
         questions=results,
     )

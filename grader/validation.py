@@ -18,7 +18,7 @@ reproduce it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,11 @@ import torch
 
 from grader import checks
 from grader.cases import build_cases, expected_outputs
+from grader.code_jobs import CaseRule
+from grader.cost_check import FLOP_SEED, flop_exponents, flops_of, sized_args
 from grader.errors import AuthoringError, Problem
 from grader.keys import ResolvedQuestion, resolve
 from grader.loading import LoadedBank, _yaml_files, load_bank, load_exam, resolve_ref
-from grader.sandbox import Tolerance, compare
 from grader.sandbox._compare import tolerance_problems
 from grader.schema import CodeQuestion, McqQuestion, MultipartQuestion, NumericQuestion, Question
 from grader.variants import PAPER_VARIANT
@@ -160,16 +161,14 @@ def _finite(value: Any) -> bool:
 
 
 def mutant_survivors(question: CodeQuestion, bank: LoadedBank, variant: int = 0) -> list[str]:
-    """Mutants (``module:function``) that pass every hidden case: the cases cannot tell them apart."""
+    """Mutants (``module:function``) that pass every hidden case, and the cost check when the
+    question has one: the cases cannot tell them apart from the reference."""
     rq = resolve(question, variant)
     cases = [c for c in build_cases(question, bank, rq.params, variant) if not c.visible]
     if not cases:
         return list(question.mutants)
     expected = expected_outputs(question, cases)
-    tolerances = {k: Tolerance(v.rtol, v.atol) for k, v in question.compare.tolerances.items()}
-    rule: Any = (
-        resolve_ref(question.compare.custom) if question.compare.custom else question.compare.rule
-    )
+    rule = CaseRule.of(question)
     survivors = []
     for ref in question.mutants:
         fn = resolve_ref(ref)
@@ -180,7 +179,7 @@ def mutant_survivors(question: CodeQuestion, bank: LoadedBank, variant: int = 0)
             except Exception:  # noqa: BLE001 - a mutant that crashes is killed
                 killed = True
                 break
-            if not compare(exp, got, rule, tolerances, None).passed:
+            if not rule.matches(exp, got).passed:
                 killed = True
                 break
         if not killed and question.complexity is not None:
@@ -190,29 +189,21 @@ def mutant_survivors(question: CodeQuestion, bank: LoadedBank, variant: int = 0)
     return survivors
 
 
-def _grows_too_fast(question: CodeQuestion, bank: LoadedBank, fn: Any, params: Any) -> bool:
-    """Whether ``fn`` fails the question's cost check (FLOP growth above the reference's)."""
-    from grader.cases import build_args, device_for
-    from grader.grading import _flops_of, _growth_exponent
-
+def _grows_too_fast(
+    question: CodeQuestion, bank: LoadedBank, fn: Callable[..., Any], params: Mapping[str, Any]
+) -> bool:
+    """Whether ``fn`` fails the FLOP half of the question's cost check, counted on the
+    arguments grading uses (its FLOP growth above the reference's by more than ``slack``)."""
     spec = question.complexity
     assert spec is not None
     ref = resolve_ref(question.reference)
-    ref_flops, got_flops = [], []
-    for i, size in enumerate(spec.sizes):
-        dims = {**spec.dims, spec.dim: size}
-        args, _ = build_args(
-            question, bank, spec.args, dims, 1000 + i, params, device_for(question)
-        )
-        ref_flops.append(_flops_of(ref, args))
-        args, _ = build_args(
-            question, bank, spec.args, dims, 1000 + i, params, device_for(question)
-        )
-        got_flops.append(_flops_of(fn, args))
-    return (
-        _growth_exponent(spec.sizes, got_flops)
-        > _growth_exponent(spec.sizes, ref_flops) + spec.slack
-    )
+
+    def counts(f: Callable[..., Any]) -> list[int]:
+        args, _ = sized_args(question, bank, params, spec.sizes, FLOP_SEED)  # fresh per call
+        return [flops_of(f, a) for a in args]
+
+    ref_exp, got_exp = flop_exponents(spec, counts(ref), counts(fn))
+    return got_exp > ref_exp + spec.slack
 
 
 def _check_one(
@@ -238,12 +229,14 @@ def _check_one(
         for case, out in zip(cases, outputs, strict=True):
             if not _finite(out):
                 problems.append(
-                    f"{where} variant {variant}: the reference gives non-finite output on {case.name}"
+                    f"{where} variant {variant}: the reference gives non-finite output on "
+                    f"{case.name}"
                 )
         if with_mutants:
             for m in mutant_survivors(q, bank, variant):
                 problems.append(
-                    f"{where}: mutant {m!r} passes every hidden case; add hidden cases that catch it"
+                    f"{where}: mutant {m!r} passes every hidden case; add hidden cases that "
+                    "catch it"
                 )
     return problems
 
@@ -267,7 +260,8 @@ def check_question(q: Question, bank: LoadedBank, variants: int = 0) -> list[str
                 ]
         except Exception as exc:  # noqa: BLE001 - report author bugs with the seed to reproduce
             problems.append(
-                f"{bank.path}: {q.id} variant {variant}: computing the key failed: {type(exc).__name__}: {exc}"
+                f"{bank.path}: {q.id} variant {variant}: computing the key failed: "
+                f"{type(exc).__name__}: {exc}"
             )
     return problems
 
@@ -287,6 +281,7 @@ def deep_validate(paths: Iterable[str | Path], variants: int = 0) -> DeepReport:
         for q in bank.bank.questions:
             report.problems += check_question(q, bank, variants)
         report.lines.append(
-            f"{path}: {len(bank.bank.questions)} questions ({n_code} code) checked at {variants + 1} variant(s)"
+            f"{path}: {len(bank.bank.questions)} questions ({n_code} code) checked at "
+            f"{variants + 1} variant(s)"
         )
     return report

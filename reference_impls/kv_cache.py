@@ -8,8 +8,9 @@ documented exception to "import only ``_common``": this topic needs that model):
   position per step attending to the cached K_{1:t}, V_{1:t}.
   Both stop after an ``<eos>`` token or at T_max tokens in total (prompt included) and
   give the same tokens.
-* ``step_flops`` measures each step with ``torch.utils.flop_counter.FlopCounterMode`` and
-  ``growth_exponent`` fits the log-log slope of per-step FLOPs against the prefix length:
+* ``step_flops`` measures each step with ``torch.utils.flop_counter.FlopCounterMode``; the
+  log-log slope of per-step FLOPs against the prefix length (the grader's
+  ``grader.sandbox.fit_growth_exponent``, the one fit of a growth exponent) shows that
   the attention FLOPs (q k^T and alpha V, the ``bmm`` ops) grow as O(t) per step with the
   cache and O(t^2) without; a "cache" that recomputes the prefix shows slope ~2.
 * ``kv_cache_bytes``: the paper's memory formula L x H x (m + T) x d_k x bytes.
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -43,7 +43,6 @@ __all__ = [
     "generate_with_cache",
     "StepFlops",
     "step_flops",
-    "growth_exponent",
     "kv_cache_bytes",
 ]
 
@@ -129,13 +128,6 @@ def step_flops(model: GPT, prompt: torch.Tensor, T_max: int, use_cache: bool) ->
             out.append(StepFlops(len(Y), counter.get_total_flops(), int(bmm)))
         Y = torch.cat([Y, logits[0, -1].argmax()[None]])
     return out
-
-
-def growth_exponent(prefix_lens: list[int] | np.ndarray, flops: list[int] | np.ndarray) -> float:
-    """Least-squares slope of log(flops) against log(prefix length): k in flops ~ c t^k."""
-    x = np.log(np.asarray(prefix_lens, dtype=float))
-    y = np.log(np.asarray(flops, dtype=float))
-    return float(np.polyfit(x, y, 1)[0])
 
 
 def kv_cache_bytes(

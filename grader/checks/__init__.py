@@ -10,14 +10,17 @@ a rubric point without keywords) raises ``ConfigError``, a ``ValueError`` listin
 ``ConfigProblem`` with the configuration field it is about. Each checker runs that check
 before it reads the answer, through a function ``config_problems`` also calls, so
 ``grader validate`` finds at authoring time exactly what would fail at grading time.
-``checker_calls`` says which checker a question uses, with which configuration.
+``checker_calls`` says which checker a question uses, with which configuration; grading
+looks that checker up by name in ``CHECKERS`` and calls it with the student's answer.
 
 No student text is ever passed to ``eval``, ``exec``, ``sympify`` or ``parse_expr``; see
 ``_mathparse`` for the parser and its limits, ``_expression`` for how equivalence is decided.
 
 Custom checkers are registered by name with ``register_checker``; a checker is any
 callable ``(answer, **config) -> CheckResult`` that follows the same never-raise rule,
-optionally with its configuration check ``(**config) -> list[ConfigProblem]``.
+optionally with its configuration check ``(**config) -> list[ConfigProblem]``. One
+registered under a built-in name (``replace=True``) is the one grading calls for that
+question type, with the same keywords (``reveal_key`` too when ``CheckerCall.reveals_key``).
 """
 
 from __future__ import annotations
@@ -81,7 +84,8 @@ _CONFIG_CHECKS: dict[str, ConfigCheck] = {
 }
 
 CHECKERS: Mapping[str, Checker] = MappingProxyType(_REGISTRY)
-"""The checkers by name (read-only view; add with ``register_checker``)."""
+"""The checkers by name, as grading looks them up (read-only view; add or replace one with
+``register_checker``)."""
 
 
 def config_problems(checker: str, **config: Any) -> list[ConfigProblem]:

@@ -3,9 +3,10 @@ setting comes from.
 
 The checkers take plain Python values; this is the one place that reads them off a
 question of the bank (in one variant: MCQ labels and numeric keys depend on it). Grading
-passes each call's ``config`` with the student's answer; ``grader validate`` runs the
-checker's configuration check on the same ``config`` and reports a problem at the line of
-the question field named by ``fields``.
+looks each call's checker up in ``CHECKERS`` and passes it the student's answer with the
+call's ``config``, and scores the result by the call's ``policy`` when the question sets
+none; ``grader validate`` runs the checker's configuration check on the same ``config`` and
+reports a problem at the line of the question field named by ``fields``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from grader.schema import (
     Question,
     TextQuestion,
 )
+from grader.scoring import Policy
 
 if TYPE_CHECKING:
     from grader.keys import ResolvedQuestion
@@ -46,6 +48,13 @@ class CheckerCall:
     fields: Mapping[str, QuestionPath] = field(default_factory=dict)
     """Configuration keyword -> path of the question field that sets it (from the question
     given to ``checker_calls``: a part's fields start with ``parts, i``)."""
+    policy: Policy = "all_or_nothing"
+    """How the question is scored when it sets no ``scoring``: ``partial`` where partial
+    credit is the checker's design (a text rubric, an ordering with ``partial``), else all
+    or nothing."""
+    reveals_key: bool = True
+    """Whether the checker takes ``reveal_key`` (shows the key in feedback once keys are
+    released); a text rubric has no key to show."""
 
     def where(self, config_field: ConfigField) -> QuestionPath:
         """The question field of a configuration problem's ``field``."""
@@ -143,10 +152,18 @@ def checker_calls(
                 "ordering",
                 {"expected": question.answer, "partial": question.partial},
                 {"expected": (*at, "answer"), "partial": (*at, "partial")},
+                policy="partial" if question.partial else "all_or_nothing",
             )
         ]
     if isinstance(question, TextQuestion):
         return [
-            CheckerCall(qid, "text", {"rubric": _rubric(question)}, {"rubric": (*at, "rubric")})
+            CheckerCall(
+                qid,
+                "text",
+                {"rubric": _rubric(question)},
+                {"rubric": (*at, "rubric")},
+                policy="partial",
+                reveals_key=False,
+            )
         ]
     return []

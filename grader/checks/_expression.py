@@ -165,7 +165,8 @@ def _name_table(
         problems.append(
             ConfigProblem(
                 ("functions",),
-                f"unknown functions {sorted(unknown_functions)!r}; known: {sorted(KNOWN_FUNCTIONS)!r}",
+                f"unknown functions {sorted(unknown_functions)!r}; "
+                f"known: {sorted(KNOWN_FUNCTIONS)!r}",
             )
         )
     names = NameTable(

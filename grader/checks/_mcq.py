@@ -139,7 +139,10 @@ def check_mcq(
             parts.append(f"{_join(missed)} {'is' if len(missed) == 1 else 'are'} also correct")
         feedback = "; ".join(parts) + f". The correct options are {key_text}."
     else:
-        feedback = "Not all options correct: some selected options are wrong or some correct ones are missing."
+        feedback = (
+            "Not all options correct: some selected options are wrong or some correct ones "
+            "are missing."
+        )
     return CheckResult(
         status="partially_correct" if fraction > 0 else "incorrect",
         fraction=fraction,

@@ -275,7 +275,9 @@ def check_numeric(
         return CheckResult(
             status="incorrect",
             fraction=0.0,
-            feedback=f"Expected {_describe_shape(key_shape)}, got {_describe_shape(got_shape)}{hint}.",
+            feedback=(
+                f"Expected {_describe_shape(key_shape)}, got {_describe_shape(got_shape)}{hint}."
+            ),
             expected=shown_key if reveal_key else None,
         )
     got, want = _flatten(value), _flatten(key)
@@ -284,7 +286,10 @@ def check_numeric(
     if all(ok):
         return correct(expected=shown_key if reveal_key else None)
     if key_shape == ():
-        feedback = f"Your answer {format_number(got[0], style)} is not within the tolerance ({tolerance}) of the expected value."
+        feedback = (
+            f"Your answer {format_number(got[0], style)} is not within the tolerance "
+            f"({tolerance}) of the expected value."
+        )
         if reveal_key:
             feedback += f" The expected value is {shown_key}."
         return CheckResult(
@@ -299,7 +304,10 @@ def check_numeric(
     )
     if reveal_key:
         wrong = [str(k + 1) for k, good in enumerate(ok) if not good]
-        feedback += f" Wrong entries (in reading order): {', '.join(wrong)}. The expected value is {shown_key}."
+        feedback += (
+            f" Wrong entries (in reading order): {', '.join(wrong)}. "
+            f"The expected value is {shown_key}."
+        )
     return CheckResult(
         status="partially_correct" if n_right else "incorrect",
         fraction=n_right / len(ok),

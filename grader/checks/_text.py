@@ -5,8 +5,9 @@ Each rubric point is ``{id, marks, description, keywords}``. ``keywords`` lists
 plain string is an alternative of one phrase). Matching ignores case and punctuation
 (``KL-divergence`` matches ``kl divergence``) and applies a light stemmer, so
 ``penalises``, ``penalised`` and ``penalising`` match ``penalise``. A non-ASCII symbol
-(``∇``, ``∑``) counts as a word of its own. A phrase matches as a contiguous run of words. Every point needs keywords: without them it could never be
-found (``text_config_problems`` says so, and ``grader validate`` runs it).
+(``∇``, ``∑``) counts as a word of its own. A phrase matches as a contiguous run of words.
+Every point needs keywords: without them it could never be found (``text_config_problems``
+says so, and ``grader validate`` runs it).
 
 The result is always ``needs_review`` (except for a blank answer): ``fraction`` is the
 share of rubric marks whose points were found, ``rubric_found`` their ids. A TA's decision,
@@ -88,7 +89,8 @@ def _rubric_points(rubric: object) -> tuple[list[_Point], list[ConfigProblem]]:
             problems.append(
                 ConfigProblem(
                     ("rubric", k),
-                    f"rubric point {k + 1} must be a mapping with id, marks, description and keywords, got {point!r}",
+                    f"rubric point {k + 1} must be a mapping with id, marks, description and "
+                    f"keywords, got {point!r}",
                 )
             )
             continue
@@ -122,7 +124,8 @@ def _rubric_points(rubric: object) -> tuple[list[_Point], list[ConfigProblem]]:
             problems.append(
                 ConfigProblem(
                     ("rubric", k, "keywords"),
-                    f"{name} has no keywords; add keywords: [[word or phrase, ...], ...] so it can be matched",
+                    f"{name} has no keywords; add keywords: [[word or phrase, ...], ...] so it "
+                    "can be matched",
                 )
             )
             continue
@@ -143,7 +146,8 @@ def _rubric_points(rubric: object) -> tuple[list[_Point], list[ConfigProblem]]:
                 problems.append(
                     ConfigProblem(
                         ("rubric", k, "keywords", j),
-                        f"{name}: each keyword alternative is a phrase or a list of phrases, got {alternative!r}",
+                        f"{name}: each keyword alternative is a phrase or a list of phrases, "
+                        f"got {alternative!r}",
                     )
                 )
                 continue
@@ -152,8 +156,9 @@ def _rubric_points(rubric: object) -> tuple[list[_Point], list[ConfigProblem]]:
                 problems.append(
                     ConfigProblem(
                         ("rubric", k, "keywords", j),
-                        f"{name}: keyword alternative {j + 1} ({alternative!r}) has an empty phrase, which "
-                        "every answer would match; give each phrase at least one word",
+                        f"{name}: keyword alternative {j + 1} ({alternative!r}) has an empty "
+                        "phrase, which every answer would match; give each phrase at least one "
+                        "word",
                     )
                 )
                 continue

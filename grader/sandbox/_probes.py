@@ -3,7 +3,7 @@
 * Numerical stability needs nothing special: it is a case with extreme inputs (logits of
   1e4), and ``compare`` names NaN and Inf in the student's value.
 * Determinism: set ``CodeJob.repeat_for_determinism``; ``check_determinism`` compares the
-  two runs exactly, in the grader.
+  two runs with the question's own rule and tolerances, in the grader.
 * Gradients of a student's hand-written backward: the student's gradient comes back as a
   plain value, so the check is ``compare(expected, outcome.value)`` where the grader
   computes ``expected`` in float64 from the reference with ``numerical_gradient`` (central
@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import torch
 
-from grader.sandbox._compare import compare
+from grader.sandbox._compare import Checker, Rule, Tolerance, compare
 from grader.sandbox._types import CaseOutcome, Comparison, Construct, Device
 
 
@@ -41,8 +41,16 @@ def resolve_device(requested: Literal["cpu", "cuda", "auto"]) -> Device:
     return requested
 
 
-def fit_growth_exponent(sizes: Sequence[float], costs: Sequence[float]) -> float:
-    """Least-squares slope of log(cost) against log(size): cost ~ size ** exponent."""
+def fit_growth_exponent(
+    sizes: Sequence[float], costs: Sequence[float], *, floor: float | None = None
+) -> float:
+    """Least-squares slope of log(cost) against log(size): cost ~ size ** exponent.
+
+    ``floor``: costs below it are taken as ``floor`` (FLOP counts use 1: a count of 0 has no
+    logarithm, and work too small to count is not growth).
+    """
+    if floor is not None:
+        costs = [max(float(c), floor) for c in costs]
     if len(sizes) != len(costs) or len(sizes) < 2:
         raise ValueError("need at least two (size, cost) pairs of equal length")
     if any(s <= 0 for s in sizes) or any(c <= 0 for c in costs):
@@ -77,15 +85,29 @@ def numerical_gradient(
     return grad
 
 
-def check_determinism(outcome: CaseOutcome) -> Comparison:
-    """Whether the two runs of a case (``repeat_for_determinism``) gave identical values."""
+def check_determinism(
+    outcome: CaseOutcome,
+    rule: Rule | Checker = "allclose",
+    tolerances: Mapping[str, Tolerance] | None = None,
+    device: str | None = None,
+) -> Comparison:
+    """Whether the two runs of a case (``repeat_for_determinism``) gave the same value, by
+    the question's own comparison ``rule`` and ``tolerances``: the second run is judged as
+    an answer against the first.
+
+    Tolerant, not exact, on purpose: a GPU's parallel reductions add in varying order, so
+    honest code differs in the last bits between runs, and a difference the question would
+    accept in an answer cannot cost marks here. What this looks for, randomness in the
+    student's code (an unseeded sample, dropout left on, state kept between calls), moves
+    values far beyond any tolerance.
+    """
     if outcome.status != "ok":
         return Comparison(passed=False, message=outcome.message)
-    same = compare(outcome.value, outcome.repeat_value, "exact")
+    same = compare(outcome.value, outcome.repeat_value, rule, tolerances, device)
     if same.passed:
         return same
     return Comparison(
-        passed=False, message=f"gives different results when run twice on case {outcome.index + 1}"
+        passed=False, message="gave a different result when run twice on the same input"
     )
 
 

@@ -199,7 +199,7 @@ ROWS: list[tuple[str, object, str]] = [
     ("A1", {"A": True}, INV),
     ("A1", [["A"]], INV),
     ("A1", [True], INV),
-    # ---------------------------------------------------------------- MCQ A2 {A, D}, A3 {B, D}, A4 {A, E}
+    # ---------------------------------------------------------- MCQ A2 {A, D}, A3 {B, D}, A4 {A, E}
     ("A2", "AD", C),
     ("A2", "DA", C),
     ("A2", "A, E", INV),
@@ -214,7 +214,7 @@ ROWS: list[tuple[str, object, str]] = [
     ("A4", ["E", "A"], C),
     ("A4", "A, D", X),
     ("A4", "A, D, E", PC),
-    # ---------------------------------------------------------------- numeric: context vector [0.8, 0.5, 0]
+    # -------------------------------------------------------- numeric: context vector [0.8, 0.5, 0]
     ("context_vector", [0.8, 0.5, 0], C),
     ("context_vector", [0.8, 0.5, 0.0], C),
     ("context_vector", ["4/5", "1/2", "0"], C),
@@ -253,7 +253,7 @@ ROWS: list[tuple[str, object, str]] = [
     ("advantage", "9**9**9**9", UN),
     ("advantage", "1e999", UN),
     ("advantage", "", X),
-    # ---------------------------------------------------------------- numeric: -1.49875, r = 4, 124356864, 1
+    # ------------------------------------------------------- numeric: -1.49875, r = 4, 124356864, 1
     ("advantage_2", "-1.49875", C),
     ("advantage_2", "-1199/800", C),
     ("advantage_2", -1.49875, C),
@@ -302,7 +302,7 @@ ROWS: list[tuple[str, object, str]] = [
     ("var_s", "1", X),
     ("var_s", "d", INV),
     ("var_s", "d_k +", INV),
-    # ---------------------------------------------------------------- expression: trigram perplexity
+    # --------------------------------------------------------------- expression: trigram perplexity
     ("perplexity", "(p_1 p_2 p_3)^{-1/3}", C),
     ("perplexity", "1/(p1 p2 p3)^(1/3)", C),
     ("perplexity", "\\left(p_1 p_2 p_3\\right)^{-1/3}", C),
@@ -340,7 +340,7 @@ ROWS: list[tuple[str, object, str]] = [
     ("kv_cache", "0", X),
     ("kv_cache_exact", "2 L H (m+T) d_k b", C),
     ("kv_cache_exact", "L H (m+T) d_k b", X),
-    # ---------------------------------------------------------------- expression: optimal reward (additive constant)
+    # ----------------------------------------------- expression: optimal reward (additive constant)
     ("optimal_reward", "beta*log(pi_star/pi_ref)", C),
     ("optimal_reward", "beta*log(pi_star/pi_ref) + c", C),
     ("optimal_reward", "\\beta \\log \\frac{\\pi^*}{\\pi_{ref}}", C),
@@ -359,7 +359,7 @@ ROWS: list[tuple[str, object, str]] = [
     ("optimal_reward", "beta*log(pi_ref/pi_star)", X),
     ("optimal_reward", "beta*pi_star/pi_ref", X),
     ("optimal_reward", "beta*log(pi_star/pi_theta)", INV),
-    # ---------------------------------------------------------------- expression: Bradley-Terry log-likelihood
+    # ----------------------------------------------------- expression: Bradley-Terry log-likelihood
     ("bradley_terry", "log(sigma(r1-r2)) + log(sigma(r1-r3)) + log(sigma(r2-r3))", C),
     ("bradley_terry", "\\log\\sigma(r_1-r_2)+\\log\\sigma(r_1-r_3)+\\log\\sigma(r_2-r_3)", C),
     ("bradley_terry", "-log(1+exp(r2-r1)) - log(1+exp(r3-r1)) - log(1+exp(r3-r2))", C),
@@ -372,14 +372,14 @@ ROWS: list[tuple[str, object, str]] = [
     ("bradley_terry", "log(sigma(r1-r2)) + log(sigma(r1-r3))", X),
     ("bradley_terry", "log(sigma(r2-r1)) + log(sigma(r3-r1)) + log(sigma(r3-r2))", X),
     ("bradley_terry", "tanh(r1 - r2)", INV),
-    # ---------------------------------------------------------------- expression: ZeRO stage 1 memory
+    # -------------------------------------------------------------- expression: ZeRO stage 1 memory
     ("zero_stage1", "2P + 2P + 12P/N", C),
     ("zero_stage1", "4 \\Psi + \\frac{12\\Psi}{N_d}", C),
     ("zero_stage1", "(4N+12)P/N", C),
     ("zero_stage1", "4P + 12P/N", C),
     ("zero_stage1", "16P/N", X),
     ("zero_stage1", "16 P", X),
-    # ---------------------------------------------------------------- expression: sums where allowed
+    # --------------------------------------------------------------- expression: sums where allowed
     ("sum_squares", "n(n+1)(2n+1)/6", C),
     ("sum_squares", "\\sum_{i=1}^{n} i^2", C),
     ("sum_squares", "sum(i^2, i, 1, n)", C),
@@ -387,7 +387,8 @@ ROWS: list[tuple[str, object, str]] = [
     # ---------------------------------------------------------------- the question bank's own keys
     (
         "bank_bradley_terry",
-        "\\log\\sigma(r_\\theta(x, y_1) - r_\\theta(x, y_2)) + \\log\\sigma(r_\\theta(x,y_1) - r_\\theta(x, y_3))"
+        "\\log\\sigma(r_\\theta(x, y_1) - r_\\theta(x, y_2))"
+        " + \\log\\sigma(r_\\theta(x,y_1) - r_\\theta(x, y_3))"
         " + \\log\\sigma(r_{\\theta}(x, y_{2}) - r_\\theta(x, y_3))",
         C,
     ),

@@ -85,8 +85,8 @@ def test_a_rubric_point_without_keywords_fails_validate_with_file_line_and_field
     err = capsys.readouterr().err
     line = _line_of(bank, "- id: raw")
     assert (
-        f"{bank}:{line}:9: questions[4].rubric[1].keywords: question 'T1': rubric point 2 ('raw') has no "
-        "keywords; add keywords: [[word or phrase, ...], ...] so it can be matched"
+        f"{bank}:{line}:9: questions[4].rubric[1].keywords: question 'T1': rubric point 2 "
+        "('raw') has no keywords; add keywords: [[word or phrase, ...], ...] so it can be matched"
     ) in err
     assert "1 problem in" in err
 
@@ -144,11 +144,12 @@ def _leaves(q: Question, rq: ResolvedQuestion) -> list[tuple[Question, ResolvedQ
     return [] if isinstance(q, CodeQuestion) else [(q, rq)]
 
 
-def test_validate_checks_exactly_the_configuration_grading_passes(
+def test_grading_calls_the_registered_checker_with_the_configuration_validate_checks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Drift guard: ``checker_calls`` (what validate checks) gives each checker the keyword
-    arguments grading gives it, for every question of the fixture and the seed exams."""
+    """Grading dispatches through the registry (``CHECKERS``), with each call's keyword
+    arguments from ``checker_calls`` (what validate checks), for every question of the
+    fixture and the seed exams."""
     seen: list[tuple[str, dict[str, object]]] = []
 
     def recorder(name: str):  # type: ignore[no-untyped-def]
@@ -160,7 +161,7 @@ def test_validate_checks_exactly_the_configuration_grading_passes(
         return record
 
     for name in ("mcq", "numeric", "expression", "ordering", "text"):
-        monkeypatch.setattr(checks, f"check_{name}", recorder(name))
+        monkeypatch.setitem(checks._REGISTRY, name, recorder(name))
     paths = [FIX / "good" / "bank.yaml", *sorted((ROOT / "questions").rglob("*.yaml"))]
     n = 0
     for path in paths:

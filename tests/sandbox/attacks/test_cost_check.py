@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import _cost_verdict, _timing_note, grade_submission
+from grader.cost_check import cost_verdict, timing_note
+from grader.grading import grade_submission
 from grader.loading import load_exam
 from grader.sandbox import CaseOutcome, SandboxRunner
 from grader.schema.questions import ComplexitySpec
@@ -151,12 +152,12 @@ REF_FLOPS = [100_000, 200_000, 400_000]
 
 def test_a_count_the_measured_cpu_time_could_not_have_done_fails() -> None:
     inflated = _outcomes(SPEC.sizes, [10**12, 2 * 10**12, 4 * 10**12], [0.01, 0.02, 0.04])
-    ok, message = _cost_verdict(SPEC, REF_FLOPS, inflated)
+    ok, message = cost_verdict(SPEC, REF_FLOPS, inflated)
     assert not ok and "tampered" in message
 
 
 def test_a_zero_count_is_not_read_as_no_growth() -> None:
-    ok, message = _cost_verdict(SPEC, REF_FLOPS, _outcomes(SPEC.sizes, [0, 0, 0], [0.01] * 3))
+    ok, message = cost_verdict(SPEC, REF_FLOPS, _outcomes(SPEC.sizes, [0, 0, 0], [0.01] * 3))
     assert not ok and "counted work is under 10%" in message and " is 0" not in message
 
 
@@ -164,9 +165,9 @@ def test_a_count_forged_to_look_right_is_sent_to_the_ta_when_cpu_time_grows_fast
     """The FLOP half passes a count forged to look like the reference's; CPU time measured
     outside the student's process growing like T^2 sends the answer to the TA."""
     forged = _outcomes(SPEC.sizes, REF_FLOPS, [0.01] * 3)
-    assert _cost_verdict(SPEC, REF_FLOPS, forged)[0]
+    assert cost_verdict(SPEC, REF_FLOPS, forged)[0]
     quadratic = _outcomes([32, 128, 32, 128], [0] * 4, [0.04, 0.64, 0.05, 0.60])
-    note = _timing_note(SPEC, REF_FLOPS, [0.04, 0.16], quadratic)
+    note = timing_note(SPEC, REF_FLOPS, [0.04, 0.16], quadratic)
     assert note is not None and "tampered" in note
     linear = _outcomes([32, 128, 32, 128], [0] * 4, [0.04, 0.17, 0.05, 0.15])
-    assert _timing_note(SPEC, REF_FLOPS, [0.04, 0.16], linear) is None
+    assert timing_note(SPEC, REF_FLOPS, [0.04, 0.16], linear) is None
