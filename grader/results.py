@@ -80,7 +80,8 @@ class CheckResult(BaseModel):
     )
     expected: str | None = Field(
         default=None,
-        description="The key written in the form the student used; shown only once keys are released.",
+        description="The key written in the form the student used; "
+        "shown only once keys are released.",
     )
     author_note: str | None = Field(
         default=None,
@@ -94,7 +95,8 @@ class CheckResult(BaseModel):
     )
     answered: bool = Field(
         default=True,
-        description="False when the student left the answer blank; negative marking never penalises a blank.",
+        description="False when the student left the answer blank; "
+        "negative marking never penalises a blank.",
     )
 
 
