@@ -40,6 +40,7 @@ from grader.sandbox import (
     Tolerance,
     check_determinism,
     compare,
+    not_run_reason,
 )
 from grader.sandbox._compare import Checker, Rule
 from grader.schema import CodeQuestion
@@ -337,7 +338,7 @@ def _not_run_together(a: tuple[CaseInput, CaseOutcome], b: tuple[CaseInput, Case
     )
 
 
-def _failure_lines(failing: list[tuple[CaseInput, CaseOutcome, str]]) -> list[str]:
+def _failure_lines(failing: list[tuple[CaseInput, CaseOutcome, str]], limits: Limits) -> list[str]:
     """One line per failing case, except that a run of hidden cases not run for the same
     reason (``CaseOutcome.phase``) is one line: "cases 6-16 were not run: <reason>"."""
     lines: list[str] = []
@@ -347,11 +348,10 @@ def _failure_lines(failing: list[tuple[CaseInput, CaseOutcome, str]]) -> list[st
         while end < len(failing) and _not_run_together(failing[end - 1][:2], failing[end][:2]):
             end += 1
         first, last = failing[start][1], failing[end - 1][1]
-        head = f"case {first.index + 1} was not run: "
-        if end - start == 1 or not first.message.startswith(head):
-            lines += [line for _, _, line in failing[start:end]]
+        if end - start == 1:
+            lines.append(failing[start][2])
         else:
-            reason = first.message[len(head) :]
+            reason = not_run_reason(first.phase, limits)
             lines.append(f"cases {first.index + 1}-{last.index + 1} were not run: {reason}")
         start = end
     return lines
@@ -398,7 +398,10 @@ def judge(
             )
         )
     n_passed = sum(r.passed for r in results)
-    lines = [f"passed {n_passed} of {len(results)} {counted}", *_failure_lines(failing)]
+    lines = [
+        f"passed {n_passed} of {len(results)} {counted}",
+        *_failure_lines(failing, spec.limits),
+    ]
     forbidden = any(o.status == "forbidden" for o in outcomes)
     if forbidden:
         lines.insert(

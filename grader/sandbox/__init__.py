@@ -4,10 +4,11 @@
 inputs) inside bubblewrap sandboxes kept warm, and returns one validated ``CaseOutcome``
 per case; ``compare`` checks a returned value against the expected one, which never
 enters the sandbox. ``InProcessRunner`` is the unisolated twin for tests and for students
-checking their own code. See ``_worker.py`` and ``_bwrap.py`` for what is isolated and how.
+checking their own code. See ``_bwrap.py`` and ``_worker.py`` for what is isolated and how.
 """
 
 from grader.sandbox._compare import DEFAULT_TOLERANCES, Tolerance, compare, tolerance_for
+from grader.sandbox._messages import not_run_reason
 from grader.sandbox._pool import (
     NO_SANDBOX_WARNING,
     InProcessRunner,
@@ -20,6 +21,7 @@ from grader.sandbox._probes import (
     check_determinism,
     fit_growth_exponent,
     numerical_gradient,
+    resolve_device,
 )
 from grader.sandbox._types import (
     CaseInput,
@@ -53,10 +55,9 @@ __all__ = [
     "check_determinism",
     "compare",
     "fit_growth_exponent",
+    "not_run_reason",
     "numerical_gradient",
     "resolve_device",
     "sandbox_available",
     "tolerance_for",
 ]
-
-from grader.sandbox._probes import resolve_device  # noqa: E402

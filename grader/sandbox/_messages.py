@@ -20,13 +20,21 @@ from grader.sandbox._protocol import (
     AUTOGRAD_LABELS,
     AUTOGRAD_PREFIXES,
     MAX_BATCH_RESULT_BYTES,
+    NOT_RUN_PHASES,
     PHASES,
     SKIP_AFTER_LIMITS,
     STATUSES,
 )
-from grader.sandbox._types import CaseOutcome, CasePhase, CaseStatus, CodeJob
+from grader.sandbox._types import CaseOutcome, CasePhase, CaseStatus, CodeJob, Limits
 
 _DETAIL_RE = re.compile(r"^(signal SIG[A-Z0-9]{1,10}|exit status \d{1,3})$")
+
+
+def not_run_reason(phase: str | None, limits: Limits) -> str:
+    """Why a case that was never called (``CaseOutcome.ran`` is False) was not run."""
+    if phase == "skipped":
+        return f"skipped after {SKIP_AFTER_LIMITS} cases in a row exceeded their time limit"
+    return f"the job used up its {limits.job_wall_seconds:g} s wall-clock limit"
 
 
 def case_outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> CaseOutcome:
@@ -148,16 +156,8 @@ def _message(
     if status == "not_runnable":
         return "this question needs a CUDA GPU; this runner has none"
     if status == "timeout":
-        if phase == "job":
-            return (
-                f"case {n} was not run: the job used up its "
-                f"{limits.job_wall_seconds:g} s wall-clock limit"
-            )
-        if phase == "skipped":
-            return (
-                f"case {n} was not run: skipped after {SKIP_AFTER_LIMITS} cases in a row "
-                "exceeded their time limit"
-            )
+        if phase in NOT_RUN_PHASES:
+            return f"case {n} was not run: {not_run_reason(phase, limits)}"
         return f"exceeded {limits.wall_seconds:g} s wall-clock time on case {n}"
     if status == "cpu_limit":
         return f"exceeded {limits.cpu_seconds:g} s CPU time on case {n}"

@@ -194,7 +194,7 @@ class CaseOutcome:
     @property
     def ran(self) -> bool:
         """False when the case was never called (the job's budget was spent before it)."""
-        return self.phase not in NOT_RUN_PHASES
+        return not (self.status == "timeout" and self.phase in NOT_RUN_PHASES)
 
 
 @dataclass(frozen=True)

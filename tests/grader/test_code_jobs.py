@@ -88,6 +88,19 @@ def test_cases_not_run_for_different_reasons_are_said_apart() -> None:
     )
 
 
+def test_only_a_timeout_in_a_not_run_phase_counts_as_never_called() -> None:
+    # the phase comes from inside the sandbox: on any other status it says nothing about
+    # whether the case ran, and such cases keep their own lines
+    raised = [
+        CaseOutcome(name="", index=i, status="exception", message=f"raised on case {i + 1}")
+        for i in range(2)
+    ]
+    forged = [replace(o, phase="job") for o in raised]
+    assert all(o.ran for o in forged)
+    judged = judge(spec(), cases(2), [1.0] * 2, forged)
+    assert judged.lines[1:] == ("case 1: raised on case 1", "case 2: raised on case 2")
+
+
 def test_a_visible_case_not_run_keeps_its_name_and_its_own_line() -> None:
     outcomes = [not_run(0), not_run(1), not_run(2)]
     judged = judge(spec(), cases(3, visible=2), [1.0] * 3, outcomes)
