@@ -36,6 +36,21 @@ class ExitCode(IntEnum):
 Handler = Callable[[argparse.Namespace], int]
 
 
+def add_exam_argument(parser: argparse.ArgumentParser, help: str = "exam id or exam file") -> None:
+    """The EXAM positional that every verb about one exam takes."""
+    parser.add_argument("exam", metavar="EXAM", help=help)
+
+
+def add_questions_option(parser: argparse.ArgumentParser) -> None:
+    """``--questions DIR``: where EXAM's banks are looked up."""
+    parser.add_argument(
+        "--questions",
+        default="questions",
+        metavar="DIR",
+        help="question folder (default questions/)",
+    )
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from grader.loading import validate_paths
     from grader.validation import checker_problems_in

@@ -7,13 +7,20 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.cli import ExitCode
+from grader.cli import ExitCode, add_exam_argument, add_questions_option
 from grader.errors import InfrastructureError
 
 if TYPE_CHECKING:
     from grader.review import GraderErrorItem
 
 __all__ = ["register"]
+
+
+def _add_db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH``: the gradebook, when it is not the one inside ``--out``."""
+    parser.add_argument(
+        "--db", metavar="PATH", help="gradebook file (default gradebook.sqlite inside --out)"
+    )
 
 
 def _out_paths(args: argparse.Namespace) -> tuple[Path, Path]:
@@ -241,18 +248,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "gradebook.csv, results.json, feedback/<student>.md/.html and class statistics into "
         "--out. Rerunning finishes an interrupted run and skips unchanged submissions.",
     )
-    p.add_argument(
-        "exam", metavar="EXAM", help="exam id under questions/ (e.g. midsem-2025) or an exam file"
-    )
+    add_exam_argument(p, "exam id under questions/ (e.g. midsem-2025) or an exam file")
     p.add_argument(
         "submissions", metavar="SUBMISSIONS_DIR", help="folder with one subfolder per student"
     )
     p.add_argument(
         "--out", default="out/grading", metavar="DIR", help="where reports go (default out/grading)"
     )
-    p.add_argument(
-        "--db", metavar="PATH", help="gradebook file (default gradebook.sqlite inside --out)"
-    )
+    _add_db_option(p)
     p.add_argument(
         "--workers", type=int, default=2, metavar="N", help="parallel sandboxes (default 2)"
     )
@@ -286,12 +289,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="local process pool or a Ray cluster",
     )
     p.add_argument("--address", metavar="ADDR", help="Ray cluster address (with --backend ray)")
-    p.add_argument(
-        "--questions",
-        default="questions",
-        metavar="DIR",
-        help="question folder (default questions/)",
-    )
+    add_questions_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     p.set_defaults(func=_cmd_grade)
 
@@ -303,25 +301,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "record the decisions edited into that file in the gradebook (they override the "
         "provisional scores and survive regrading) and re-export.",
     )
-    p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
+    add_exam_argument(p)
     p.add_argument(
         "--out",
         default="out/grading",
         metavar="DIR",
         help="the grading output folder (default out/grading)",
     )
-    p.add_argument(
-        "--db", metavar="PATH", help="gradebook file (default gradebook.sqlite inside --out)"
-    )
+    _add_db_option(p)
     p.add_argument("--file", metavar="PATH", help="review file (default review.yaml inside --out)")
     p.add_argument("--apply", action="store_true", help="record the decisions in the review file")
     p.add_argument(
         "--reviewer", default="ta", metavar="NAME", help="name recorded with each decision"
     )
-    p.add_argument(
-        "--questions",
-        default="questions",
-        metavar="DIR",
-        help="question folder (default questions/)",
-    )
+    add_questions_option(p)
     p.set_defaults(func=_cmd_review)

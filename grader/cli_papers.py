@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grader.cli import add_exam_argument, add_questions_option
 from grader.errors import InfrastructureError, SubmissionError
 
 __all__ = ["register", "print_result"]
@@ -156,7 +157,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "(--variants), as Markdown, standalone HTML with rendered math, LaTeX and PDF (PDF needs "
         "a LaTeX engine). Without any of them: the printed paper.",
     )
-    p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
+    add_exam_argument(p)
     p.add_argument("--student", metavar="ID", help="render this student's variant")
     p.add_argument(
         "--roster", metavar="CSV", help="render the variant of every student on this roster"
@@ -178,12 +179,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="PATH",
         help="course secret (or $GRADER_SECRET); without one every student gets the printed paper",
     )
-    p.add_argument(
-        "--questions",
-        default="questions",
-        metavar="DIR",
-        help="question folder (default questions/)",
-    )
+    add_questions_option(p)
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser(
@@ -193,16 +189,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "answers.yaml template, support modules and the visible cases with expected outputs. No "
         "hidden case, key, reference or secret.",
     )
-    p.add_argument("exam", metavar="EXAM", help="exam id or exam file")
+    add_exam_argument(p)
     p.add_argument("--out", required=True, metavar="DIR", help="kit folder to write")
     p.add_argument("--student", metavar="ID", help="build this student's variant")
     p.add_argument("--secret-file", metavar="PATH", help="course secret (or $GRADER_SECRET)")
-    p.add_argument(
-        "--questions",
-        default="questions",
-        metavar="DIR",
-        help="question folder (default questions/)",
-    )
+    add_questions_option(p)
     p.set_defaults(func=_cmd_kit)
 
     p = sub.add_parser(
@@ -227,10 +218,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="check against this exam from the repository instead of a kit (TAs)",
     )
     p.add_argument("--sandbox", action="store_true", help="run the code in the bubblewrap sandbox")
-    p.add_argument(
-        "--questions",
-        default="questions",
-        metavar="DIR",
-        help="question folder (default questions/)",
-    )
+    add_questions_option(p)
     p.set_defaults(func=_cmd_check)
