@@ -100,16 +100,9 @@ class CheckResult(BaseModel):
     )
 
 
-QuestionStatus = Literal[
-    "correct",
-    "partially_correct",
-    "incorrect",
-    "invalid",
-    "unchecked",
-    "needs_review",
-    "missing",
-    "error",
-]
+QuestionStatus = Literal[CheckStatus, "missing", "error"]
+"""How a question fared: as its answer did (``CheckStatus``), or ``missing`` (no answer) or
+``error`` (the grader failed on it)."""
 
 
 class CaseResult(BaseModel):
