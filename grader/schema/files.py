@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from grader.schema._base import ID_PATTERN, Strict
+from grader.schema._base import ID_PATTERN, Strict, repeated
 from grader.schema.questions import MARKS_EPS, Question
 
 __all__ = ["Bank", "Section", "Exam"]
@@ -21,8 +21,7 @@ class Bank(Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:
-        ids = [q.id for q in self.questions]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = repeated(q.id for q in self.questions)
         if dupes:
             raise ValueError(f"question ids repeat in this bank: {', '.join(dupes)}")
         return self
@@ -60,8 +59,7 @@ class Exam(Strict):
             raise ValueError(
                 f"sections add up to {total:g} marks but total_marks is {self.total_marks:g}"
             )
-        ids = [q for s in self.sections for q in s.questions]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = repeated(q for s in self.sections for q in s.questions)
         if dupes:
             raise ValueError(f"questions appear twice in the exam: {', '.join(dupes)}")
         return self

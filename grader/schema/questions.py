@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from grader.schema._base import ID_PATTERN, REF_PATTERN, Strict
+from grader.schema._base import ID_PATTERN, REF_PATTERN, Strict, repeated
 from grader.schema.cases import CaseSpec, HiddenCases
 from grader.schema.params import ParamSpec, RefCall
 from grader.scoring import DEFAULT_PENALTY
@@ -100,8 +100,7 @@ class McqQuestion(_Base):
 
     @model_validator(mode="after")
     def _labels(self) -> Self:
-        labels = self.labels
-        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        dupes = repeated(self.labels)
         if dupes:
             raise ValueError(f"option labels repeat: {', '.join(dupes)}")
         fixed = [o.correct for o in self.options if isinstance(o.correct, bool)]
@@ -346,8 +345,7 @@ class MultipartQuestion(_Base):
 
     @model_validator(mode="after")
     def _parts_add_up(self) -> Self:
-        names = [p.id for p in self.parts]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = repeated(p.id for p in self.parts)
         if dupes:
             raise ValueError(f"part names repeat: {', '.join(dupes)}")
         total = sum(p.marks for p in self.parts)

@@ -10,6 +10,7 @@ import pytest
 from grader.errors import AuthoringError
 from grader.loading import load_bank, load_exam, validate_paths
 from grader.schema import (
+    Bank,
     CodeQuestion,
     ExpressionQuestion,
     McqQuestion,
@@ -240,3 +241,20 @@ def test_clean_folder_validates_without_problems() -> None:
     files, problems = validate_paths([GOOD])
     assert len(files) == 2
     assert problems == []
+
+
+def test_repeated_names_are_listed_once_each_in_sorted_order() -> None:
+    text = {
+        "type": "text",
+        "marks": 1,
+        "prompt": "p",
+        "rubric": [{"id": "x", "marks": 1, "description": "d", "keywords": [["k"]]}],
+    }
+    ids = ["q2", "q1", "q2", "q1", "q3"]
+    with pytest.raises(ValueError, match=r"question ids repeat in this bank: q1, q2 \["):
+        Bank.model_validate({"bank": "b", "questions": [dict(text, id=i) for i in ids]})
+    parts = [dict(text, id=i) for i in ("b", "a", "b")]
+    with pytest.raises(ValueError, match=r"part names repeat: b \["):
+        MultipartQuestion.model_validate(
+            {"id": "m", "type": "multipart", "marks": 3, "parts": parts}
+        )
