@@ -176,7 +176,7 @@ None where the architecture does not have the call."""
 _MACHINES = ("x86_64", "aarch64")
 
 _NUMBERS: dict[str, dict[str, int]] = {
-    machine: {name: nrs[i] for name, nrs in _SYSCALLS.items() if nrs[i] is not None}
+    machine: {name: nr for name, nrs in _SYSCALLS.items() if (nr := nrs[i]) is not None}
     for i, machine in enumerate(_MACHINES)
 }
 """The same numbers by architecture."""
