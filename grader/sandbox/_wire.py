@@ -155,6 +155,16 @@ class FrameReader:
 # --------------------------------------------------------------------------- encoding
 
 
+def _bounded(value: int | str) -> int | str:
+    """An int or a str within the wire's limits. Both ends check them: the encoder so that the
+    student hears what is wrong with the value, the decoder because its bytes are hostile."""
+    if type(value) is int and abs(value) >= 1 << 63:
+        raise WireError("is an integer that does not fit in 64 bits")
+    if type(value) is str and len(value) > MAX_STR:
+        raise WireError(f"is a string longer than {MAX_STR} characters")
+    return value
+
+
 def encode(value: Any, buffers: list[bytes], *, depth: int = 0) -> Any:
     """JSON tree for ``value``, appending array bytes to ``buffers``.
 
@@ -165,14 +175,10 @@ def encode(value: Any, buffers: list[bytes], *, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
         raise WireError(f"is nested more than {MAX_DEPTH} levels deep")
     t = type(value)
-    if value is None or t is bool or t is str:
-        if t is str and len(value) > MAX_STR:
-            raise WireError(f"is a string longer than {MAX_STR} characters")
+    if value is None or t is bool:
         return value
-    if t is int:
-        if abs(value) >= 1 << 63:
-            raise WireError("is an integer that does not fit in 64 bits")
-        return value
+    if t is int or t is str:
+        return _bounded(value)
     if t is float:
         return value if math.isfinite(value) else {"t": "float", "v": repr(value)}
     if t is list:
@@ -226,19 +232,26 @@ _NUMPY_SCALARS = (
 )
 
 
+def _array_node(
+    kind: str, dtype: str, shape: Any, data: bytes, buffers: list[bytes]
+) -> dict[str, Any]:
+    """The ``{"t": "array"}`` node of an array whose bytes are appended to ``buffers``."""
+    buffers.append(data)
+    return {
+        "t": "array",
+        "kind": kind,
+        "dtype": dtype,
+        "shape": list(shape),
+        "buf": len(buffers) - 1,
+    }
+
+
 def _encode_numpy(arr: Any, buffers: list[bytes]) -> dict[str, Any]:
     name = arr.dtype.name
     if name not in DTYPES or arr.dtype.hasobject:
         raise WireError(f"is a numpy array of dtype {arr.dtype}, which is not allowed")
     data = np.ascontiguousarray(arr, dtype=np.dtype(DTYPES[name])).tobytes()
-    buffers.append(data)
-    return {
-        "t": "array",
-        "kind": "numpy",
-        "dtype": name,
-        "shape": list(arr.shape),
-        "buf": len(buffers) - 1,
-    }
+    return _array_node("numpy", name, arr.shape, data, buffers)
 
 
 def _encode_torch(tensor: Any, buffers: list[bytes], torch: Any) -> dict[str, Any]:
@@ -252,15 +265,7 @@ def _encode_torch(tensor: Any, buffers: list[bytes], torch: Any) -> dict[str, An
     if name == "bfloat16":
         t = t.view(torch.int16)
     data = t.numpy().astype(np.dtype(DTYPES[name]), copy=False).tobytes()
-    buffers.append(data)
-    return {
-        "t": "array",
-        "kind": "torch",
-        "dtype": name,
-        "shape": list(tensor.shape),
-        "buf": len(buffers) - 1,
-        "device": device,
-    }
+    return {**_array_node("torch", name, tensor.shape, data, buffers), "device": device}
 
 
 def _torch_if_loaded() -> Any:
@@ -323,14 +328,8 @@ class Decoder:
         t = type(node)
         if node is None or t is bool or t is float:
             return node
-        if t is int:
-            if abs(node) >= 1 << 63:
-                raise WireError("is an integer that does not fit in 64 bits")
-            return node
-        if t is str:
-            if len(node) > MAX_STR:
-                raise WireError(f"is a string longer than {MAX_STR} characters")
-            return node
+        if t is int or t is str:
+            return _bounded(node)
         if t is list:
             return [self._decode(v, depth + 1) for v in node]
         if t is not dict:
