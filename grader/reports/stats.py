@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -130,6 +131,17 @@ def statistics_csv(stats: list[ItemStats]) -> str:
     return csv_text(rows)
 
 
+def _save_figure(fig: Any, path: Path) -> Path:
+    """Lay out ``fig``, write it to ``path`` without a software tag (the same class gives the
+    same bytes) and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
 def write_statistics(exam: LoadedExam, table: ClassTable, out: Path) -> list[Path]:
     """statistics.md (table + summary), statistics.csv, histogram.png, items.png."""
     import matplotlib
@@ -153,10 +165,7 @@ def write_statistics(exam: LoadedExam, table: ClassTable, out: Path) -> list[Pat
     ax.set_xlabel(f"total marks (out of {total_marks:g})")
     ax.set_ylabel("students")
     ax.set_title(f"{exam.exam.exam}: score distribution")
-    fig.tight_layout()
-    hist = out / "histogram.png"
-    fig.savefig(hist, metadata={"Software": None})
-    plt.close(fig)
+    hist = _save_figure(fig, out / "histogram.png")
 
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     xs = [s.difficulty for s in stats]
@@ -170,8 +179,5 @@ def write_statistics(exam: LoadedExam, table: ClassTable, out: Path) -> list[Pat
     ax.set_xlabel("difficulty p (share of marks earned)")
     ax.set_ylabel("discrimination (item-rest correlation)")
     ax.set_title(f"{exam.exam.exam}: item analysis")
-    fig.tight_layout()
-    items = out / "items.png"
-    fig.savefig(items, metadata={"Software": None})
-    plt.close(fig)
+    items = _save_figure(fig, out / "items.png")
     return [md, csv_path, hist, items]
