@@ -33,7 +33,14 @@ from grader.scoring import Policy, score
 from grader.submissions import Submission
 from grader.variants import PAPER_VARIANT
 
-__all__ = ["GradingOptions", "grade_submission", "grade_question", "answer_hash", "format_key"]
+__all__ = [
+    "GradingOptions",
+    "answer_hash",
+    "format_key",
+    "grade_exam_question",
+    "grade_question",
+    "grade_submission",
+]
 
 log = logging.getLogger(__name__)
 
@@ -404,6 +411,38 @@ def _grade(
     return _from_check(question, rq, qid, result, opts, default_policy)
 
 
+def grade_exam_question(
+    exam: LoadedExam,
+    qid: str,
+    submission: Submission,
+    runner: Runner | None,
+    variant: int = PAPER_VARIANT,
+    opts: GradingOptions = GradingOptions(),
+    resolved: ResolvedQuestion | None = None,
+    prefetched: Mapping[str, _Ran] | None = None,
+) -> QuestionResult:
+    """Grade question ``qid`` of ``exam`` for one submission, stamped with the hash of the
+    question as graded (what tells a later run whether it must grade it again).
+
+    ``resolved``: the question's key for ``variant`` when the caller has it already;
+    ``prefetched``: see ``grade_question``.
+    """
+    question = exam.questions[qid]
+    result = grade_question(
+        question,
+        exam.question_bank[qid],
+        qid,
+        submission.answers.get(qid),
+        submission,
+        resolved if resolved is not None else resolve(question, variant),
+        variant,
+        runner,
+        opts,
+        prefetched,
+    )
+    return result.model_copy(update={"question_hash": exam.hash_of(qid)})
+
+
 def grade_submission(
     exam: LoadedExam,
     submission: Submission,
@@ -422,23 +461,10 @@ def grade_submission(
     wanted = [qid for qid in exam.ordered_ids() if only is None or qid in only]
     resolved = {qid: resolve(exam.questions[qid], variant) for qid in wanted}
     prefetched = _run_code_batch(exam, submission, resolved, variant, runner, opts)
-    results = []
-    for qid in wanted:
-        question = exam.questions[qid]
-        bank = exam.question_bank[qid]
-        r = grade_question(
-            question,
-            bank,
-            qid,
-            submission.answers.get(qid),
-            submission,
-            resolved[qid],
-            variant,
-            runner,
-            opts,
-            prefetched,
-        )
-        results.append(r.model_copy(update={"question_hash": exam.hash_of(qid)}))
+    results = [
+        grade_exam_question(exam, qid, submission, runner, variant, opts, resolved[qid], prefetched)
+        for qid in wanted
+    ]
     return SubmissionResult(
         student=submission.student,
         exam=exam.exam.exam,

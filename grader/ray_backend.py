@@ -25,8 +25,7 @@ from typing import Any
 
 from grader.classroom import OnResult, Plan
 from grader.errors import InfrastructureError
-from grader.grading import GradingOptions, grade_question
-from grader.keys import resolve
+from grader.grading import GradingOptions, grade_exam_question
 from grader.loading import LoadedExam, load_exam
 from grader.results import QuestionResult, SubmissionResult
 from grader.schema import CodeQuestion, MultipartQuestion
@@ -70,21 +69,10 @@ def _grade_one(
     key = (exam_path, questions_dir)
     if key not in _exams:
         _exams[key] = load_exam(exam_path, Path(questions_dir))
-    exam = _exams[key]
-    question = exam.questions[qid]
-    rq = resolve(question, variant)
-    result = grade_question(
-        question,
-        exam.question_bank[qid],
-        qid,
-        submission.answers.get(qid),
-        submission,
-        rq,
-        variant,
-        _worker_runner(no_sandbox),
-        opts,
+    result = grade_exam_question(
+        _exams[key], qid, submission, _worker_runner(no_sandbox), variant, opts
     )
-    return result.model_copy(update={"question_hash": exam.hash_of(qid)}).model_dump_json()
+    return result.model_dump_json()
 
 
 def _needs_gpu(question: Any) -> bool:
