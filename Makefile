@@ -15,7 +15,8 @@ demo: setup
 	$(BIN)/grader grade quiz-2025 submissions/quiz-2025 --out $(DEMO_OUT)/quiz-2025
 	@echo "demo: gradebooks, feedback and statistics are under $(DEMO_OUT)/"
 
-test: setup
+# The README's test command: lint first (a style or type error fails it), then the suite.
+test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # ruff's files (everything but what pyproject.toml excludes) and mypy's (strict, grader/)
