@@ -53,11 +53,13 @@ def add_questions_option(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from grader.loading import validate_paths
-    from grader.validation import checker_problems_in
+    from grader.validation import checker_problems_in, matcher_warnings_in
 
     paths = args.paths or ["questions"]
     files, problems = validate_paths(paths)
     problems += checker_problems_in(paths)
+    for warning in matcher_warnings_in(paths):
+        print(f"warning: {warning}", file=sys.stderr)
     if problems:
         print(
             f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {len(files)} file(s):",

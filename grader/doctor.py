@@ -1,4 +1,5 @@
-"""What this machine offers the grader: Python, torch, CUDA, bubblewrap, CPUs."""
+"""What this machine offers the grader: Python, torch, CUDA, bubblewrap, CPUs, and which
+matcher reads free-text answers (the embedding model, or the keyword rubric and why)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,13 @@ def _bwrap_probe() -> tuple[bool, str]:
     return False, f"bubblewrap failed to start a sandbox: {out.stderr.strip()[:200]}"
 
 
+def _text_matcher() -> Finding:
+    """The free-text matcher; the keyword rubric is a working fallback, so still ok."""
+    from grader.text_model import active_matcher
+
+    return Finding("text matcher", True, active_matcher().describe())
+
+
 def diagnose() -> list[Finding]:
     """Probe the machine; every finding says what to do when it is not ok."""
     findings = [
@@ -84,6 +92,7 @@ def diagnose() -> list[Finding]:
         findings.append(Finding("torch", False, "torch is not installed: run `make setup`"))
     ok, detail = _bwrap_probe()
     findings.append(Finding("sandbox", ok, detail))
+    findings.append(_text_matcher())
     findings.append(
         Finding(
             "cpus",

@@ -5,6 +5,8 @@ Each submission is written in one transaction (its answers, their cases and the
 submission row) keyed by (exam, student, question), so a run killed at any instant leaves
 each student either fully graded or untouched; a rerun grades only what is missing or
 changed. TA overrides live in their own table and are never touched by regrading.
+Embeddings of free-text answers are cached by (model, sha256 of the normalised text), so a
+regrade does not encode an answer again.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import json
 import platform
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 
 from grader._version import __version__
@@ -112,6 +115,14 @@ CREATE TABLE IF NOT EXISTS regrades (
     old_marks REAL NOT NULL,
     new_marks REAL NOT NULL,
     at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    dtype TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, text_sha256)
 );
 """
 
@@ -361,7 +372,45 @@ class Gradebook:
                 (exam, o.student, o.question_id, o.marks, o.comment, o.reviewer, time.time()),
             )
 
+    def store_embeddings(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
+        """Cache text embeddings of ``model`` by the sha256 of each normalised text, as raw
+        float32 bytes (never pickled), in one transaction."""
+        rows = [
+            (model, key, int(v.shape[0]), "float32", np.asarray(v, "<f4").tobytes())
+            for key, v in vectors.items()
+        ]
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO embeddings (model, text_sha256, dim, dtype, vector)"
+                " VALUES (?,?,?,?,?)",
+                rows,
+            )
+
     # ---------------------------------------------------------------- reads
+    def embeddings(self, model: str, keys: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """The cached embeddings of ``model`` for the text hashes ``keys`` (float32, shape
+        (dim,)). A row of the wrong dtype, dimension or byte length is left out: a miss."""
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):  # SQLite's bound-parameter limit
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, row_dim, dtype, blob in self.db.execute(
+                "SELECT text_sha256, dim, dtype, vector FROM embeddings"
+                f" WHERE model = ? AND text_sha256 IN ({marks})",
+                (model, *chunk),
+            ):
+                if (
+                    row_dim == dim
+                    and dtype == "float32"
+                    and isinstance(blob, bytes)
+                    and len(blob) == 4 * dim
+                ):
+                    vector = np.frombuffer(blob, dtype="<f4").astype(np.float32)
+                    if np.isfinite(vector).all():
+                        found[key] = vector
+        return found
+
     def stored_hashes(self, exam: str) -> dict[str, StoredHashes]:
         """student -> what their stored grades were computed from, for resumption. An
         answer the grader failed on (``error``) has no hash: it is graded again next run."""

@@ -3,9 +3,11 @@
 `grader validate` runs every checker's own configuration check on every question
 (``checker_problems``): the check that checker runs at grading time, before it reads an
 answer, on the configuration grading would give it (``grader.checks.checker_calls``), so a
-question that would make every answer an ``error`` (a rubric point without keywords, an
-expression key that does not parse, an MCQ key outside the options) fails validation with
-the file, line and field to fix, instead.
+question that would make every answer an ``error`` (a rubric point with neither keywords
+nor a description, an expression key that does not parse, an MCQ key outside the options)
+fails validation with the file, line and field to fix, instead. A rubric point without
+keywords is matched only by the text model (the ``text`` extra) or a TA: when the model is
+not active, ``matcher_warnings`` names each such point (a warning, not a failure).
 
 `grader validate --deep/--variants N` goes further: every key is computed (variant 0 and N
 random variants), option sets stay sensible, code cases are generated and the reference
@@ -28,6 +30,7 @@ import torch
 
 from grader import checks
 from grader.cases import build_cases, expected_outputs
+from grader.checks._text import keywordless_points
 from grader.code_jobs import CaseRule
 from grader.cost_check import FLOP_SEED, flop_exponents, flops_of, sized_args
 from grader.errors import AuthoringError, Problem
@@ -35,6 +38,7 @@ from grader.keys import ResolvedQuestion, resolve
 from grader.loading import LoadedBank, _yaml_files, load_bank, load_exam, resolve_ref
 from grader.sandbox._compare import tolerance_problems
 from grader.schema import CodeQuestion, McqQuestion, MultipartQuestion, NumericQuestion, Question
+from grader.text_model import Matcher, active_matcher
 from grader.variants import PAPER_VARIANT
 
 __all__ = [
@@ -43,6 +47,8 @@ __all__ = [
     "checker_problems",
     "checker_problems_in",
     "deep_validate",
+    "matcher_warnings",
+    "matcher_warnings_in",
     "mutant_survivors",
     "question_checker_problems",
 ]
@@ -113,6 +119,42 @@ def checker_problems(bank: LoadedBank, variant: int = PAPER_VARIANT) -> list[Pro
     return problems
 
 
+def matcher_warnings(
+    bank: LoadedBank,
+    matcher: Callable[[], Matcher] = active_matcher,
+    variant: int = PAPER_VARIANT,
+) -> list[Problem]:
+    """A warning for every rubric point of ``bank`` without keywords when the text model
+    is not active (then only a TA can find the point). ``matcher`` is asked only when such
+    a point exists, so a bank that needs no model never loads it."""
+    found: list[tuple[str, QuestionPath, str]] = []
+    for qi, q in enumerate(bank.bank.questions):
+        try:
+            rq = resolve(q, variant)
+        except Exception:  # noqa: BLE001 - checker_problems reports a key that fails
+            continue
+        for call in checks.checker_calls(q, rq, at=("questions", qi)):
+            if call.checker == "text":
+                found += [
+                    (call.question_id, call.where(("rubric", k)), point_id)
+                    for k, point_id in keywordless_points(call.config["rubric"])
+                ]
+    if not found:
+        return []
+    active = matcher()
+    if active.kind == "model":
+        return []
+    return [
+        bank.located.problem(
+            where,
+            f"question {qid!r}: rubric point {point_id!r} has no keywords, so only the text "
+            f"model or a TA can find it, and the model is not active ({active.reason}); "
+            "install the `text` extra (`make setup`) or add keywords",
+        )
+        for qid, where, point_id in found
+    ]
+
+
 def _is_bank_text(text: str) -> bool:
     return text.lstrip().startswith("bank:") or "\nbank:" in text
 
@@ -136,6 +178,13 @@ def _loaded_banks(paths: Iterable[str | Path]) -> Iterator[LoadedBank]:
             if bank.path.resolve() not in seen:
                 seen.add(bank.path.resolve())
                 yield bank
+
+
+def matcher_warnings_in(
+    paths: Iterable[str | Path], matcher: Callable[[], Matcher] = active_matcher
+) -> list[Problem]:
+    """``matcher_warnings`` of every bank found under ``paths``."""
+    return [w for bank in _loaded_banks(paths) for w in matcher_warnings(bank, matcher)]
 
 
 def checker_problems_in(paths: Iterable[str | Path]) -> list[Problem]:

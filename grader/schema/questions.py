@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from grader.schema._base import ID_PATTERN, REF_PATTERN, Strict, repeated
 from grader.schema.cases import CaseSpec, HiddenCases
@@ -190,16 +190,38 @@ class OrderingQuestion(_Base):
 
 
 class RubricPoint(Strict):
-    """One point a good explanation makes."""
+    """One point a good explanation makes.
+
+    The keyword rubric finds a point by its ``keywords``; the text model (the ``text``
+    extra) by its ``description``, ``examples`` and ``counter_examples``. A point without
+    keywords is left to the model or a TA.
+    """
 
     id: str = Field(pattern=ID_PATTERN, description="Short id, e.g. `permutation-invariance`.")
     marks: float = Field(gt=0, description="Marks for making this point.")
     description: str = Field(min_length=1, description="The point, as a TA would state it.")
     keywords: list[list[str]] = Field(
         default_factory=list,
-        description="Alternatives; each a list of words/phrases that must all appear "
-        "(case-insensitive).",
+        description="Optional alternatives; each a list of words/phrases that must all appear "
+        "(case-insensitive). Without them only the text model or a TA can find the point.",
     )
+    examples: list[str] = Field(
+        default_factory=list, description="Optional answers that earn this point."
+    )
+    counter_examples: list[str] = Field(
+        default_factory=list,
+        description="Optional answers that look close to this point but do not earn it.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_examples(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A point without examples dumps as before, so question hashes of existing banks
+        # (and with them the gradebooks graded from them) stay the same.
+        data: dict[str, Any] = handler(self)
+        for key in ("examples", "counter_examples"):
+            if not data.get(key):
+                data.pop(key, None)
+        return data
 
 
 class TextQuestion(_Base):

@@ -17,7 +17,7 @@ from grader.results import CheckResult
 
 RUBRIC = [
     {"id": "kl", "marks": 1, "description": "names the KL penalty", "keywords": [["kl"]]},
-    {"id": "ref", "marks": 1, "description": "keeps the policy close"},
+    {"id": "ref", "marks": 1, "keywords": []},
 ]
 
 BAD_CONFIGS: dict[str, tuple[dict[str, object], ConfigProblem]] = {
@@ -25,8 +25,9 @@ BAD_CONFIGS: dict[str, tuple[dict[str, object], ConfigProblem]] = {
         {"rubric": RUBRIC},
         ConfigProblem(
             ("rubric", 1, "keywords"),
-            "rubric point 2 ('ref') has no keywords; add keywords: [[word or phrase, ...], ...] "
-            "so it can be matched",
+            "rubric point 2 ('ref') has neither keywords nor a description, so nothing can "
+            "match it; give it a description (the text model and TAs read it) or keywords: "
+            "[[word or phrase, ...], ...]",
         ),
     ),
     "mcq": (
@@ -68,15 +69,15 @@ def test_the_checker_raises_the_same_problems_at_grading_time(name: str) -> None
     assert isinstance(raised.value, ValueError)
 
 
-def test_a_rubric_point_without_keywords_is_a_config_error_even_for_a_blank_answer() -> None:
-    with pytest.raises(ConfigError, match="rubric point 2 \\('ref'\\) has no keywords"):
+def test_a_rubric_point_nothing_can_match_is_a_config_error_even_for_a_blank_answer() -> None:
+    with pytest.raises(ConfigError, match="rubric point 2 \\('ref'\\) has neither keywords"):
         check_text("", rubric=RUBRIC)
 
 
 def test_every_problem_of_a_rubric_is_listed_at_once() -> None:
     rubric = [
         {"id": "a", "marks": -1, "description": "x", "keywords": [["a"]]},
-        {"id": "a", "marks": 1, "description": "y", "keywords": []},
+        {"id": "a", "marks": 1, "description": "", "keywords": []},
     ]
     fields = [p.field for p in config_problems("text", rubric=rubric)]
     assert fields == [("rubric", 0, "marks"), ("rubric", 1, "id"), ("rubric", 1, "keywords")]

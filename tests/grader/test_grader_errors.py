@@ -20,15 +20,16 @@ FIX = Path(__file__).parent / "fixtures"
 
 
 def make_course(root: Path) -> Path:
-    """The fixture exam with two keyword-less rubric points (T1 and the text part P1/why), and
-    its class: alice answers both, so she gets two `error` results."""
+    """The fixture exam with two rubric points whose keyword phrase has no word (T1 and the
+    text part P1/why), a configuration error; alice answers both, so she gets two `error`
+    results."""
     shutil.copytree(FIX / "good", root / "q")
     shutil.copytree(FIX / "class", root / "class")
     bank = root / "q" / "bank.yaml"
     text = bank.read_text()
-    for old in ("        keywords: [[large], [unbounded]]\n", ", keywords: [[saturat]]"):
+    for old in ("[[large], [unbounded]]", "[[saturat]]"):
         assert old in text
-        text = text.replace(old, "")
+        text = text.replace(old, '[["--"]]')
     bank.write_text(text)
     return root
 
@@ -113,7 +114,7 @@ def test_every_error_is_in_the_review_file_with_its_author_note(graded: Graded) 
     errors = {(e["student"], e["question"]): e for e in doc["errors"]}
     assert set(errors) == {("alice", "T1"), ("alice", "P1/why")}
     assert errors["alice", "T1"]["author_note"].startswith(
-        "ConfigError: rubric point 2 ('raw') has no keywords"
+        "ConfigError: rubric point 2 ('raw'): keyword alternative 1 (['--']) has an empty phrase"
     )
     assert errors["alice", "P1/why"]["answer"] == "softmax saturates"
     assert errors["alice", "T1"]["marks"] is None

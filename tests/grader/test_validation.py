@@ -15,7 +15,13 @@ from grader.keys import ResolvedQuestion, resolve
 from grader.loading import load_bank
 from grader.results import CheckResult
 from grader.schema import CodeQuestion, MultipartQuestion, Question
-from grader.validation import checker_problems, checker_problems_in, deep_validate
+from grader.text_model import Matcher
+from grader.validation import (
+    checker_problems,
+    checker_problems_in,
+    deep_validate,
+    matcher_warnings,
+)
 
 FIX = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,28 +83,50 @@ def _line_of(path: Path, needle: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
 
 
-def test_a_rubric_point_without_keywords_fails_validate_with_file_line_and_field(
-    tmp_path: Path, capsys
-) -> None:  # type: ignore[no-untyped-def]
+KEYWORDS_ONLY = Matcher("keywords", "keyword rubric", reason="the text model is not installed")
+
+
+def test_a_rubric_point_without_keywords_passes_validate_with_a_warning_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("grader.text_model._loaded", KEYWORDS_ONLY)
     bank = _bank_with(tmp_path, "        keywords: [[large], [unbounded]]\n", "")
-    assert main(["validate", str(bank.parent)]) == ExitCode.PROBLEMS
+    assert main(["validate", str(bank.parent)]) == ExitCode.OK
     err = capsys.readouterr().err
     line = _line_of(bank, "- id: raw")
     assert (
-        f"{bank}:{line}:9: questions[4].rubric[1].keywords: question 'T1': rubric point 2 "
-        "('raw') has no keywords; add keywords: [[word or phrase, ...], ...] so it can be matched"
+        f"warning: {bank}:{line}:9: questions[4].rubric[1]: question 'T1': rubric point 'raw' "
+        "has no keywords, so only the text model or a TA can find it, and the model is not "
+        "active (the text model is not installed); install the `text` extra (`make setup`) or "
+        "add keywords"
     ) in err
-    assert "1 problem in" in err
 
 
 def test_a_keyword_less_rubric_point_of_a_part_is_located_in_the_part(tmp_path: Path) -> None:
     bank = _bank_with(tmp_path, ", keywords: [[saturat]]}", "}")
-    (problem,) = checker_problems(load_bank(bank))
-    assert (problem.line, problem.path) == (
+    loaded = load_bank(bank)
+    assert checker_problems(loaded) == []
+    (warning,) = matcher_warnings(loaded, lambda: KEYWORDS_ONLY)
+    assert (warning.line, warning.path) == (
         _line_of(bank, "id: sat"),
-        "questions[6].parts[1].rubric[0].keywords",
+        "questions[6].parts[1].rubric[0]",
     )
-    assert problem.message.startswith("question 'P1/why': rubric point 1 ('sat') has no keywords")
+    assert warning.message.startswith("question 'P1/why': rubric point 'sat' has no keywords")
+
+
+def test_a_keyword_less_rubric_point_is_no_warning_when_the_model_is_active(
+    tmp_path: Path,
+) -> None:
+    bank = _bank_with(tmp_path, ", keywords: [[saturat]]}", "}")
+    model = Matcher("model", "all-MiniLM-L6-v2", device="cpu")
+    assert matcher_warnings(load_bank(bank), lambda: model) == []
+
+
+def test_a_bank_with_keywords_everywhere_never_asks_for_the_model() -> None:
+    def no_model() -> Matcher:
+        raise AssertionError("the model was asked for")
+
+    assert matcher_warnings(load_bank(FIX / "good" / "bank.yaml"), no_model) == []
 
 
 def test_an_accepted_form_that_does_not_parse_is_located_at_its_own_line(tmp_path: Path) -> None:
