@@ -396,7 +396,7 @@ class Gradebook:
             chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for key, row_dim, dtype, blob in self.db.execute(
-                "SELECT text_sha256, dim, dtype, vector FROM embeddings"
+                "SELECT text_sha256, dim, dtype, CAST(vector AS BLOB) FROM embeddings"
                 f" WHERE model = ? AND text_sha256 IN ({marks})",
                 (model, *chunk),
             ):

@@ -54,3 +54,22 @@ def test_grader_schema_writes_the_file(tmp_path: Path) -> None:
     out = tmp_path / "schema.json"
     assert main(["schema", "--out", str(out)]) == 0
     assert json.loads(out.read_text())["oneOf"]
+
+
+def test_a_rubric_point_needs_no_keywords_and_may_carry_examples(
+    validator: jsonschema.Draft202012Validator,
+) -> None:
+    point = json_schema()["$defs"]["RubricPoint"]
+    assert point["required"] == ["id", "marks", "description"]
+    for name in ("keywords", "examples", "counter_examples"):
+        assert point["properties"][name]["description"]
+    data = yaml.safe_load((GOOD / "bank.yaml").read_text())
+    (text,) = [q for q in data["questions"] if q["type"] == "text"]
+    text["rubric"][1] = {
+        "id": "raw",
+        "marks": 1,
+        "description": "Raw integers grow without bound.",
+        "examples": ["position numbers get huge"],
+        "counter_examples": ["positions are small"],
+    }
+    validator.validate(data)
