@@ -5,18 +5,16 @@ decides that point."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import shutil
-import warnings
 from pathlib import Path
 
 import pytest
 
 from grader.cli import ExitCode, main
-from grader.loading import load_bank
+from grader.grading import grade_submission
+from grader.loading import load_bank, load_exam
 from grader.schema import TextQuestion
+from grader.submissions import read_submission
 from grader.text_model import Matcher
 
 FIX = Path(__file__).parent / "fixtures"
@@ -64,39 +62,22 @@ def test_validate_passes_with_a_warning_that_names_the_point(
 def test_grading_keeps_the_answer_for_review_and_says_who_decides_the_point(
     course: Path,
 ) -> None:
-    with (
-        warnings.catch_warnings(),
-        contextlib.redirect_stdout(io.StringIO()),
-        contextlib.redirect_stderr(io.StringIO()),
-    ):
-        warnings.simplefilter("ignore", RuntimeWarning)  # --no-sandbox says what it gives up
-        status = main(
-            [
-                "grade",
-                str(course / "q" / "exam.yaml"),
-                str(course / "class"),
-                "--out",
-                str(course / "out"),
-                "--no-sandbox",
-                "--workers",
-                "1",
-                "--quiet",
-            ]
-        )
-    assert status != ExitCode.GRADER_ERRORS
-    results = json.loads((course / "out" / "results.json").read_text())
-    t1 = {
-        student["student"]: next(q for q in student["questions"] if q["question_id"] == "T1")
-        for student in results["students"]
+    exam = load_exam(course / "q" / "exam.yaml")
+    graded = {
+        student: grade_submission(
+            exam, read_submission(course / "class" / student), None, only={"T1"}
+        ).questions[0]
+        for student in ("alice", "bob", "carl")
     }
-    assert "error" not in {r["status"] for r in t1.values()}
-    alice = t1["alice"]
-    assert (alice["status"], alice["needs_review"], alice["rubric_found"]) == (
+    assert all(r.status != "error" for r in graded.values()), graded
+    t1 = graded["alice"]
+    assert (t1.status, t1.needs_review, t1.rubric_found, t1.marks) == (
         "needs_review",
         True,
-        ["perm"],
+        ("perm",),
+        1.0,
     )
-    assert alice["feedback"].endswith(
+    assert t1.feedback.endswith(
         "Points the keywords cannot check (the text model or a TA decides them): Raw integers "
         "grow without bound."
     )
