@@ -158,13 +158,20 @@ def load_text_model(
     try:
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
         from grader.sandbox import resolve_device
 
         chosen = device or resolve_device("auto")
         if chosen.startswith("cuda") and not torch.cuda.is_available():
             return _keywords(f"device {chosen!r} was asked for but this machine has no CUDA")
-        model = SentenceTransformer(str(folder), device=chosen, local_files_only=True)
+        bar = transformers_logging.is_progress_bar_enabled()
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in our output
+        try:
+            model = SentenceTransformer(str(folder), device=chosen, local_files_only=True)
+        finally:
+            if bar:
+                transformers_logging.enable_progress_bar()
     except ImportError as exc:
         return _keywords(f"sentence-transformers is not installed ({exc}); {_INSTALL_HINT}")
     except Exception as exc:  # noqa: BLE001 - any load failure falls back to keywords

@@ -5,6 +5,7 @@ paraphrase closer than an off-topic sentence, and a clean fall back to the keywo
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -43,6 +44,15 @@ def test_the_offline_model_gives_384_dimensional_unit_vectors(model: LoadedModel
     assert vectors.shape == (3, EMBEDDING_DIM) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert model.matcher == Matcher("model", MODEL_NAME, device=model.device)
+
+
+@pytest.mark.slow
+@needs_model
+def test_the_model_is_loaded_with_the_hub_switched_off(model: LoadedModel) -> None:
+    import huggingface_hub.constants
+
+    assert os.environ["HF_HUB_OFFLINE"] == os.environ["TRANSFORMERS_OFFLINE"] == "1"
+    assert huggingface_hub.constants.HF_HUB_OFFLINE
 
 
 @pytest.mark.slow
