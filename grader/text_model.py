@@ -16,6 +16,7 @@ which matcher is active and why; nothing here raises into grading.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -158,7 +159,8 @@ def load_text_model(
     try:
         import torch
         from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
+        # untyped module: reached as Any (its bar toggles carry no annotations)
+        transformers_logging: Any = importlib.import_module("transformers.utils.logging")
 
         from grader.sandbox import resolve_device
 
