@@ -159,6 +159,7 @@ def load_text_model(
     try:
         import torch
         from sentence_transformers import SentenceTransformer
+
         # untyped module: reached as Any (its bar toggles carry no annotations)
         transformers_logging: Any = importlib.import_module("transformers.utils.logging")
 
