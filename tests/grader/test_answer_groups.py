@@ -252,6 +252,7 @@ def test_the_real_model_groups_paraphrases_apart_from_off_topic_and_negated_answ
             "p2": "Dividing by the square root of d_k stops the softmax from saturating.",
             "p3": "scaling by 1/sqrt(dk) keeps softmax from saturating",
             "o1": "Multi-head attention lets the model attend to several subspaces at once.",
+            "w1": "The scaling normalises the attention weights so they sum to one.",
             "n1": "Attention is permutation-invariant.",
             "n2": "Attention is not permutation-invariant.",
         },
@@ -260,4 +261,5 @@ def test_the_real_model_groups_paraphrases_apart_from_off_topic_and_negated_answ
     by_student = {m.student: g.group for g in grouping.groups for m in g.members}
     assert by_student["p1"] == by_student["p2"] == by_student["p3"]
     assert by_student["o1"] != by_student["p1"]
+    assert by_student["w1"] != by_student["p1"]  # on topic, but wrong
     assert by_student["n1"] != by_student["n2"]
