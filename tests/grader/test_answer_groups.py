@@ -8,6 +8,8 @@ import importlib.util
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader.answer_groups import (
     AnswerGrouping,
@@ -263,3 +265,50 @@ def test_the_real_model_groups_paraphrases_apart_from_off_topic_and_negated_answ
     assert by_student["o1"] != by_student["p1"]
     assert by_student["w1"] != by_student["p1"]  # on topic, but wrong
     assert by_student["n1"] != by_student["n2"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.integers(1, 60),
+    threshold=st.floats(0.3, 0.95),
+)
+def test_no_two_clusters_left_are_as_close_as_the_threshold(
+    seed: int, rows: int, threshold: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((rows, 3))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    weights = rng.integers(1, 4, rows).astype(float)
+    clusters = cluster(vectors, weights, threshold)
+    assert sorted(i for c in clusters for i in c) == list(range(rows))
+    sums = [weights[c] @ vectors[c] for c in clusters]
+    sizes = [weights[c].sum() for c in clusters]
+    for a in range(len(clusters)):
+        for b in range(a + 1, len(clusters)):
+            assert sums[a] @ sums[b] / (sizes[a] * sizes[b]) < threshold
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.dictionaries(
+        st.text("abc", min_size=1, max_size=3),
+        st.one_of(st.none(), st.sampled_from(["x", "X.", "not x", "y", "no y", " ", "z"])),
+        max_size=12,
+    )
+)
+def test_every_student_is_in_one_group_of_one_polarity_whatever_the_order(
+    answers: dict[str, str | None],
+) -> None:
+    def embeddings_of(texts: list[str]) -> np.ndarray:
+        return np.ones((len(texts), 2))  # everything alike: only polarity keeps groups apart
+
+    grouping = group_answers(answers, embeddings_of)
+    placed = [m.student for g in grouping.groups for m in g.members]
+    assert sorted(placed) == sorted(answers)
+    for g in grouping.groups:
+        assert len({is_negated(m.text) for m in g.members}) == 1
+    assert [g.size for g in grouping.groups] == sorted(
+        (g.size for g in grouping.groups), reverse=True
+    )
+    assert group_answers(dict(reversed(list(answers.items()))), embeddings_of) == grouping
