@@ -61,13 +61,15 @@ __all__ = [
     "suggest",
 ]
 
-SIMILARITY_LOW = 0.2
-"""Cosine similarity to a point's description or examples at which its score is 0: with
-all-MiniLM-L6-v2 an off-topic answer scores about 0-0.2 against a rubric point."""
-SIMILARITY_HIGH = 0.6
-"""Similarity at which the score is 1: paraphrases of a point score about 0.6-0.9."""
+SIMILARITY_LOW = 0.25
+"""Cosine similarity to a point's description or examples at which its score is 0. Measured
+with all-MiniLM-L6-v2 on the midsem's B2c/why-scale points: off-topic answers score 0-0.2,
+a wrong answer on the same topic about 0.4, correct ones (even short) 0.5-0.65."""
+SIMILARITY_HIGH = 0.65
+"""Similarity at which the score is 1; the threshold then falls at similarity 0.45, between
+the wrong on-topic and the correct answers."""
 AWARD_THRESHOLD = 0.5
-"""A point is suggested when its blended score is at least this (similarity 0.4 alone)."""
+"""A point is suggested when its blended score is at least this (similarity 0.45 alone)."""
 MARK_STEP = 0.5
 """Suggested marks are multiples of this unless the question sets another step."""
 K_NEIGHBOURS = 5
