@@ -185,7 +185,8 @@ def suggest(
     marks = (1 - alpha) * rubric_marks
     if total > 0:
         marks += alpha * float(weights @ np.array([d.marks for d in voters])) / total
-    snapped = min(max(math.floor(marks / step + 0.5 + 1e-9) * step, 0.0), question_marks)
+    steps = math.floor(marks / step + 0.5 + 1e-9)
+    snapped = min(max(round(steps * step, 9), 0.0), question_marks)
     return Suggestion(
         points=tuple(d.id for d in details if d.suggested),
         marks=snapped,

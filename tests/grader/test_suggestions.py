@@ -99,6 +99,7 @@ def test_marks_are_the_suggested_points_sum_rounded_to_the_step_and_clipped() ->
     assert suggest("both", both, rubric(0.5, 0.25), 1, step=0.25).marks == 0.75
     assert suggest("both", both, rubric(0.5, 0.25), 1, step=0.5).marks == 1.0
     assert suggest("both", both, rubric(1, 1), question_marks=1.5).marks == 1.5
+    assert suggest("both", both, rubric(0.2, 0.1), 1, step=0.1).marks == 0.3  # not 0.30000000004
     s = suggest("both", both, rubric(0.5, 0.25), 1, step=0.5)
     assert s.points == ("saturation", "grows")
 
