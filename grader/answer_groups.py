@@ -60,6 +60,7 @@ __all__ = [
     "cluster",
     "group_answers",
     "is_negated",
+    "unit_rows",
 ]
 
 SIMILARITY_THRESHOLD = 0.75
@@ -159,7 +160,7 @@ def group_answers(
         clusters = [[k] for k in keys]
         medoids = dict(zip(keys, keys, strict=True))
     else:
-        vectors = _unit_rows(embeddings_of([normalise_text(shown[k]) for k in keys]), len(keys))
+        vectors = unit_rows(embeddings_of([normalise_text(shown[k]) for k in keys]), len(keys))
         weights = np.array([len(by_key[k]) for k in keys], dtype=np.float64)
         clusters, medoids = [], {}
         polarity = [is_negated(k) for k in keys]
@@ -211,7 +212,7 @@ def _group(
     return AnswerGroup(0, kind, is_negated(medoid), members)
 
 
-def _unit_rows(vectors: np.ndarray, rows: int) -> np.ndarray:
+def unit_rows(vectors: np.ndarray, rows: int) -> np.ndarray:
     """``vectors`` as float64 rows of length 1 (zero rows stay zero); checks the shape."""
     array = np.asarray(vectors, dtype=np.float64)
     if array.ndim != 2 or array.shape[0] != rows:

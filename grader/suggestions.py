@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.answer_groups import EmbeddingsOf, _unit_rows, is_negated
+from grader.answer_groups import EmbeddingsOf, is_negated, unit_rows
 from grader.schema.questions import RubricPoint
 
 __all__ = [
@@ -146,7 +146,7 @@ def embed_rubric(
     texts: list[str] = []
     for p in points:
         texts += [p.description, *p.examples, *p.counter_examples]
-    vectors = _unit_rows(embeddings_of(texts), len(texts))
+    vectors = unit_rows(embeddings_of(texts), len(texts))
     out, at = [], 0
     for p in points:
         e, c = len(p.examples), len(p.counter_examples)
@@ -242,7 +242,7 @@ def _neighbours(
         )
     if not same:
         return np.zeros(0), []
-    sims = _unit_rows(np.array([d.embedding for d in same]), len(same)) @ vector
+    sims = unit_rows(np.array([d.embedding for d in same]), len(same)) @ vector
     order = sorted(range(len(same)), key=lambda i: (-sims[i], i))[:K_NEIGHBOURS]
     kept = [i for i in order if sims[i] > NEIGHBOUR_FLOOR]
     weights = np.array([((sims[i] - NEIGHBOUR_FLOOR) / (1 - NEIGHBOUR_FLOOR)) ** 2 for i in kept])
@@ -268,6 +268,6 @@ def _answer_vector(embedding: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"the answer's embedding has shape {array.shape}; give shape (d,) or (M, d)"
         )
-    mean = _unit_rows(array, array.shape[0]).mean(axis=0, keepdims=True)
-    unit: np.ndarray = _unit_rows(mean, 1)[0]
+    mean = unit_rows(array, array.shape[0]).mean(axis=0, keepdims=True)
+    unit: np.ndarray = unit_rows(mean, 1)[0]
     return unit
