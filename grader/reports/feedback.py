@@ -35,19 +35,26 @@ def _quote(text: str) -> str:
 
 
 def _question_md(
-    r: QuestionResult, level: str, final_marks: float | None, overridden: bool
+    r: QuestionResult, level: str, final_marks: float | None, row: StudentRow
 ) -> list[str]:
+    """A question's (or part's) section. A TA's decision on it, for a whole question or for
+    one part, shows as "reviewed by a TA" with the TA's comment."""
+    override = row.override(r.question_id)
     marks = final_marks if final_marks is not None else r.marks
+    if override is not None:
+        marks = override.marks
     lines = [f"{level} {r.question_id} — {_fmt(marks)} / {_fmt(r.max_marks)}", ""]
     status = _STATUS.get(r.status, r.status)
-    if overridden:
+    if override is not None:
         status = "reviewed by a TA"
     lines.append(f"*{status}*")
     lines.append("")
+    if override is not None and override.comment.strip():
+        lines += ["TA's comment:", "", _quote(override.comment)]
     if r.feedback and not r.parts:
         lines.append(_quote(r.feedback))
     for p in r.parts:
-        lines += _question_md(p, level + "#", None, False)
+        lines += _question_md(p, level + "#", None, row)
     if r.expected is not None:
         lines += [f"Expected: `{r.expected}`", ""]
     if r.solution:
@@ -72,7 +79,7 @@ def feedback_markdown(exam: LoadedExam, row: StudentRow) -> str:
             if a is None:
                 lines += [f"### {qid} — not graded", ""]
                 continue
-            lines += _question_md(a.result, "###", a.marks, a.overridden)
+            lines += _question_md(a.result, "###", a.marks, row)
     return "\n".join(lines).rstrip() + "\n"
 
 

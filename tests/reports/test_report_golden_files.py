@@ -131,3 +131,17 @@ def test_a_ta_note_reaches_no_student_facing_output(written: Path) -> None:
     for path in written.rglob("*"):
         if path.suffix in {".md", ".html", ".csv", ".json"}:
             assert SECRET_NOTE not in path.read_text(encoding="utf-8"), path
+
+
+def test_a_ta_decision_shows_on_the_page_with_its_comment_for_a_question_and_for_a_part(
+    exam: LoadedExam,
+) -> None:
+    mia = next(r for r in TABLE.students if r.student == "mia")
+    page = feedback_markdown(exam, mia)
+    t1 = page.split("### T1", 1)[1].split("\n### ", 1)[0]
+    assert t1.startswith(" — 2 / 2") and "*reviewed by a TA*" in t1
+    assert "TA's comment:\n\n- both points are there, in other words" in t1
+    ben = next(r for r in TABLE.students if r.student == "ben")
+    why = feedback_markdown(exam, ben).split("#### P1/why", 1)[1].split("\n#", 1)[0]
+    assert why.startswith(" — 1 / 1") and "*reviewed by a TA*" in why
+    assert "TA's comment" not in why  # the TA left none
