@@ -35,17 +35,18 @@ def _quote(text: str) -> str:
 
 
 def _question_md(
-    r: QuestionResult, level: str, final_marks: float | None, row: StudentRow
+    r: QuestionResult, level: str, final_marks: float | None, overridden: bool, row: StudentRow
 ) -> list[str]:
     """A question's (or part's) section. A TA's decision on it, for a whole question or for
-    one part, shows as "reviewed by a TA" with the TA's comment."""
+    one part, shows as "reviewed by a TA" with the TA's comment; a question one of whose
+    parts a TA decided is "reviewed" too (``overridden``, from the gradebook)."""
     override = row.override(r.question_id)
     marks = final_marks if final_marks is not None else r.marks
     if override is not None:
         marks = override.marks
     lines = [f"{level} {r.question_id} — {_fmt(marks)} / {_fmt(r.max_marks)}", ""]
     status = _STATUS.get(r.status, r.status)
-    if override is not None:
+    if overridden or override is not None:
         status = "reviewed by a TA"
     lines.append(f"*{status}*")
     lines.append("")
@@ -54,7 +55,7 @@ def _question_md(
     if r.feedback and not r.parts:
         lines.append(_quote(r.feedback))
     for p in r.parts:
-        lines += _question_md(p, level + "#", None, row)
+        lines += _question_md(p, level + "#", None, False, row)
     if r.expected is not None:
         lines += [f"Expected: `{r.expected}`", ""]
     if r.solution:
@@ -79,7 +80,7 @@ def feedback_markdown(exam: LoadedExam, row: StudentRow) -> str:
             if a is None:
                 lines += [f"### {qid} — not graded", ""]
                 continue
-            lines += _question_md(a.result, "###", a.marks, row)
+            lines += _question_md(a.result, "###", a.marks, a.overridden, row)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -142,6 +142,8 @@ def test_a_ta_decision_shows_on_the_page_with_its_comment_for_a_question_and_for
     assert t1.startswith(" — 2 / 2") and "*reviewed by a TA*" in t1
     assert "TA's comment:\n\n- both points are there, in other words" in t1
     ben = next(r for r in TABLE.students if r.student == "ben")
-    why = feedback_markdown(exam, ben).split("#### P1/why", 1)[1].split("\n#", 1)[0]
+    p1 = feedback_markdown(exam, ben).split("### P1", 1)[1]
+    assert p1.startswith(" — 3 / 3\n\n*reviewed by a TA*")  # the question a part of was decided
+    why = p1.split("#### P1/why", 1)[1].split("\n#", 1)[0]
     assert why.startswith(" — 1 / 1") and "*reviewed by a TA*" in why
     assert "TA's comment" not in why  # the TA left none
