@@ -17,9 +17,9 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ from grader.errors import InfrastructureError
 from grader.results import QuestionResult, SubmissionResult
 
 __all__ = [
+    "DecisionConflict",
     "Environment",
     "Gradebook",
     "Override",
@@ -125,6 +126,14 @@ CREATE TABLE IF NOT EXISTS embeddings (
     PRIMARY KEY (model, text_sha256)
 );
 """
+OVERRIDE_COLUMNS = {
+    "points": "TEXT",  # JSON list of rubric point ids, or NULL for marks only
+    "answer_hash": "TEXT NOT NULL DEFAULT ''",
+    "scope": "TEXT NOT NULL DEFAULT 'answer'",
+    "auto": "INTEGER NOT NULL DEFAULT 0",
+}
+"""Columns added to ``overrides`` after its first release: a gradebook made before them
+gets them on open (``ALTER TABLE``), its decisions kept as they were."""
 
 
 @dataclass(frozen=True)
@@ -159,13 +168,46 @@ class StoredAnswer:
 
 @dataclass(frozen=True)
 class Override:
-    """A TA's decision on one answer."""
+    """A TA's decision on one answer (a question or an ``id/part``)."""
 
     student: str
     question_id: str
     marks: float
     comment: str
     reviewer: str
+    points: tuple[str, ...] | None = None
+    """The rubric points the TA ticked; None when the decision is marks only."""
+    answer_hash: str = ""
+    """The ``answer_hash`` of the answer decided on: when the student's answer changes, the
+    decision no longer applies and the answer waits for review again. ``""``: any answer
+    (decisions recorded before answers were tracked)."""
+    scope: Literal["answer", "group"] = "answer"
+    """``group``: decided for a whole answer group; ``answer``: for this answer alone (split
+    off its group, or decided one by one)."""
+    auto: bool = False
+    """Given by the exam's ``text_review.accept_above`` from a confident suggestion, not by
+    a TA."""
+    decided_at: float = field(default=0.0, compare=False)
+    """When it was recorded (seconds since the epoch); set by the gradebook, and the
+    version a reviewer saw (``Gradebook.set_overrides``' ``expect``)."""
+
+    def applies_to(self, answer_hash: str) -> bool:
+        """Whether the decision holds for an answer whose hash is ``answer_hash``."""
+        return not self.answer_hash or self.answer_hash == answer_hash
+
+
+class DecisionConflict(Exception):
+    """Another reviewer changed a decision since this one was shown (see
+    ``Gradebook.set_overrides``)."""
+
+    def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
+        self.keys = tuple(keys)
+        names = ", ".join(f"{s} {q}" for s, q in self.keys[:5])
+        more = f" and {len(self.keys) - 5} more" if len(self.keys) > 5 else ""
+        super().__init__(
+            f"another reviewer decided {names}{more} since you loaded them; reload to see "
+            "their decision, then decide again"
+        )
 
 
 class StoredHashes(NamedTuple):
@@ -211,6 +253,7 @@ class Gradebook:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            self._add_columns("overrides", OVERRIDE_COLUMNS)
         except sqlite3.DatabaseError as exc:
             raise InfrastructureError(
                 f"cannot open the gradebook {str(self.path)!r}: {exc}; pass another file with --db"
@@ -218,6 +261,12 @@ class Gradebook:
 
     def close(self) -> None:
         self.db.close()
+
+    def _add_columns(self, table: str, columns: Mapping[str, str]) -> None:
+        have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+        for name, decl in columns.items():
+            if name not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -365,11 +414,56 @@ class Gradebook:
 
     def set_override(self, exam: str, o: Override) -> None:
         """Record a TA decision; it wins over the graded marks in every report."""
+        self.set_overrides(exam, [o])
+
+    def set_overrides(
+        self,
+        exam: str,
+        decisions: Sequence[Override],
+        expect: Mapping[tuple[str, str], float | None] | None = None,
+    ) -> None:
+        """Record several decisions in one transaction (all or none).
+
+        ``expect``: (student, question) -> the ``decided_at`` of the decision the reviewer
+        saw, or None when they saw none. When any differs from what is stored now (another
+        reviewer decided meanwhile), nothing is written and ``DecisionConflict`` is raised:
+        two reviewers never overwrite each other's decision unseen.
+        """
+        now = time.time()
         with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO overrides (exam, student, question_id, marks, comment,"
-                " reviewer, decided_at) VALUES (?,?,?,?,?,?,?)",
-                (exam, o.student, o.question_id, o.marks, o.comment, o.reviewer, time.time()),
+            if expect:
+                changed = [
+                    key for key, seen in expect.items() if _decided_at(db, exam, key) != seen
+                ]
+                if changed:
+                    raise DecisionConflict(changed)
+            for o in decisions:
+                db.execute(
+                    "INSERT OR REPLACE INTO overrides (exam, student, question_id, marks,"
+                    " comment, reviewer, decided_at, points, answer_hash, scope, auto)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        exam,
+                        o.student,
+                        o.question_id,
+                        o.marks,
+                        o.comment,
+                        o.reviewer,
+                        now,
+                        None if o.points is None else json.dumps(list(o.points)),
+                        o.answer_hash,
+                        o.scope,
+                        int(o.auto),
+                    ),
+                )
+
+    def delete_overrides(self, exam: str, keys: Sequence[tuple[str, str]]) -> None:
+        """Forget the decisions on (student, question) ``keys``: those answers wait for
+        review again (or keep their graded marks)."""
+        with self._tx() as db:
+            db.executemany(
+                "DELETE FROM overrides WHERE exam=? AND student=? AND question_id=?",
+                [(exam, s, q) for s, q in keys],
             )
 
     def store_embeddings(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
@@ -427,7 +521,8 @@ class Gradebook:
         return out
 
     def answers(self, exam: str) -> list[StoredAnswer]:
-        """Every stored answer with TA overrides applied (to whole questions or to parts)."""
+        """Every stored answer with TA overrides applied (to whole questions or to parts);
+        a decision on an answer that has changed since (``Override.applies_to``) is not."""
         overrides = self.overrides(exam)
         rows = self.db.execute(
             "SELECT student, question_id, marks, max_marks, status, result FROM answers"
@@ -439,14 +534,14 @@ class Gradebook:
             result = QuestionResult.model_validate_json(raw)
             final = float(marks)
             overridden = False
-            whole = overrides.get((student, qid))
+            whole = _active(overrides.get((student, qid)), result)
             if whole is not None:
                 final, overridden = whole.marks, True
             pending = result.needs_review and whole is None
             if result.parts and whole is None:
                 pending = False
                 for part in result.parts:
-                    o = overrides.get((student, part.question_id))
+                    o = _active(overrides.get((student, part.question_id)), part)
                     if o is not None:
                         final += o.marks - part.marks
                         overridden = True
@@ -479,10 +574,24 @@ class Gradebook:
         ]
 
     def overrides(self, exam: str) -> dict[tuple[str, str], Override]:
+        """Every recorded decision of ``exam`` by (student, question), stale ones included
+        (see ``Override.applies_to``)."""
         return {
-            (s, q): Override(s, q, float(m), c, r)
-            for s, q, m, c, r in self.db.execute(
-                "SELECT student, question_id, marks, comment, reviewer FROM overrides WHERE exam=?",
+            (s, q): Override(
+                s,
+                q,
+                float(m),
+                c,
+                r,
+                None if p is None else tuple(json.loads(p)),
+                h,
+                "group" if scope == "group" else "answer",
+                bool(auto),
+                float(at),
+            )
+            for s, q, m, c, r, p, h, scope, auto, at in self.db.execute(
+                "SELECT student, question_id, marks, comment, reviewer, points, answer_hash,"
+                " scope, auto, decided_at FROM overrides WHERE exam=?",
                 (exam,),
             )
         }
@@ -501,3 +610,16 @@ class Gradebook:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read-only query helper for tests and reports."""
         return list(self.db.execute(sql, params))
+
+
+def _decided_at(db: sqlite3.Connection, exam: str, key: tuple[str, str]) -> float | None:
+    row = db.execute(
+        "SELECT decided_at FROM overrides WHERE exam=? AND student=? AND question_id=?",
+        (exam, *key),
+    ).fetchone()
+    return None if row is None else float(row[0])
+
+
+def _active(o: Override | None, result: QuestionResult) -> Override | None:
+    """``o`` when it holds for the answer graded in ``result``, else None."""
+    return o if o is not None and o.applies_to(result.answer_hash) else None

@@ -40,7 +40,8 @@ class StudentRow:
     """The stored answers, in the order the gradebook holds them; ``marks`` has the TA
     overrides applied (``Gradebook.answers``)."""
     overrides: tuple[Override, ...] = ()
-    """The TA decisions on this student's questions and parts."""
+    """The TA decisions on this student's questions and parts that hold for the answers as
+    graded (a decision on an answer changed since is left out: it waits for review)."""
 
     def answer(self, question_id: str) -> StoredAnswer | None:
         """The stored answer to ``question_id``, or None when it was never graded."""
@@ -85,9 +86,16 @@ def read_table(exam: LoadedExam, gradebook: Gradebook) -> ClassTable:
     for a in gradebook.answers(exam_id):
         answers.setdefault(a.student, []).append(a)
     submissions = {s.student: s for s in gradebook.submissions(exam_id)}
+    hashes = {
+        (a.student, r.question_id): r.answer_hash
+        for rows_ in answers.values()
+        for a in rows_
+        for r in (a.result, *a.result.parts)
+    }
     overrides: dict[str, list[Override]] = {}
-    for o in gradebook.overrides(exam_id).values():
-        overrides.setdefault(o.student, []).append(o)
+    for key, o in gradebook.overrides(exam_id).items():
+        if o.applies_to(hashes.get(key, "")):  # a decision on a changed answer waits again
+            overrides.setdefault(o.student, []).append(o)
     rows = []
     for student in sorted(answers):
         sub = submissions.get(student)
