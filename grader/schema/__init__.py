@@ -1,7 +1,7 @@
 """Typed, documented models of the YAML question-bank format."""
 
 from grader.schema.cases import CaseSpec, Generated, HiddenCases
-from grader.schema.files import Bank, Exam, Section
+from grader.schema.files import Bank, Exam, Section, TextReview
 from grader.schema.params import ParamSpec, RefCall
 from grader.schema.questions import (
     CodeQuestion,
@@ -31,4 +31,5 @@ __all__ = [
     "RefCall",
     "Section",
     "TextQuestion",
+    "TextReview",
 ]

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from grader.schema._base import ID_PATTERN, Strict, repeated
 from grader.schema.questions import MARKS_EPS, Question
 
-__all__ = ["Bank", "Section", "Exam"]
+__all__ = ["Bank", "Exam", "Section", "TextReview"]
 
 
 class Bank(Strict):
@@ -36,6 +36,19 @@ class Section(Strict):
     questions: list[str] = Field(min_length=1, description="Question ids, in print order.")
 
 
+class TextReview(Strict):
+    """How the exam's free-text answers are reviewed."""
+
+    accept_above: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Give a group the text model's suggested marks without a TA when the "
+        "suggestion's confidence is at least this (e.g. 0.9, for homework); feedback says "
+        "the mark was given automatically. Unset: every text mark waits for a TA.",
+    )
+
+
 class Exam(Strict):
     """An exam definition: a file with top-level key `exam`."""
 
@@ -50,6 +63,9 @@ class Exam(Strict):
     sections: list[Section] = Field(min_length=1, description="Sections in print order.")
     release_solutions: bool = Field(
         default=False, description="Show worked solutions and keys in student feedback."
+    )
+    text_review: TextReview | None = Field(
+        default=None, description="Review of free-text answers (see `TextReview`)."
     )
 
     @model_validator(mode="after")

@@ -230,6 +230,19 @@ class TextQuestion(_Base):
     type: Literal["text"] = Field(description="Explanation graded against a rubric.")
     rubric: list[RubricPoint] = Field(min_length=1, description="Points and their marks.")
     max_words: int = Field(default=400, gt=0, description="Advised length.")
+    mark_step: float | None = Field(
+        default=None,
+        gt=0,
+        description="Suggested and reviewed marks are multiples of this (default 0.5).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_default_step(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Without a step the question dumps as before: existing question hashes stay.
+        data: dict[str, Any] = handler(self)
+        if data.get("mark_step") is None:
+            data.pop("mark_step", None)
+        return data
 
     @model_validator(mode="after")
     def _rubric_adds_up(self) -> Self:
