@@ -402,11 +402,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser(
         "review",
-        help="review text answers and record TA decisions",
-        description="Without --apply: write review.yaml listing every text answer waiting for a "
-        "TA, with the student's answer, the rubric and the provisional score. With --apply: "
-        "record the decisions edited into that file in the gradebook (they override the "
-        "provisional scores and survive regrading) and re-export.",
+        help="review text answers in groups and record TA decisions",
+        description="Without --apply: write review.yaml: every text question's answers in "
+        "groups (identical and, with the text model, similar answers; never an answer with "
+        "its negation), largest first, each with suggested rubric points, marks and a "
+        "confidence, and the decisions taken so far; then grader errors and flagged answers. "
+        "With --apply: record the decisions edited into that file (a group's marks or points "
+        "for all its answers, an answer's own marks for it alone; they survive regrading "
+        "until the student's answer changes) and re-export. The format: grader schema "
+        "--review.",
     )
     add_exam_argument(p)
     p.add_argument(
