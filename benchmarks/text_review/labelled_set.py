@@ -24,7 +24,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from grader.loading import load_exam
+from grader.errors import AuthoringError
+from grader.loading import LoadedExam, load_exam
 from grader.schema import MultipartQuestion, TextQuestion
 
 __all__ = [
@@ -85,7 +86,8 @@ class LabelledAnswer(_Strict):
 
 class _FileQuestion(_Strict):
     question: str | None = Field(
-        default=None, description="A text question or part of the exam's banks: `B2a-i`, `B2b/add-norm`."
+        default=None,
+        description="A text question or part of the exam's banks: `B2a-i`, `B2b/add-norm`.",
     )
     inline: TextQuestion | None = Field(
         default=None, description="A text question in the bank format, for data from elsewhere."
@@ -117,9 +119,8 @@ class LabelledQuestion:
     answers: tuple[LabelledAnswer, ...]
 
 
-def _text_question(exam: str, qid: str, where: str) -> TextQuestion:
-    """The text question or part ``qid`` (``QUESTION`` or ``QUESTION/PART``) of ``exam``."""
-    loaded = load_exam(exam)
+def _text_question(loaded: LoadedExam, qid: str, where: str) -> TextQuestion:
+    """The text question or part ``qid`` (``QUESTION`` or ``QUESTION/PART``) of ``loaded``."""
     name, _, part = qid.partition("/")
     found: object = loaded.questions.get(name)
     if part and isinstance(found, MultipartQuestion):
@@ -135,7 +136,8 @@ def _text_question(exam: str, qid: str, where: str) -> TextQuestion:
         if isinstance(p, TextQuestion)
     ]
     raise LabelError(
-        f"{where}: {qid!r} is not a text question or text part of exam {exam!r}; its text "
+        f"{where}: {qid!r} is not a text question or text part of exam {loaded.exam.exam!r}; "
+        "its text "
         f"questions are: {', '.join(known)}"
     )
 
@@ -168,17 +170,21 @@ def _load_file(path: Path) -> list[LabelledQuestion]:
         data = _LabelledFile.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise LabelError(f"{path}: cannot read the labelled answers: {exc}") from exc
+    try:
+        exam = load_exam(data.exam) if data.exam is not None else None
+    except AuthoringError as exc:
+        raise LabelError(f"{path}: cannot load exam {data.exam!r}: {exc}") from exc
     out = []
     for i, entry in enumerate(data.questions):
         where = f"{path} question {i + 1}"
         if entry.inline is not None:
             key, question = entry.inline.id, entry.inline
-        elif data.exam is None:
+        elif exam is None:
             raise LabelError(f"{where}: a bank question id needs `exam:` at the top of the file")
         else:
             assert entry.question is not None
             key = f"{data.exam} {entry.question}"
-            question = _text_question(data.exam, entry.question, where)
+            question = _text_question(exam, entry.question, where)
         for j, answer in enumerate(entry.answers):
             _check_label(question, answer, f"{where} ({key}) answer {j + 1}")
         out.append(LabelledQuestion(key, question, tuple(entry.answers)))

@@ -28,8 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, first
 
 from benchmarks.text_review.keyword_baseline import keyword_marks
 from benchmarks.text_review.labelled_set import LabelledQuestion, load_labelled
@@ -47,10 +46,11 @@ from benchmarks.text_review.simulate import (
     embedding_lookup,
     encode_once,
     group,
+    mixed_groups,
     walk,
 )
 from benchmarks.text_review.synthetic import perturbed_class
-from grader.answer_groups import EmbeddingsOf
+from grader.answer_groups import AnswerGroup, EmbeddingsOf
 from grader.text_model import LoadedModel, text_model
 
 BUDGET_SHARE = 0.25
@@ -71,6 +71,8 @@ class Reviewed:
     """No decision: the suggestions alone."""
     keywords: tuple[float, ...]
     """The keyword rubric's marks."""
+    mixed: tuple[AnswerGroup, ...]
+    """The groups whose members are labelled differently."""
 
     @property
     def labels(self) -> list[Label]:
@@ -91,7 +93,9 @@ def rubric_texts(questions: Sequence[LabelledQuestion]) -> list[str]:
     ]
 
 
-def review_all(questions: Sequence[LabelledQuestion], embeddings_of: EmbeddingsOf) -> list[Reviewed]:
+def review_all(
+    questions: Sequence[LabelledQuestion], embeddings_of: EmbeddingsOf
+) -> list[Reviewed]:
     """Each question grouped once, then walked with every, a budgeted and no decision."""
     out = []
     for q in questions:
@@ -106,6 +110,7 @@ def review_all(questions: Sequence[LabelledQuestion], embeddings_of: EmbeddingsO
                 walk(q.question, grouping, labels, embeddings_of, budget),
                 walk(q.question, grouping, labels, embeddings_of, 0),
                 tuple(keyword_marks(q.question, t) for t in texts),
+                tuple(mixed_groups(grouping, labels)),
             )
         )
     return out
@@ -130,7 +135,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
 def print_agreement(reviewed: Sequence[Reviewed]) -> None:
     """Figures (a), (b), (c) and the keyword baseline, per question and pooled."""
     header = [
-        "question", "answers", "groups", "groups/N", "sugg. ok", "(b) r", "exact", "MAE",
+        "question", "answers", "groups", "mixed", "groups/N", "sugg. ok", "(b) r", "exact", "MAE",
         "(c) TA", "(c) r", "MAE", "(d) r", "keyword r",
     ]  # fmt: skip
     rows: list[list[object]] = []
@@ -139,7 +144,7 @@ def print_agreement(reviewed: Sequence[Reviewed]) -> None:
         n = len(labels)
         rows.append(
             [
-                r.question.key, n, r.full.groups, fmt(r.full.groups / n),
+                r.question.key, n, r.full.groups, len(r.mixed), fmt(r.full.groups / n),
                 f"{r.full.accepted}/{r.full.decisions}",
                 fmt(pearson(r.full.marks, labels)), fmt(exact_share(r.full.marks, labels)),
                 fmt(mean_absolute_error(r.full.marks, labels)),
@@ -158,7 +163,8 @@ def print_agreement(reviewed: Sequence[Reviewed]) -> None:
     groups = sum(r.full.groups for r in reviewed)
     rows.append(
         [
-            f"all ({len(reviewed)} questions)", n, groups, fmt(groups / n),
+            f"all ({len(reviewed)} questions)", n, groups, sum(len(r.mixed) for r in reviewed),
+            fmt(groups / n),
             f"{sum(r.full.accepted for r in reviewed)}/{sum(r.full.decisions for r in reviewed)}",
             fmt(pearson(pooled["full"], labels)), fmt(exact_share(pooled["full"], labels)),
             fmt(mean_absolute_error(pooled["full"], labels)),
@@ -170,7 +176,8 @@ def print_agreement(reviewed: Sequence[Reviewed]) -> None:
     )  # fmt: skip
     print("(a) decisions with groups, (b) every group decided, (c) budgeted TA, (d) suggestions")
     print(
-        "groups/N: TA decisions needed per answer; sugg. ok: decisions where the suggestion "
+        "groups/N: TA decisions needed per answer; mixed: groups whose members' labels differ; "
+        "sugg. ok: decisions where the suggestion "
         "shown had the label's marks;\n(c) TA: decisions made per answer (at most "
         f"{BUDGET_SHARE:g}); MAE in marks per question, pooled ('all') in shares of the marks"
     )
@@ -180,6 +187,18 @@ def print_agreement(reviewed: Sequence[Reviewed]) -> None:
         f"suggestions alone vs keyword rubric (pooled Pearson r): {fmt(alone)} vs {fmt(kw)}"
         + (f" (x{alone / kw:.2f})" if kw > 0 and not math.isnan(alone) else "")
     )
+    print()
+
+
+def print_mixed(reviewed: Sequence[Reviewed]) -> None:
+    """Every group whose members are labelled differently, with each member's label."""
+    print("groups whose members' labels differ (representative first)")
+    for r in reviewed:
+        for g in r.mixed:
+            print(f"{r.question.key}, group {g.group} ({g.kind}, {g.size} answers):")
+            for m in g.members:
+                a = r.question.answers[int(m.student)]
+                print(f"  {a.marks:g} {list(a.points)} {a.kind}: {m.text[:100]!r}")
     print()
 
 
@@ -214,12 +233,12 @@ def print_points(reviewed: Sequence[Reviewed]) -> None:
 
 def print_kinds(reviewed: Sequence[Reviewed]) -> None:
     """Mean absolute error (shares of the marks) by kind of answer."""
-    kinds: dict[str, list[tuple[float, float, float, float]]] = {}
+    kinds: dict[str, list[list[float]]] = {}
     for r in reviewed:
         q = r.question.question.marks
         for i, a in enumerate(r.question.answers):
-            errors = (abs(w.marks[i] - a.marks) / q for w in (r.full, r.budget, r.alone))
-            kinds.setdefault(a.kind, []).append((*errors, abs(r.keywords[i] - a.marks) / q))
+            given = [w.marks[i] for w in (r.full, r.budget, r.alone)] + [r.keywords[i]]
+            kinds.setdefault(a.kind, []).append([abs(m - a.marks) / q for m in given])
     rows = [
         [kind, len(e), *(fmt(sum(x[k] for x in e) / len(e)) for k in range(4))]
         for kind, e in sorted(kinds.items())
@@ -262,9 +281,7 @@ def print_throughput(
         "(e) throughput: distinct perturbed answers spread over the questions, every group "
         "suggested (no decision), seconds"
     )
-    _table(
-        ["answers", "questions", "groups", "encoding", "grouping", "suggestions", "total"], rows
-    )
+    _table(["answers", "questions", "groups", "encoding", "grouping", "suggestions", "total"], rows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -273,6 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--data", type=Path, action="append", help="a labelled file (repeatable)")
     ap.add_argument("--quick", action="store_true", help="throughput at 1,000 answers only")
+    ap.add_argument("--show-mixed", action="store_true", help="list the groups whose labels differ")
     ap.add_argument(
         "--sizes", default=None, help="throughput class sizes, comma-separated ('' for none)"
     )
@@ -294,13 +312,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"text review benchmark, {time.strftime('%Y-%m-%d %H:%M')}: {platform.node()}, "
         f"{os.cpu_count()} CPUs, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-        f"{model.matcher.describe()} (loaded in {time.perf_counter() - began:.1f} s)"
+        f"{model.matcher.describe()} (loaded in {time.perf_counter() - began:.1f} s), "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     answers = [a.text for q in questions for a in q.answers]
     print(f"{len(answers)} labelled answers to {len(questions)} questions\n")
     table = encode_once(answers + rubric_texts(questions), model.encode)
     reviewed = review_all(questions, embedding_lookup(table))
     print_agreement(reviewed)
+    if args.show_mixed:
+        print_mixed(reviewed)
     print_points(reviewed)
     print_kinds(reviewed)
     if sizes:

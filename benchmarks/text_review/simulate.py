@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from grader.answer_groups import AnswerGrouping, EmbeddingsOf, group_answers
+from grader.answer_groups import AnswerGroup, AnswerGrouping, EmbeddingsOf, group_answers
 from grader.schema import TextQuestion
 from grader.suggestions import Decision, embed_rubric, suggest
 from grader.text_embeddings import normalise_text
@@ -32,6 +32,7 @@ __all__ = [
     "embedding_lookup",
     "encode_once",
     "group",
+    "mixed_groups",
     "review",
     "walk",
 ]
@@ -87,6 +88,12 @@ def group(texts: Sequence[str], embeddings_of: EmbeddingsOf) -> AnswerGrouping:
     """``texts`` grouped as the grader groups a question's answers; member ``student`` ids
     are the answers' indices (``"000012"`` for ``texts[12]``)."""
     return group_answers({f"{i:06d}": t for i, t in enumerate(texts)}, embeddings_of)
+
+
+def mixed_groups(grouping: AnswerGrouping, labels: Sequence[Label]) -> list[AnswerGroup]:
+    """The groups whose members are not all labelled alike: one decision for the group
+    gives some member a mark the labels disagree with."""
+    return [g for g in grouping.groups if len({labels[int(m.student)] for m in g.members}) > 1]
 
 
 def walk(
