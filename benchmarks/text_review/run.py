@@ -74,10 +74,6 @@ class Reviewed:
     mixed: tuple[AnswerGroup, ...]
     """The groups whose members are labelled differently."""
 
-    @property
-    def labels(self) -> list[Label]:
-        return [Label(a.marks, a.points) for a in self.question.answers]
-
     def shares(self, marks: Sequence[float]) -> list[float]:
         """``marks`` as shares of the question's marks."""
         return [m / self.question.question.marks for m in marks]
