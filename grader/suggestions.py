@@ -10,6 +10,10 @@ Two signals, blended per rubric point:
    closer to a counter-example than to the description and every example (``negative >
    positive``), the score is capped just below ``AWARD_THRESHOLD`` and lowered further by
    the gap on the same ramp, so such an answer never earns the point from the rubric alone.
+   When the point has keywords and the keyword rubric's finding is given (``found``), the
+   rubric score is the mean of that score and the keyword match (1 found, 0 not): the
+   author's keywords and the answer's meaning weigh equally, so a keyword match alone, or a
+   close paraphrase alone, sits at the threshold and the two together earn the point.
 2. **The TA's decisions.** The ``K_NEIGHBOURS`` decided groups most similar to the answer
    (cosine, ties by order given) vote, each with weight ``w = ((s - NEIGHBOUR_FLOOR) / (1 -
    NEIGHBOUR_FLOOR))²`` for similarity ``s`` above ``NEIGHBOUR_FLOOR`` (0 below). A decision
@@ -40,7 +44,7 @@ confidence is the least of its points'.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,11 +180,14 @@ def suggest(
     *,
     step: float = MARK_STEP,
     decisions: Sequence[Decision] = (),
+    found: Collection[str] | None = None,
 ) -> Suggestion:
     """Suggest points, marks and a confidence for the group answering ``answer``.
 
     ``embedding`` is the representative's, shape (d,), or the members', shape (M, d) (their
     unit rows are averaged). ``decisions`` are the TA's decisions on other groups so far.
+    ``found``: the points the keyword rubric found in the answer (None: not looked for); a
+    point with keywords then weighs its keyword match equally with its similarity.
     """
     if step <= 0 or question_marks < 0:
         raise ValueError(f"step must be > 0 and question marks >= 0, got {step}, {question_marks}")
@@ -190,7 +197,7 @@ def suggest(
     total = float(weights.sum())
     alpha = total / (total + NEIGHBOUR_PRIOR) if total > 0 else 0.0
     negated = is_negated(answer)
-    details = [_point(p, vector, negated, weights, voters, reasons) for p in rubric]
+    details = [_point(p, vector, negated, found, weights, voters, reasons) for p in rubric]
     rubric_marks = sum(p.point.marks for p, d in zip(rubric, details, strict=True) if d.suggested)
     marks = (1 - alpha) * rubric_marks
     if total > 0:
@@ -210,6 +217,7 @@ def _point(
     p: PointEmbeddings,
     vector: np.ndarray,
     negated: bool,
+    found: Collection[str] | None,
     weights: np.ndarray,
     voters: list[Decision],
     reasons: list[str],
@@ -227,6 +235,10 @@ def _point(
         gap = (negative - positive) / (SIMILARITY_HIGH - SIMILARITY_LOW)
         rubric = max(0.0, min(rubric, AWARD_THRESHOLD - _COUNTER_CAP) - gap)
         why += f", closer ({negative:.2f}) to a counter-example"
+    if found is not None and p.point.keywords:
+        hit = p.point.id in found
+        rubric = (rubric + float(hit)) / 2
+        why += f", keywords {'found' if hit else 'not found'}"
     ticked = [(w, d) for w, d in zip(weights, voters, strict=True) if d.points is not None]
     weight = sum(w for w, _ in ticked)
     vote = sum(w for w, d in ticked if p.point.id in (d.points or ())) / weight if weight else None

@@ -9,8 +9,9 @@ part of a multipart question (in exam order) makes a ``ReviewQuestion``:
   model, similar answers; never an answer with its negation), representative first, largest
   group first;
 - each group's ``Suggested`` marks: with the model, ``suggestions.suggest`` from the rubric
-  and the TA's decisions on the other groups so far; without it, the keyword rubric's
-  provisional marks of the representative;
+  (each point's similarity, and its keywords where it has them, as graded) and the TA's
+  decisions on the other groups so far; without it, the keyword rubric's provisional marks
+  of the representative;
 - each answer's decision (a gradebook ``Override`` that still holds for the answer as
   graded).
 
@@ -385,6 +386,7 @@ def _suggest(
         question.marks,
         step=_step(question),
         decisions=decisions,
+        found=rep.rubric_found,
     )
     return Suggested(s.marks, s.points, round(s.confidence, 3), "model", s.reasons)
 

@@ -12,7 +12,7 @@ from grader.keys import resolve
 from grader.schema import TextQuestion
 from grader.scoring import score
 
-__all__ = ["keyword_marks"]
+__all__ = ["keyword_marks", "keyword_points"]
 
 
 def keyword_marks(question: TextQuestion, text: str) -> float:
@@ -20,3 +20,10 @@ def keyword_marks(question: TextQuestion, text: str) -> float:
     (call,) = checks.checker_calls(question, resolve(question))
     result = checks.CHECKERS[call.checker](text, **call.config)
     return score(result, marks=question.marks, policy=call.policy)
+
+
+def keyword_points(question: TextQuestion, text: str) -> tuple[str, ...]:
+    """The rubric points the keyword rubric finds in ``text`` (what grading stores as
+    ``rubric_found`` and the review passes to the suggestions)."""
+    (call,) = checks.checker_calls(question, resolve(question))
+    return checks.CHECKERS[call.checker](text, **call.config).rubric_found

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from benchmarks.text_review.keyword_baseline import keyword_points
 from grader.answer_groups import AnswerGroup, AnswerGrouping, EmbeddingsOf, group_answers
 from grader.schema import TextQuestion
 from grader.suggestions import Decision, embed_rubric, suggest
@@ -115,7 +116,8 @@ def walk(
     accepted = 0
     for g, vector in zip(groups, reps, strict=True):
         text = g.representative.text
-        shown = suggest(text, vector, rubric, question.marks, decisions=decisions)
+        found = keyword_points(question, text)
+        shown = suggest(text, vector, rubric, question.marks, decisions=decisions, found=found)
         deciding = budget is None or len(decisions) < budget
         if deciding:
             given = labels[int(g.representative.student)]
