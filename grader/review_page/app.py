@@ -51,7 +51,14 @@ from grader.review_page.view import (
     seen_field,
 )
 from grader.text_model import TextEncoder
-from grader.text_review import ReviewAnswer, ReviewGroup, ReviewQuestion, build_review, decide
+from grader.text_review import (
+    ReviewAnswer,
+    ReviewGroup,
+    ReviewQuestion,
+    build_review,
+    decide,
+    text_questions,
+)
 
 __all__ = ["create_app"]
 
@@ -191,7 +198,14 @@ def create_app(
         progress.update(questions)
         return questions
 
+    keys = [k for k, _ in text_questions(exam)]
+
     def one_question(gradebook: Gradebook, key: str) -> ReviewQuestion:
+        if key not in keys:
+            raise KeyError(
+                f"{key!r} is not a text question of exam {exam.exam.exam} "
+                f"(they are: {', '.join(keys) or 'none'})"
+            )
         if not progress.known:
             refresh_all(gradebook)
         question = build_review(site.exam, gradebook, site.encoder, only=key).questions[0]
