@@ -76,6 +76,9 @@ def serve(
     echo(f"Press Ctrl+C to stop; the reports in {out} are rewritten then.")
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # Ctrl+C stops the page: uvicorn raises it again once it has shut down
     finally:
         sock.close()
+    echo(f"Review page stopped; the reports in {out} hold every decision.")
     return 0
