@@ -86,9 +86,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
+    from grader.review_file import review_file_schema
     from grader.schema_export import json_schema
 
-    text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+    schema = review_file_schema() if args.review else json_schema()
+    text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"wrote {args.out}")
@@ -149,8 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
         "schema",
         help="write the JSON Schema of the YAML format",
         description="Write a JSON Schema generated from the question models, for editors to "
-        "complete and check bank and exam files.",
+        "complete and check bank and exam files; with --review, the schema of the TA review "
+        "file (review.yaml) instead.",
     )
+    p.add_argument("--review", action="store_true", help="the review file's schema (review.yaml)")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(func=_cmd_schema)
 

@@ -11,7 +11,12 @@ from grader.cli import ExitCode, add_exam_argument, add_questions_option
 from grader.errors import InfrastructureError
 
 if TYPE_CHECKING:
+    from grader.gradebook import Gradebook
+    from grader.loading import LoadedExam
+    from grader.reports.table import ClassTable
     from grader.review import GraderErrorItem
+    from grader.text_model import TextEncoder
+    from grader.text_review import ReviewBoard
 
 __all__ = ["register"]
 
@@ -114,6 +119,16 @@ def _cmd_grade(args: argparse.Namespace) -> int:
                 backend=backend,
             )
         graded = read_table(exam, gradebook)
+        try:
+            board, auto_marked = _text_pass(exam, gradebook, graded, console)
+        except Exception as exc:  # noqa: BLE001 - the marks are stored; the review can redo it
+            console.print(
+                f"[yellow]could not group the text answers ({type(exc).__name__}: {exc}); the "
+                "marks are stored, `grader review` groups them again[/]"
+            )
+            board, auto_marked = None, 0
+        if auto_marked:
+            graded = read_table(exam, gradebook)
         write_reports(exam, graded, out)
     finally:
         if runner is not None:
@@ -140,6 +155,14 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         )
     if not args.quiet:
         Console().print(table)
+        if board is not None:
+            _print_text_review(Console(), board, args)
+    if auto_marked:
+        console.print(
+            f"{auto_marked} text answer(s) marked automatically (suggestion confidence at least "
+            f"{exam.exam.text_review.accept_above if exam.exam.text_review else ''}; the exam's "
+            "text_review.accept_above); their feedback says so"
+        )
     # Every `error` result still in the gradebook (this run's and any left by earlier runs),
     # unless a TA has decided it: the grader failed there, and the TA must hear of it.
     errors = [e for e in grader_errors(graded) if not e.decided]
@@ -195,12 +218,83 @@ def _print_errors(console: Any, errors: list[GraderErrorItem], args: argparse.Na
     )
 
 
+def _text_pass(
+    exam: LoadedExam, gradebook: Gradebook, table: ClassTable, console: Any
+) -> tuple[ReviewBoard | None, int]:
+    """The text answers just graded, in groups with suggested marks (their embeddings are
+    cached in the gradebook for the review); with the exam's ``text_review.accept_above``,
+    confident suggestions recorded as automatic marks. Returns (the board, or None without
+    text questions; how many answers were marked automatically)."""
+    from grader.text_review import auto_accept, build_review, text_questions
+
+    if not text_questions(exam):
+        return None, 0
+    encoder = _text_encoder(console)
+    board = build_review(exam, gradebook, encoder, table)
+    settings = exam.exam.text_review
+    if settings is None or settings.accept_above is None:
+        return board, 0
+    if encoder is None:
+        console.print(
+            "[yellow]text_review.accept_above needs the text model: every text mark waits "
+            "for a TA[/]"
+        )
+        return board, 0
+    marked = auto_accept(exam, gradebook, board, settings.accept_above)
+    if marked:
+        board = build_review(exam, gradebook, encoder)
+    return board, marked
+
+
+def _text_encoder(console: Any) -> TextEncoder | None:
+    """The text model, or None (said on ``console``) when the keyword rubric stands in."""
+    from rich.markup import escape
+
+    from grader.text_model import LoadedModel, text_model
+
+    loaded = text_model()
+    if isinstance(loaded, LoadedModel):
+        return loaded
+    console.print(f"[yellow]text answers: {escape(loaded.describe())}[/]")
+    return None
+
+
+def _print_text_review(console: Any, board: ReviewBoard, args: argparse.Namespace) -> None:
+    """Per text question: answers, groups, how many wait for a TA; and the command."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not board.questions:
+        return
+    table = Table(title=f"free-text answers in groups ({escape(board.matcher)})")
+    for col in ("question", "answers", "groups", "waiting", "largest group"):
+        table.add_column(col, justify="left" if col == "question" else "right")
+    for q in board.questions:
+        largest = max((g.size for g in q.groups if g.kind != "blank"), default=0)
+        table.add_row(
+            escape(q.key), str(q.answers), str(len(q.groups)), str(q.pending), str(largest)
+        )
+    console.print(table)
+    waiting = board.answers - board.done
+    if waiting:
+        console.print(
+            f"{waiting} text answer(s) wait for a TA: "
+            f"{escape(f'grader review {args.exam} --out {args.out} --serve')} opens the review "
+            "page (or without --serve: review.yaml to edit)"
+        )
+
+
 def _cmd_review(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from grader.gradebook import Gradebook
     from grader.loading import load_exam
     from grader.reports import read_table, write_reports
-    from grader.review import apply_review_file, grader_errors, write_review_file
+    from grader.review import grader_errors
+    from grader.review_file import apply_review_file, write_review_file
+    from grader.text_review import build_review
 
+    console = Console(stderr=True)
     exam = load_exam(args.exam, Path(args.questions))
     out, db_path = _out_paths(args)
     if not db_path.is_file():
@@ -214,22 +308,35 @@ def _cmd_review(args: argparse.Namespace) -> int:
     gradebook = Gradebook(db_path)
     try:
         review_file = Path(args.file) if args.file else out / "review.yaml"
+        encoder = _text_encoder(console)
+        table = read_table(exam, gradebook)
+        board = build_review(exam, gradebook, encoder, table)
         if args.apply:
+            if not review_file.is_file():
+                raise InfrastructureError(
+                    f"no review file at {review_file}; write one first: grader review "
+                    f"{args.exam} --out {out}"
+                )
             applied, problems = apply_review_file(
-                exam, gradebook, review_file, reviewer=args.reviewer
+                exam, gradebook, table, board, review_file, reviewer=args.reviewer
             )
             for p in problems:
                 print(f"review: {p}", file=sys.stderr)
-            write_reports(exam, read_table(exam, gradebook), out)
+            table = read_table(exam, gradebook)
+            write_reports(exam, table, out)
+            if not problems:  # a file with mistakes is left for the TA to mend
+                board = build_review(exam, gradebook, encoder, table)
+                write_review_file(exam, table, board, review_file)
             print(f"recorded {applied} decision(s) from {review_file}; reports in {out} updated")
             return ExitCode.PROBLEMS if problems else ExitCode.OK
-        graded = read_table(exam, gradebook)
-        pending = write_review_file(exam, graded, review_file)
-        errors = [e for e in grader_errors(graded) if not e.decided]
+        pending = write_review_file(exam, table, board, review_file)
+        groups = sum(len(q.groups) for q in board.questions)
         print(
-            f"{pending} answer(s) wait for review; edit {review_file} (set `marks:` and "
+            f"{pending} answer(s) wait for review ({board.answers} text answers in {groups} "
+            f"groups); edit {review_file} (set a group's `marks:` or `points:`, and "
             f"`comment:`), then run: grader review {args.exam} --out {out} --apply"
         )
+        errors = [e for e in grader_errors(table) if not e.decided]
         if errors:
             print(
                 f"{len(errors)} of them got a grader error (listed under `errors:` with the TA "
@@ -299,11 +406,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser(
         "review",
-        help="review text answers and record TA decisions",
-        description="Without --apply: write review.yaml listing every text answer waiting for a "
-        "TA, with the student's answer, the rubric and the provisional score. With --apply: "
-        "record the decisions edited into that file in the gradebook (they override the "
-        "provisional scores and survive regrading) and re-export.",
+        help="review text answers in groups and record TA decisions",
+        description="Without --apply: write review.yaml: every text question's answers in "
+        "groups (identical and, with the text model, similar answers; never an answer with "
+        "its negation), largest first, each with suggested rubric points, marks and a "
+        "confidence, and the decisions taken so far; then grader errors and flagged answers. "
+        "With --apply: record the decisions edited into that file (a group's marks or points "
+        "for all its answers, an answer's own marks for it alone; they survive regrading "
+        "until the student's answer changes) and re-export. The format: grader schema "
+        "--review.",
     )
     add_exam_argument(p)
     p.add_argument(

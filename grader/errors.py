@@ -55,10 +55,10 @@ class Problem:
 class AuthoringError(GraderError):
     """Raised when question banks or exam files have mistakes; lists all of them."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], what: str = "the question files") -> None:
         self.problems = tuple(problems)
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the question files:"
+        head = f"{count} problem{'s' if count != 1 else ''} in {what}:"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
 
 

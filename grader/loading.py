@@ -19,7 +19,7 @@ import typing
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -32,6 +32,7 @@ from grader.schema.params import RefCall
 from grader.schema.questions import MARKS_EPS, McqQuestion
 
 __all__ = [
+    "read_model_file",
     "LoadedBank",
     "LoadedExam",
     "load_bank",
@@ -42,6 +43,8 @@ __all__ = [
     "question_hash",
     "DEFAULT_QUESTIONS_DIR",
 ]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 DEFAULT_QUESTIONS_DIR = Path("questions")
 REFERENCE_PACKAGE = "reference_impls"
@@ -460,6 +463,16 @@ def _load_bank_located(path: Path, located: Located) -> LoadedBank:
     if problems:
         raise AuthoringError(problems)
     return loaded
+
+
+def read_model_file(path: Path, root: type[ModelT], what: str) -> ModelT:
+    """Read the YAML file ``path`` as a ``root``; raise ``AuthoringError`` naming the file,
+    line and field of every problem (``what`` names the file for the heading)."""
+    located = _read(path)
+    try:
+        return root.model_validate(located.value)
+    except ValidationError as exc:
+        raise AuthoringError(_problems_from_validation(exc, located, root), what) from None
 
 
 def load_bank(path: str | Path) -> LoadedBank:

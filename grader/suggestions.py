@@ -31,7 +31,10 @@ and clipped to [0, question marks].
 
 Confidence in [0, 1]: per point, the blended score's distance from ``AWARD_THRESHOLD`` as a
 share of the most it could be, times ``1 - α·|rubric - vote|`` (the rubric and the
-neighbours agreeing); the suggestion's confidence is the least of its points'.
+neighbours agreeing), capped at ``POLARITY_CAP`` (lifted by same-polarity neighbours) when
+the answer is near the point's best-matching text (rubric score above 0) but differs from it
+in polarity; the suggestion's
+confidence is the least of its points'.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ __all__ = [
     "MARK_STEP",
     "NEIGHBOUR_FLOOR",
     "NEIGHBOUR_PRIOR",
+    "POLARITY_CAP",
     "SIMILARITY_HIGH",
     "SIMILARITY_LOW",
     "Decision",
@@ -78,6 +82,11 @@ NEIGHBOUR_FLOOR = 0.5
 """Similarity at or below which a decided group has no say."""
 NEIGHBOUR_PRIOR = 0.25
 """The rubric signal's weight against the neighbours' total weight (see the blend)."""
+POLARITY_CAP = 0.3
+"""The most confidence a point's rubric signal can give when the answer and the text it
+matches best differ in polarity (one negated, ``answer_groups.is_negated``): the model puts
+"X is permutation-invariant" and "X is not permutation-invariant" at similarity 0.94, so such
+a match may be the opposite of the point. Same-polarity TA decisions lift the cap."""
 _COUNTER_CAP = 0.01
 """How far below ``AWARD_THRESHOLD`` a counter-example caps the rubric score."""
 
@@ -180,7 +189,8 @@ def suggest(
     weights, voters = _neighbours(answer, vector, decisions, reasons)
     total = float(weights.sum())
     alpha = total / (total + NEIGHBOUR_PRIOR) if total > 0 else 0.0
-    details = [_point(p, vector, weights, voters, reasons) for p in rubric]
+    negated = is_negated(answer)
+    details = [_point(p, vector, negated, weights, voters, reasons) for p in rubric]
     rubric_marks = sum(p.point.marks for p, d in zip(rubric, details, strict=True) if d.suggested)
     marks = (1 - alpha) * rubric_marks
     if total > 0:
@@ -199,12 +209,17 @@ def suggest(
 def _point(
     p: PointEmbeddings,
     vector: np.ndarray,
+    negated: bool,
     weights: np.ndarray,
     voters: list[Decision],
     reasons: list[str],
 ) -> PointSuggestion:
     """One point's rubric score, vote, blend and confidence; adds its reason."""
-    positive = float(max([vector @ p.description, *(p.examples @ vector)]))
+    similarities = [float(vector @ p.description), *(float(s) for s in p.examples @ vector)]
+    best = int(np.argmax(similarities))
+    positive = similarities[best]
+    texts = [p.point.description, *p.point.examples]
+    flipped = is_negated(texts[best]) != negated
     negative = float(max(p.counter_examples @ vector, default=-1.0))
     rubric = _ramp(positive)
     why = f"point {p.point.id}: similarity {positive:.2f} to its description or an example"
@@ -221,6 +236,9 @@ def _point(
     room = 1 - AWARD_THRESHOLD if suggested else AWARD_THRESHOLD
     agreement = 1.0 if vote is None else 1 - share * abs(rubric - vote)
     confidence = min(1.0, abs(score - AWARD_THRESHOLD) / room) * agreement
+    if flipped and rubric > 0:  # close, but "is X" and "is not X" embed alike: unsure
+        confidence = min(confidence, POLARITY_CAP + share * (1 - POLARITY_CAP))
+        why += " (of the other polarity: one negates what the other says)"
     why += f"; rubric score {rubric:.2f}"
     if vote is not None:
         why += f", graded neighbours' vote {vote:.2f} (weight {share:.2f})"

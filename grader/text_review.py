@@ -53,6 +53,7 @@ __all__ = [
     "ReviewBoard",
     "ReviewGroup",
     "ReviewQuestion",
+    "SubmittedAnswers",
     "Suggested",
     "auto_accept",
     "build_review",
@@ -237,8 +238,8 @@ class ReviewBoard:
         return sum(q.done for q in self.questions)
 
 
-class _Folders:
-    """Students' answers read back from their folders, each submission read once."""
+class SubmittedAnswers:
+    """Students' answers read back from their folders as graded, each submission read once."""
 
     def __init__(self, exam_id: str) -> None:
         self.exam_id = exam_id
@@ -274,7 +275,7 @@ def _stored(row: StudentRow, key: str) -> QuestionResult | None:
 
 
 def _answers(
-    table: ClassTable, key: str, folders: _Folders
+    table: ClassTable, key: str, folders: SubmittedAnswers
 ) -> tuple[list[ReviewAnswer], list[str]]:
     """Every stored answer to ``key`` with its text; and the students whose folder no longer
     holds the answer that was graded."""
@@ -401,7 +402,7 @@ def build_review(
     in ``gradebook``), or None for identical-text groups and the keyword rubric's marks.
     """
     table = table if table is not None else read_table(exam, gradebook)
-    folders = _Folders(exam.exam.exam)
+    folders = SubmittedAnswers(exam.exam.exam)
     embed_texts: EmbedTexts | None = None
     if encoder is not None:
         model = encoder

@@ -9,16 +9,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from grader.classroom import grade_class
 from grader.gradebook import Gradebook, Regrade
-from grader.loading import load_exam
+from grader.loading import LoadedExam, load_exam
 from grader.reports import read_table
-from grader.review import apply_review_file, write_review_file
+from grader.review_file import apply_review_file, write_review_file
 from grader.sandbox import InProcessRunner
+from grader.text_review import build_review
 
 FIX = Path(__file__).parent / "fixtures"
 EXAM = FIX / "good" / "exam.yaml"
@@ -191,25 +193,42 @@ def test_yaml_aliases_are_refused(klass: Path, tmp_path: Path, runner: InProcess
 # ------------------------------------------------------------------------ review
 
 
+def _write(exam: LoadedExam, gb: Gradebook, path: Path) -> int:
+    table = read_table(exam, gb)
+    return write_review_file(exam, table, build_review(exam, gb, None, table), path)
+
+
+def _apply(exam: LoadedExam, gb: Gradebook, path: Path) -> tuple[int, list[str]]:
+    table = read_table(exam, gb)
+    return apply_review_file(exam, gb, table, build_review(exam, gb, None, table), path)
+
+
+def _group_of(doc: dict[str, Any], question: str, student: str) -> dict[str, Any]:
+    entry = next(q for q in doc["questions"] if q["question"] == question)
+    return next(g for g in entry["groups"] if any(a["student"] == student for a in g["answers"]))
+
+
 def test_ta_review_overrides_provisional_marks_and_survives_regrade(
     klass: Path, tmp_path: Path, runner: InProcessRunner
 ) -> None:
     exam = load_exam(EXAM)
     gb = grade_one(klass, tmp_path, runner)
     review = tmp_path / "review.yaml"
-    assert write_review_file(exam, read_table(exam, gb), review) == 2  # alice: T1 and P1/why
+    assert _write(exam, gb, review) == 2  # alice: T1 and P1/why
     doc = yaml.safe_load(review.read_text())
-    for item in doc["items"]:
-        if item["question"] == "T1":
-            item["marks"] = 1.5
-            item["comment"] = "second point only half made"
+    group = _group_of(doc, "T1", "alice")
+    group["marks"] = 1.5
+    group["comment"] = "second point only half made"
     review.write_text(yaml.safe_dump(doc))
-    applied, errs = apply_review_file(exam, gb, review)
+    applied, errs = _apply(exam, gb, review)
     assert (applied, errs) == (1, [])
     assert totals(gb)["alice"] == 11.0
+    assert _apply(exam, gb, review) == (0, [])  # the same file again changes nothing
     grade_class(exam, klass, gb, runner, regrade=[])
     assert totals(gb)["alice"] == 11.0
-    assert write_review_file(exam, read_table(exam, gb), review) == 1
+    assert _write(exam, gb, review) == 1
+    shown = _group_of(yaml.safe_load(review.read_text()), "T1", "alice")
+    assert (shown["marks"], shown["comment"]) == (1.5, "second point only half made")
 
 
 def test_review_file_rejects_marks_above_the_maximum(
@@ -218,11 +237,11 @@ def test_review_file_rejects_marks_above_the_maximum(
     exam = load_exam(EXAM)
     gb = grade_one(klass, tmp_path, runner)
     review = tmp_path / "review.yaml"
-    write_review_file(exam, read_table(exam, gb), review)
+    _write(exam, gb, review)
     doc = yaml.safe_load(review.read_text())
-    doc["items"][0]["marks"] = 9
+    _group_of(doc, "T1", "alice")["marks"] = 9
     review.write_text(yaml.safe_dump(doc))
-    applied, errs = apply_review_file(exam, gb, review)
+    applied, errs = _apply(exam, gb, review)
     assert applied == 0 and "marks must be a number from 0 to 2" in errs[0]
 
 

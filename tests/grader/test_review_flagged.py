@@ -12,7 +12,8 @@ from grader.gradebook import Environment, Gradebook
 from grader.loading import load_exam
 from grader.reports import read_table
 from grader.results import QuestionResult, SubmissionResult
-from grader.review import apply_review_file, write_review_file
+from grader.review_file import apply_review_file, write_review_file
+from grader.text_review import build_review
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTE = "cost check: the CPU time measured outside the student's process grows like T^1.9"
@@ -41,7 +42,8 @@ def test_a_flagged_code_answer_is_listed_and_can_be_decided(tmp_path: Path) -> N
     gradebook.record(result, folder=str(tmp_path), content_hash="x", run_id=run, env=env)
     path = tmp_path / "review.yaml"
 
-    assert write_review_file(exam, read_table(exam, gradebook), path) >= 1
+    table = read_table(exam, gradebook)
+    assert write_review_file(exam, table, build_review(exam, gradebook, None, table), path) >= 1
     doc = yaml.safe_load(path.read_text())
     (item,) = doc["flagged"]
     assert (item["student"], item["question"], item["provisional"]) == ("ana", "B5a-i-2", 4.0)
@@ -49,7 +51,9 @@ def test_a_flagged_code_answer_is_listed_and_can_be_decided(tmp_path: Path) -> N
 
     item["marks"], item["comment"] = 0, "recomputes the prefix; the FLOP count was forged"
     path.write_text(yaml.safe_dump(doc))
-    applied, problems = apply_review_file(exam, gradebook, path)
+    table = read_table(exam, gradebook)
+    board = build_review(exam, gradebook, None, table)
+    applied, problems = apply_review_file(exam, gradebook, table, board, path)
     assert (applied, problems) == (1, [])
     (stored,) = [a for a in gradebook.answers("midsem-2025") if a.result.question_id == "B5a-i-2"]
     assert stored.marks == 0

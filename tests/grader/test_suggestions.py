@@ -16,6 +16,7 @@ from grader.answer_groups import EmbeddingsOf
 from grader.schema.questions import RubricPoint
 from grader.suggestions import (
     AWARD_THRESHOLD,
+    POLARITY_CAP,
     Decision,
     PointEmbeddings,
     Suggestion,
@@ -230,3 +231,17 @@ def test_the_real_model_suggests_more_for_a_correct_paraphrase_than_an_off_topic
     assert good.marks > on_topic.marks, (good.reasons, on_topic.reasons)
     assert good.marks > bad.marks, (good.reasons, bad.reasons)
     assert good.points and not bad.points
+
+
+def test_a_negation_close_to_a_point_is_never_a_confident_suggestion() -> None:
+    close = at_similarity(E0, 0.94, E3)  # as close as the real model puts "is not X" to "is X"
+    plain = suggest("large logits saturate the softmax", close, rubric(), 1)
+    negated = suggest("large logits do not saturate the softmax", close, rubric(), 1)
+    assert plain.confidence > 0.8
+    assert negated.confidence <= POLARITY_CAP
+    assert "other polarity" in negated.reasons[0]
+    # a far-off point of the other polarity says nothing either way: no cap
+    far = suggest("large logits saturate the softmax", at_similarity(E2, 0.99, E3), rubric(), 1)
+    assert suggest("it does not", at_similarity(E2, 0.99, E3), rubric(), 1).confidence == (
+        far.confidence
+    )

@@ -6,7 +6,8 @@ What the golden files were checked for when written, and the tests below keep ch
 TA overrides win in every output; a part waiting for review makes the page provisional;
 a grader ``error`` shows its student-facing text and never its TA note; the ids and text
 that a spreadsheet would run start with ``'``; script in student text reaches no page as
-a tag.
+a tag; a text answer shows its rubric points instead of the keyword checker's feedback, and
+before a decision describes only the points found (``test_feedback_text_decisions``).
 """
 
 from __future__ import annotations
