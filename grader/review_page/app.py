@@ -50,7 +50,7 @@ from grader.review_page.view import (
     prefill,
     seen_field,
 )
-from grader.text_model import TextEncoder
+from grader.text_model import LoadedModel, Matcher, TextEncoder
 from grader.text_review import (
     ReviewAnswer,
     ReviewGroup,
@@ -110,6 +110,18 @@ def _templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+def _matcher(text: TextEncoder | Matcher | None) -> tuple[TextEncoder | None, str]:
+    """The encoder to group and suggest with (None: the keyword rubric), and the line that
+    tells the TA which matcher is in use, and why when it is the keyword rubric."""
+    if text is None:
+        return None, "keyword rubric"
+    if isinstance(text, Matcher):
+        return None, text.describe()
+    if isinstance(text, LoadedModel):
+        return text, text.matcher.describe()
+    return text, f"embedding model {text.model_id}"
+
+
 class _Progress:
     """done / answers per question, refreshed by every request that builds a question (and
     by the overview, for all), so the exam's bar costs no rebuild of every question."""
@@ -151,19 +163,20 @@ def create_app(
     *,
     token: str,
     port: int,
-    encoder: TextEncoder | None = None,
-    matcher: str = "keyword rubric",
+    text: TextEncoder | Matcher | None = None,
     reviewer: str = "ta",
     out: Path | None = None,
 ) -> FastAPI:
     """The review page of ``exam`` on the gradebook at ``gradebook_path``.
 
     ``token``: what every request must carry (see ``guard``); ``port``: the one the page is
-    served on (the Host it accepts); ``encoder``: the text model (None: the keyword rubric),
-    with ``matcher`` the line that says which is in use; ``reviewer``: the name recorded
-    with each decision; ``out``: the grading output folder, whose reports are rewritten in
-    the background after decisions and once more when the app stops (None: never).
+    served on (the Host it accepts); ``text``: what ``text_model()`` gave, the text model or
+    the keyword ``Matcher`` with its reason (the page's header says which); ``reviewer``: the
+    name recorded with each decision; ``out``: the grading output folder, whose reports are
+    rewritten in the background after decisions and once more when the app stops (None:
+    never).
     """
+    encoder, matcher = _matcher(text)
     site = _Site(exam, Path(gradebook_path), encoder, matcher, reviewer, token)
     writer = (
         ReportWriter(lambda: rewrite_reports(exam, site.gradebook_path, out))

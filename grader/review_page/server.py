@@ -54,23 +54,16 @@ def serve(
     ``out`` once more, so the feedback pages hold every decision.
     """
     loaded = text_model()
-    encoder = loaded if isinstance(loaded, LoadedModel) else None
-    matcher = (loaded.matcher if isinstance(loaded, LoadedModel) else loaded).describe()
+    matcher = loaded.matcher if isinstance(loaded, LoadedModel) else loaded
     token = secrets.token_urlsafe(32)
     sock = _listen(port)
     port = int(sock.getsockname()[1])
     app = create_app(
-        exam,
-        gradebook_path,
-        token=token,
-        port=port,
-        encoder=encoder,
-        matcher=matcher,
-        reviewer=reviewer,
-        out=out,
+        exam, gradebook_path, token=token, port=port, text=loaded, reviewer=reviewer, out=out
     )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    echo(f"Review page of {exam.exam.exam} ({matcher}); decisions go to {gradebook_path}.")
+    echo(f"Review page of {exam.exam.exam} ({matcher.describe()}).")
+    echo(f"Decisions go to {gradebook_path} as soon as they are made.")
     echo("To review, open this URL in a browser on this machine (it carries the page's token):")
     echo(f"    http://{HOST}:{port}/?token={token}")
     echo(f"Press Ctrl+C to stop; the reports in {out} are rewritten then.")

@@ -18,6 +18,7 @@ from grader.loading import load_exam
 from grader.review_page import create_app
 from grader.review_page.guard import TOKEN_HEADER
 from grader.sandbox import InProcessRunner
+from grader.text_model import Matcher, TextEncoder
 
 
 @pytest.fixture(scope="session")
@@ -50,20 +51,25 @@ def course(graded_class: Course, tmp_path: Path) -> Course:
 
 @pytest.fixture
 def app_for(course: Course) -> Iterator[AppFor]:
-    """``app_for(reviewer="ta1", headers=True)``: a test client of a fresh review page app
-    on ``course`` (the fake encoder), sending the token header unless ``headers=False``."""
+    """``app_for(reviewer="ta1", headers=True, text=..., out=...)``: a test client of a
+    fresh review page app on ``course`` (the fake encoder unless ``text`` is given), sending
+    the token header unless ``headers=False``."""
     clients: list[TestClient] = []
 
-    def make(reviewer: str = "ta", headers: bool = True, **kwargs: object) -> TestClient:
+    def make(
+        reviewer: str = "ta",
+        headers: bool = True,
+        text: TextEncoder | Matcher | None = None,
+        out: Path | None = None,
+    ) -> TestClient:
         app = create_app(
             course.exam,
             course.gradebook,
             token=TOKEN,
             port=PORT,
-            encoder=FakeEncoder(),
-            matcher="embedding model fake on cpu",
+            text=text or FakeEncoder(),
             reviewer=reviewer,
-            **kwargs,  # type: ignore[arg-type]
+            out=out,
         )
         client = TestClient(
             app,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from review_class import EXAM_ID, AppFor, Course, form_of, overrides_rows
 
 from grader.gradebook import Gradebook, Override
+from grader.text_model import Matcher
 
 HTMX = {"HX-Request": "true"}
 PERMUTATION_GROUP = [f"s0{i}" for i in range(1, 8)]
@@ -162,7 +163,7 @@ def test_the_overview_lists_every_text_question_with_its_progress_and_the_matche
     assert 'href="/question?q=T1"' in page and 'href="/question?q=P1%2Fwhy"' in page
     assert "<td>2 / 16</td>" in page and "<td>1 / 16</td>" in page
     assert 'id="exam-progress" value="3" max="32"' in page
-    assert "matcher: embedding model fake on cpu" in page
+    assert "matcher: embedding model fake-topics@test" in page
 
 
 def test_the_reports_follow_the_decisions_and_are_rewritten_when_the_page_stops(
@@ -177,3 +178,14 @@ def test_the_reports_follow_the_decisions_and_are_rewritten_when_the_page_stops(
     assert "### T1 — 1.5 / 2" in feedback
     assert "close: say why order matters" in feedback
     assert client.app.state.reports.rewrites >= 1  # type: ignore[attr-defined]
+
+
+def test_without_the_text_model_the_header_says_why_and_groups_are_identical_texts(
+    app_for: AppFor,
+) -> None:
+    reason = "the text model is not installed; install the `text` extra"
+    client = app_for(text=Matcher("keywords", "keyword rubric", reason=reason))
+    page = client.get("/question", params={"q": "T1"}).text
+    assert f"matcher: keyword rubric only: {reason}" in page
+    assert "(keyword rubric)." in page  # whose suggestion it is
+    assert "Group 1 of 9" in page  # no clustering: paraphrases stay apart
