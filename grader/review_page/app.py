@@ -213,7 +213,9 @@ def create_app(
 
     keys = [k for k, _ in text_questions(exam)]
 
-    def one_question(gradebook: Gradebook, key: str) -> ReviewQuestion:
+    def one_question(gradebook: Gradebook, key: str, *, grouped: bool = True) -> ReviewQuestion:
+        """Question ``key`` as stored now; ``grouped=False`` when only its answers and their
+        decisions matter (no model: no embeddings, no suggestions, faster)."""
         if key not in keys:
             raise KeyError(
                 f"{key!r} is not a text question of exam {exam.exam.exam} "
@@ -221,7 +223,8 @@ def create_app(
             )
         if not progress.known:
             refresh_all(gradebook)
-        question = build_review(site.exam, gradebook, site.encoder, only=key).questions[0]
+        encoder = site.encoder if grouped else None
+        question = build_review(site.exam, gradebook, encoder, only=key).questions[0]
         progress.update([question])
         return question
 
@@ -309,7 +312,7 @@ def create_app(
         student: str | None = None
         with opened() as gradebook:
             try:
-                question = one_question(gradebook, q)
+                question = one_question(gradebook, q, grouped=False)
             except KeyError as exc:
                 return PlainTextResponse(f"404 {exc.args[0]}", status_code=404)
             try:
