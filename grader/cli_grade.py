@@ -301,6 +301,10 @@ def _cmd_review(args: argparse.Namespace) -> int:
         raise InfrastructureError(
             f"no gradebook at {db_path}; run `grader grade` first (or pass --db)"
         )
+    if args.serve:
+        from grader.review_page.server import serve
+
+        return serve(exam, db_path, out, port=args.port, reviewer=args.reviewer)
     gradebook = Gradebook(db_path)
     try:
         review_file = Path(args.file) if args.file else out / "review.yaml"
@@ -424,6 +428,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--apply", action="store_true", help="record the decisions in the review file")
     p.add_argument(
         "--reviewer", default="ta", metavar="NAME", help="name recorded with each decision"
+    )
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the review page on 127.0.0.1 (its URL, with a token, is printed); "
+        "every decision is saved at once",
+    )
+    p.add_argument(
+        "--port", type=int, metavar="P", help="port of the review page (default: a free one)"
     )
     add_questions_option(p)
     p.set_defaults(func=_cmd_review)
