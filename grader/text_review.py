@@ -412,17 +412,18 @@ def build_review(
         def embed_texts(texts: list[str]) -> np.ndarray:
             return embed(texts, gradebook, model)
 
+    keys = text_questions(exam)
+    if only is not None and only not in dict(keys):
+        names = ", ".join(k for k, _ in keys) or "none"
+        raise KeyError(f"{only!r} is not a text question of exam {exam.exam.exam} ({names})")
     questions = []
-    for key, question in text_questions(exam):
+    for key, question in keys:
         if only is not None and key != only:
             continue
         answers, changed = _answers(table, key, folders)
         questions.append(_review_question(key, question, answers, changed, embed_texts))
     matcher = "keyword rubric" if encoder is None else encoder.model_id
-    board = ReviewBoard(exam.exam.exam, matcher, tuple(questions))
-    if only is not None and not questions:
-        board.question(only)  # raises: says which keys exist
-    return board
+    return ReviewBoard(exam.exam.exam, matcher, tuple(questions))
 
 
 def decide(

@@ -394,3 +394,13 @@ def test_an_exam_that_opts_in_gets_confident_suggestions_as_automatic_marks(
     assert "marked automatically" in (course / "out" / "feedback" / "s1.md").read_text()
     board: ReviewBoard = build_review(load_exam(exam_file), gradebook, words)
     assert board.question("T1").pending < len(ANSWERS) - 1
+
+
+def test_reviewing_a_question_that_is_not_text_names_the_ones_that_are(
+    graded: tuple[LoadedExam, Gradebook],
+) -> None:
+    exam, gradebook = graded
+    with pytest.raises(
+        KeyError, match=r"'N1' is not a text question of exam demo-exam \(T1, P1/why\)"
+    ):
+        build_review(exam, gradebook, None, only="N1")
