@@ -13,7 +13,10 @@ demo: setup
 	$(BIN)/grader validate questions
 	$(BIN)/grader grade midsem-2025 submissions/midsem-2025 --out $(DEMO_OUT)/midsem-2025
 	$(BIN)/grader grade quiz-2025 submissions/quiz-2025 --out $(DEMO_OUT)/quiz-2025
-	@echo "demo: gradebooks, feedback and statistics are under $(DEMO_OUT)/"
+	$(BIN)/grader grade midsem-2025 submissions/midsem-2025-text --out $(DEMO_OUT)/midsem-2025-text
+	$(BIN)/grader review midsem-2025 --out $(DEMO_OUT)/midsem-2025-text
+	@echo "demo: gradebooks, feedback and statistics are under $(DEMO_OUT)/; review the free"
+	@echo "      text: $(BIN)/grader review midsem-2025 --out $(DEMO_OUT)/midsem-2025-text --serve"
 
 # The README's test command: lint first (a style or type error fails it), then the suite.
 test: lint

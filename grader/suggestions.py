@@ -36,8 +36,8 @@ and clipped to [0, question marks].
 Confidence in [0, 1]: per point, the blended score's distance from ``AWARD_THRESHOLD`` as a
 share of the most it could be, times ``1 - α·|rubric - vote|`` (the rubric and the
 neighbours agreeing), capped at ``POLARITY_CAP`` (lifted by same-polarity neighbours) when
-the answer is near the point's best-matching text (rubric score above 0) but differs from it
-in polarity; the suggestion's
+the answer is negated and near the point's best-matching text (rubric score above 0), which
+is not; the suggestion's
 confidence is the least of its points'.
 """
 
@@ -87,10 +87,12 @@ NEIGHBOUR_FLOOR = 0.5
 NEIGHBOUR_PRIOR = 0.25
 """The rubric signal's weight against the neighbours' total weight (see the blend)."""
 POLARITY_CAP = 0.3
-"""The most confidence a point's rubric signal can give when the answer and the text it
-matches best differ in polarity (one negated, ``answer_groups.is_negated``): the model puts
-"X is permutation-invariant" and "X is not permutation-invariant" at similarity 0.94, so such
-a match may be the opposite of the point. Same-polarity TA decisions lift the cap."""
+"""The most confidence a point's rubric signal can give when the answer is negated
+(``answer_groups.is_negated``) and the text it matches best is not: the model puts "X is
+permutation-invariant" and "X is not permutation-invariant" at similarity 0.94, so such a
+match may be the opposite of the point. Only this direction: descriptions often hold a
+contrastive "not" ("per token, not across the batch") that a right answer need not repeat.
+Same-polarity TA decisions lift the cap."""
 _COUNTER_CAP = 0.01
 """How far below ``AWARD_THRESHOLD`` a counter-example caps the rubric score."""
 
@@ -227,7 +229,7 @@ def _point(
     best = int(np.argmax(similarities))
     positive = similarities[best]
     texts = [p.point.description, *p.point.examples]
-    flipped = is_negated(texts[best]) != negated
+    flipped = negated and not is_negated(texts[best])
     negative = float(max(p.counter_examples @ vector, default=-1.0))
     rubric = _ramp(positive)
     why = f"point {p.point.id}: similarity {positive:.2f} to its description or an example"
@@ -250,7 +252,7 @@ def _point(
     confidence = min(1.0, abs(score - AWARD_THRESHOLD) / room) * agreement
     if flipped and rubric > 0:  # close, but "is X" and "is not X" embed alike: unsure
         confidence = min(confidence, POLARITY_CAP + share * (1 - POLARITY_CAP))
-        why += " (of the other polarity: one negates what the other says)"
+        why += " (the answer negates what that text says)"
     why += f"; rubric score {rubric:.2f}"
     if vote is not None:
         why += f", graded neighbours' vote {vote:.2f} (weight {share:.2f})"

@@ -239,9 +239,16 @@ def test_a_negation_close_to_a_point_is_never_a_confident_suggestion() -> None:
     negated = suggest("large logits do not saturate the softmax", close, rubric(), 1)
     assert plain.confidence > 0.8
     assert negated.confidence <= POLARITY_CAP
-    assert "other polarity" in negated.reasons[0]
-    # a far-off point of the other polarity says nothing either way: no cap
+    assert "the answer negates" in negated.reasons[0]
+    # a far-off point says nothing either way: no cap
     far = suggest("large logits saturate the softmax", at_similarity(E2, 0.99, E3), rubric(), 1)
     assert suggest("it does not", at_similarity(E2, 0.99, E3), rubric(), 1).confidence == (
         far.confidence
     )
+
+
+def test_a_plain_answer_near_a_description_with_a_contrastive_not_stays_confident() -> None:
+    point = RubricPoint(id="per-token", marks=1, description="per token, not across the batch")
+    embedded = embed_rubric([point], fake_encoder({"per token, not across the batch": E0}))
+    s = suggest("it normalises each token on its own", at_similarity(E0, 0.95, E3), embedded, 1)
+    assert s.points == ("per-token",) and s.confidence > 0.8
