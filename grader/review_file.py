@@ -225,7 +225,13 @@ def _question_entry(q: ReviewQuestion) -> QuestionEntry:
             RubricEntry(id=p.id, marks=p.marks, description=p.description)
             for p in q.question.rubric
         ],
-        note=q.note,
+        note=q.note
+        + (
+            f"; not listed: {', '.join(q.changed)}, whose answer changed since it was graded "
+            "(grade them again)"
+            if q.changed
+            else ""
+        ),
         groups=[_group_entry(g) for g in q.groups],
     )
 

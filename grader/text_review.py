@@ -43,7 +43,7 @@ from grader.loading import LoadedExam
 from grader.reports.table import ClassTable, StudentRow, read_table
 from grader.results import QuestionResult
 from grader.schema import MultipartQuestion, TextQuestion
-from grader.submissions import Submission, read_submission
+from grader.submissions import read_submission
 from grader.suggestions import MARK_STEP, Decision, PointEmbeddings, embed_rubric, suggest
 from grader.text_embeddings import embed, text_key
 from grader.text_model import TextEncoder
@@ -239,26 +239,40 @@ class ReviewBoard:
         return sum(q.done for q in self.questions)
 
 
+_READ: dict[tuple[str, str], tuple[tuple[int, int], Mapping[str, Any] | None]] = {}
+"""Answers read from a folder, by (folder, exam), with the (mtime, size) of its answers.yaml:
+a review page builds a question per request, and reading every student's file again each
+time would be most of the cost."""
+
+
+def _read_answers(folder: Path, exam_id: str) -> Mapping[str, Any] | None:
+    """The answers in ``folder`` (read again only when its answers.yaml changed)."""
+    try:
+        st = (folder / "answers.yaml").stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (-1, -1)
+    key = (str(folder), exam_id)
+    cached = _READ.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    answers = read_submission(folder, exam_id=exam_id).answers if folder.is_dir() else None
+    _READ[key] = (stamp, answers)
+    return answers
+
+
 class SubmittedAnswers:
-    """Students' answers read back from their folders as graded, each submission read once."""
+    """Students' answers read back from their folders as graded."""
 
     def __init__(self, exam_id: str) -> None:
         self.exam_id = exam_id
-        self.read: dict[str, Submission | None] = {}
 
     def answer(self, row: StudentRow, key: str) -> Any:
-        if row.student not in self.read:
-            folder = Path(row.folder) if row.folder else None
-            self.read[row.student] = (
-                read_submission(folder, exam_id=self.exam_id)
-                if folder is not None and folder.is_dir()
-                else None
-            )
-        sub = self.read[row.student]
-        if sub is None:
+        answers = _read_answers(Path(row.folder), self.exam_id) if row.folder else None
+        if answers is None:
             return None
         qid, _, part = key.partition("/")
-        answer = sub.answers.get(qid)
+        answer = answers.get(qid)
         if part and isinstance(answer, Mapping):
             answer = answer.get(part)
         return answer

@@ -404,3 +404,27 @@ def test_reviewing_a_question_that_is_not_text_names_the_ones_that_are(
         KeyError, match=r"'N1' is not a text question of exam demo-exam \(T1, P1/why\)"
     ):
         build_review(exam, gradebook, None, only="N1")
+
+
+def test_a_students_answers_are_read_again_only_when_their_file_changes(
+    course: Path, graded: tuple[LoadedExam, Gradebook], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exam, gradebook = graded
+    import grader.text_review as text_review
+
+    reads: list[str] = []
+    real = text_review.read_submission
+
+    def counting(folder: Path, **kwargs: Any) -> Any:
+        reads.append(folder.name)
+        return real(folder, **kwargs)
+
+    monkeypatch.setattr(text_review, "read_submission", counting)
+    _t1(exam, gradebook)
+    first = len(reads)
+    _t1(exam, gradebook)
+    assert len(reads) == first  # every folder came from the cache
+    _write_answers(course / "class", "s4", "Raw integers grow without any bound at all.")
+    q = _t1(exam, gradebook)
+    assert reads[first:] == ["s4"]
+    assert "s4" in q.changed  # read again: not what was graded, so it waits for a regrade
