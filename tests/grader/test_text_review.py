@@ -100,6 +100,11 @@ def _decisions(gradebook: Gradebook) -> dict[str, tuple[float, Any, str]]:
     }
 
 
+def _t1_marks(gradebook: Gradebook) -> dict[str, float]:
+    """Each student's T1 marks as the reports see them (decisions applied)."""
+    return {a.student: a.marks for a in gradebook.answers("demo-exam") if a.question_id == "T1"}
+
+
 # ---------------------------------------------------------------------- groups
 
 
@@ -160,7 +165,7 @@ def test_a_group_decision_marks_every_member_and_a_split_answer_keeps_its_own(
     assert [a.student for a in group.split] == ["s2"]
     decide(gradebook, "demo-exam", q, group.answers, marks=2, seen=group.seen(q.key))
     assert _decisions(gradebook) == {"s1": (2.0, None, "group"), "s2": (0.5, None, "answer")}
-    totals = {a.student: a.marks for a in gradebook.answers("demo-exam") if a.question_id == "T1"}
+    totals = _t1_marks(gradebook)
     assert (totals["s1"], totals["s2"]) == (2.0, 0.5)
 
 
@@ -229,7 +234,7 @@ def test_a_changed_answer_leaves_its_group_and_waits_while_an_unchanged_one_keep
     assert s1.decision is not None and s1.decision.marks == 1.5
     assert s2.decision is None and s2.pending
     assert _group_of(q, "s2") is not _group_of(q, "s1")
-    marks = {a.student: a.marks for a in gradebook.answers("demo-exam") if a.question_id == "T1"}
+    marks = _t1_marks(gradebook)
     assert marks["s1"] == 1.5 and marks["s2"] == s2.provisional
 
 
