@@ -37,6 +37,7 @@ for the clustering time on 1,000 and 10,000 random answers.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 import time
@@ -91,9 +92,11 @@ def answer_key(text: str | None) -> str:
     return normalise_text(text).casefold().rstrip(_TRAILING)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_negated(text: str) -> bool:
     """Whether ``text`` holds a negation cue (*not*, *no*, *never*, *n't*, *cannot*,
-    *neither*, *nor*, *without*, a *non-* word, ...): its polarity signature."""
+    *neither*, *nor*, *without*, a *non-* word, ...): its polarity signature. Remembered:
+    the suggestions ask it of every decided answer for every group."""
     words = _WORD.findall(normalise_text(text).casefold().replace("’", "'"))
     return any(w in _NEGATION_WORDS or w.endswith("n't") or w.startswith("non-") for w in words)
 

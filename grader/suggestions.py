@@ -62,6 +62,7 @@ __all__ = [
     "SIMILARITY_HIGH",
     "SIMILARITY_LOW",
     "Decision",
+    "DecisionSet",
     "PointEmbeddings",
     "PointSuggestion",
     "Suggestion",
@@ -181,13 +182,16 @@ def suggest(
     question_marks: float,
     *,
     step: float = MARK_STEP,
-    decisions: Sequence[Decision] = (),
+    decisions: Sequence[Decision] | DecisionSet = (),
     found: Collection[str] | None = None,
+    exclude: int | None = None,
 ) -> Suggestion:
     """Suggest points, marks and a confidence for the group answering ``answer``.
 
     ``embedding`` is the representative's, shape (d,), or the members', shape (M, d) (their
-    unit rows are averaged). ``decisions`` are the TA's decisions on other groups so far.
+    unit rows are averaged). ``decisions`` are the TA's decisions so far (a ``DecisionSet``
+    when suggesting many groups; ``exclude`` leaves out those of that owner, the group's
+    own).
     ``found``: the points the keyword rubric found in the answer (None: not looked for); a
     point with keywords then weighs its keyword match equally with its similarity.
     """
@@ -195,7 +199,8 @@ def suggest(
         raise ValueError(f"step must be > 0 and question marks >= 0, got {step}, {question_marks}")
     vector = _answer_vector(embedding)
     reasons: list[str] = []
-    weights, voters = _neighbours(answer, vector, decisions, reasons)
+    stacked = decisions if isinstance(decisions, DecisionSet) else DecisionSet.of(decisions)
+    weights, voters = _neighbours(answer, vector, stacked, exclude, reasons)
     total = float(weights.sum())
     alpha = total / (total + NEIGHBOUR_PRIOR) if total > 0 else 0.0
     negated = is_negated(answer)
@@ -260,30 +265,72 @@ def _point(
     return PointSuggestion(p.point.id, rubric, vote, score, suggested, confidence)
 
 
+@dataclass(frozen=True)
+class DecisionSet:
+    """The TA's decisions stacked once, for suggesting many groups against them: without it
+    each suggestion would stack every decision again (G groups x D decisions)."""
+
+    decisions: tuple[Decision, ...]
+    vectors: np.ndarray
+    """Shape (D, d): unit rows of the decisions' embeddings."""
+    negated: np.ndarray
+    """Shape (D,): each decision's polarity (``is_negated`` of its text)."""
+    owners: np.ndarray
+    """Shape (D,): an id per decision (a group's number); ``suggest(exclude=...)`` leaves a
+    group's own decisions out of its neighbours."""
+
+    @classmethod
+    def of(cls, decisions: Sequence[Decision], owners: Sequence[int] = ()) -> DecisionSet:
+        items = tuple(decisions)
+        if owners and len(owners) != len(items):
+            raise ValueError(f"{len(owners)} owners for {len(items)} decisions; give one each")
+        vectors = (
+            unit_rows(np.array([d.embedding for d in items], dtype=np.float64), len(items))
+            if items
+            else np.zeros((0, 0))
+        )
+        return cls(
+            items,
+            vectors,
+            np.array([is_negated(d.text) for d in items], dtype=bool),
+            np.array(owners or [-1] * len(items), dtype=np.int64),
+        )
+
+
 def _neighbours(
-    answer: str, vector: np.ndarray, decisions: Sequence[Decision], reasons: list[str]
+    answer: str,
+    vector: np.ndarray,
+    decisions: DecisionSet,
+    exclude: int | None,
+    reasons: list[str],
 ) -> tuple[np.ndarray, list[Decision]]:
     """The voting decisions (the ``K_NEIGHBOURS`` most similar of the same polarity, above
-    ``NEIGHBOUR_FLOOR``) and their weights; adds a reason for those left out."""
-    negated = is_negated(answer)
-    same = [d for d in decisions if is_negated(d.text) == negated]
-    if len(same) < len(decisions):
+    ``NEIGHBOUR_FLOOR``, ties by order given) and their weights; adds a reason for those
+    left out."""
+    others = (
+        decisions.owners != exclude
+        if exclude is not None
+        else np.ones(len(decisions.decisions), dtype=bool)
+    )
+    same = others & (decisions.negated == is_negated(answer))
+    if int(same.sum()) < int(others.sum()):
         reasons.append(
-            f"{len(decisions) - len(same)} graded answer(s) of the other polarity (negated or "
-            "not) do not vote"
+            f"{int(others.sum()) - int(same.sum())} graded answer(s) of the other polarity "
+            "(negated or not) do not vote"
         )
-    if not same:
+    index = np.flatnonzero(same)
+    if index.size == 0:
         return np.zeros(0), []
-    sims = unit_rows(np.array([d.embedding for d in same]), len(same)) @ vector
-    order = sorted(range(len(same)), key=lambda i: (-sims[i], i))[:K_NEIGHBOURS]
-    kept = [i for i in order if sims[i] > NEIGHBOUR_FLOOR]
+    sims = decisions.vectors[index] @ vector
+    order = np.argsort(-sims, kind="stable")[:K_NEIGHBOURS]
+    kept = [int(i) for i in order if sims[i] > NEIGHBOUR_FLOOR]
     weights = np.array([((sims[i] - NEIGHBOUR_FLOOR) / (1 - NEIGHBOUR_FLOOR)) ** 2 for i in kept])
     if kept:
         reasons.append(
             f"{len(kept)} graded neighbour(s) vote (nearest similarity {sims[kept[0]]:.2f}, "
             f"total weight {weights.sum():.2f} against the rubric's {NEIGHBOUR_PRIOR})"
         )
-    return weights, [same[i] for i in kept]
+    return weights, [decisions.decisions[int(index[i])] for i in kept]
 
 
 def _ramp(similarity: float) -> float:

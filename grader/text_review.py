@@ -44,7 +44,14 @@ from grader.reports.table import ClassTable, StudentRow, read_table
 from grader.results import QuestionResult
 from grader.schema import MultipartQuestion, TextQuestion
 from grader.submissions import read_submission
-from grader.suggestions import MARK_STEP, Decision, PointEmbeddings, embed_rubric, suggest
+from grader.suggestions import (
+    MARK_STEP,
+    Decision,
+    DecisionSet,
+    PointEmbeddings,
+    embed_rubric,
+    suggest,
+)
 from grader.text_embeddings import embed, text_key
 from grader.text_model import TextEncoder
 
@@ -341,11 +348,11 @@ def _review_question(
             vectors = dict(zip(map(text_key, texts), embed_texts(texts), strict=True))
         rubric = embed_rubric(question.rubric, embed_texts)
     members = [[by_student[m.student] for m in g.members] for g in grouping.groups]
-    decisions = _decisions(grouping.groups, members, vectors)
+    owned = _decisions(grouping.groups, members, vectors)
+    decisions = DecisionSet.of([d for _, d in owned], [n for n, _ in owned])
     groups = []
     for g, group_answers_ in zip(grouping.groups, members, strict=True):
-        others = [d for n, d in decisions if n != g.group]
-        suggested = _suggest(question, g, group_answers_, vectors, rubric, others)
+        suggested = _suggest(question, g, group_answers_, vectors, rubric, decisions)
         groups.append(ReviewGroup(g.group, g.kind, g.negated, tuple(group_answers_), suggested))
     note = grouping.note + (
         "; marks suggested from the rubric and your decisions on similar answers"
@@ -384,7 +391,7 @@ def _suggest(
     answers: Sequence[ReviewAnswer],
     vectors: Mapping[str, np.ndarray],
     rubric: Sequence[PointEmbeddings],
-    decisions: Sequence[Decision],
+    decisions: DecisionSet,
 ) -> Suggested:
     rep = answers[0]
     if group.kind == "blank":
@@ -401,6 +408,7 @@ def _suggest(
         step=_step(question),
         decisions=decisions,
         found=rep.rubric_found,
+        exclude=group.group,  # a group's own decisions do not vote for it
     )
     return Suggested(s.marks, s.points, round(s.confidence, 3), "model", s.reasons)
 
