@@ -120,7 +120,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             )
         graded = read_table(exam, gradebook)
         try:
-            board, auto_marked = _text_pass(exam, gradebook, graded, console)
+            # nothing graded, nothing new to group: a rerun does not load the text model
+            board, auto_marked = (
+                _text_pass(exam, gradebook, graded, console) if report.graded else (None, 0)
+            )
         except Exception as exc:  # noqa: BLE001 - the marks are stored; the review can redo it
             console.print(
                 f"[yellow]could not group the text answers ({type(exc).__name__}: {exc}); the "

@@ -433,3 +433,29 @@ def test_a_students_answers_are_read_again_only_when_their_file_changes(
     q = _t1(exam, gradebook)
     assert reads[first:] == ["s4"]
     assert "s4" in q.changed  # read again: not what was graded, so it waits for a regrade
+
+
+def test_a_rerun_with_nothing_to_grade_does_not_load_the_text_model(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[int] = []
+
+    def encoder(console: Any) -> WordEncoder:
+        loads.append(1)
+        return WordEncoder()
+
+    monkeypatch.setattr("grader.cli_grade._text_encoder", encoder)
+    args = [
+        "grade",
+        str(course / "q" / "exam.yaml"),
+        str(course / "class"),
+        "--out",
+        str(course / "out"),
+        "--no-sandbox",
+        "--workers",
+        "1",
+        "--quiet",
+    ]
+    main(args)
+    main(args)
+    assert loads == [1]
