@@ -29,7 +29,7 @@ from grader.schema import Bank, CodeQuestion, Exam, MultipartQuestion, Question
 from grader.schema._base import REF_PATTERN
 from grader.schema.cases import ConstructSpec, Generated
 from grader.schema.params import RefCall
-from grader.schema.questions import MARKS_EPS, McqQuestion
+from grader.schema.questions import MARKS_EPS
 
 __all__ = [
     "read_model_file",
@@ -380,8 +380,6 @@ def _check_bank_semantics(loaded: LoadedBank) -> list[Problem]:
                                 f"support file {rel!r} not found next to the bank",
                             )
                         )
-            if isinstance(sub, McqQuestion):
-                pass
         for path, kind, ref in _walk_refs(question, base):
             if kind == "reference":
                 try:
