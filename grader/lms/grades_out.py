@@ -242,9 +242,9 @@ def blackboard_csv(
     ]
     for row in table.students:
         e = _entry(roster, row.student)
-        first, _, last = e.name.rpartition(" ")
-        if not first:  # one word: Blackboard needs a last name more than a first
-            first, last = "", last
+        first, _, last = e.name.partition(" ")  # "Ana de Souza": Ana / de Souza
+        if not last:  # one word: Blackboard needs a last name more than a first
+            first, last = "", first
         ids = [last, first, e.username or e.student, e.student_number, "", "Yes"]
         rows.append(ids + [c.score(row) for c in columns])
     return csv_text(rows)
