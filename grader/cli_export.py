@@ -116,10 +116,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export",
         help="write the grades as an LMS gradebook import file",
-        description="Write the graded marks of EXAM (TA decisions applied) as the gradebook "
-        "import file of an LMS: Canvas, Moodle, Gradescope (upload scores) or Blackboard. "
-        "Names and LMS ids come from a roster CSV (student, name, canvas_id, sis_user_id, "
-        "sis_login_id, section, email, username; every column but student optional).",
+        description="Write EXAM's marks (TA decisions applied) as an LMS's gradebook import "
+        "file: Canvas, Moodle, Gradescope (upload scores) or Blackboard.",
     )
     add_exam_argument(p)
     p.add_argument("--to", required=True, choices=sorted(TARGETS), help="the format to write")
@@ -135,7 +133,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--roster",
         metavar="CSV",
-        help="roster with names and LMS ids (default: the roster the last grading run used)",
+        help="roster CSV: student, then any of name, canvas_id, sis_user_id, sis_login_id, "
+        "section, email, username (default: the roster the last grading run used)",
     )
     p.add_argument(
         "--by",
@@ -143,10 +142,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="exam",
         help="one grade column for the exam (default) or one per section",
     )
-    p.add_argument(
-        "--final",
-        action="store_true",
-        help="refuse (exit 1) while any answer still waits for a TA",
-    )
+    p.add_argument("--final", action="store_true", help="refuse while answers wait for a TA")
     add_questions_option(p)
     p.set_defaults(func=_cmd_export)
