@@ -28,6 +28,7 @@ __all__ = [
     "read_submission",
     "find_submissions",
     "read_roster",
+    "ROSTER_ID_COLUMNS",
     "student_id_problem",
     "printable_name",
     "STUDENT_ID",
@@ -272,12 +273,16 @@ def find_submissions(root: Path) -> list[Path]:
     return out
 
 
+ROSTER_ID_COLUMNS = ("student", "id", "student_id")
+"""The roster columns that may hold the student id, the first one present is taken."""
+
+
 def read_roster(path: Path) -> list[str]:
     """Student ids from a CSV with a `student` (or `id`) column, or one id per line."""
     text = path.read_text(encoding="utf-8")
     rows = list(csv.DictReader(text.splitlines()))
     if rows and rows[0] is not None:
-        for col in ("student", "id", "student_id"):
+        for col in ROSTER_ID_COLUMNS:
             if col in rows[0]:
                 return [r[col].strip() for r in rows if r.get(col, "").strip()]
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]

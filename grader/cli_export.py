@@ -1,0 +1,147 @@
+"""`grader export`: what was graded, in the files other systems import.
+
+``--to`` picks a target from ``TARGETS``; each target is a function of the parsed arguments
+and the loaded exam that writes ``--out`` and returns the exit status. Gradebook imports for
+an LMS (``grader.lms.grades_out``) are the first; further targets add entries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grader.cli import ExitCode, add_exam_argument, add_questions_option
+from grader.cli_grade import _add_db_option, _out_paths
+from grader.errors import InfrastructureError
+from grader.lms.grades_out import GRADE_TARGETS, GradesWriter
+
+if TYPE_CHECKING:
+    from grader.gradebook import Gradebook
+    from grader.loading import LoadedExam
+
+__all__ = ["TARGETS", "register"]
+
+Target = Callable[[argparse.Namespace, "LoadedExam"], int]
+"""Writes ``args.out`` for one ``--to`` target; returns the exit status."""
+
+
+def _recorded_roster(gradebook: Gradebook, exam_id: str) -> Path | None:
+    """The roster the last `grader grade` of ``exam_id`` used: its ``--roster``, else
+    ``SUBMISSIONS_DIR/roster.csv``, if that file is still there."""
+    found = gradebook.rows(
+        "SELECT args FROM runs WHERE exam = ? ORDER BY id DESC LIMIT 1", (exam_id,)
+    )
+    if not found:
+        return None
+    args = json.loads(found[0][0])
+    if args.get("roster"):
+        path = Path(args["roster"])
+    elif args.get("submissions"):
+        path = Path(args["submissions"]) / "roster.csv"
+    else:
+        return None
+    return path if path.is_file() else None
+
+
+def _grades_target(writer: GradesWriter) -> Target:
+    """A target writing ``writer``'s gradebook import file from the stored grades."""
+
+    def export(args: argparse.Namespace, exam: LoadedExam) -> int:
+        from grader.gradebook import Gradebook
+        from grader.lms.grades_out import not_on_roster, read_lms_roster
+        from grader.reports import read_table
+
+        _, db_path = _out_paths(args)
+        if not db_path.is_file():
+            raise InfrastructureError(
+                f"no gradebook at {db_path}; run `grader grade` first (or pass --out-dir or --db)"
+            )
+        gradebook = Gradebook(db_path)
+        try:
+            table = read_table(exam, gradebook)
+            roster_path = Path(args.roster) if args.roster else None
+            roster_path = roster_path or _recorded_roster(gradebook, exam.exam.exam)
+        finally:
+            gradebook.close()
+        pending = [row for row in table.students if row.pending]
+        if pending:
+            answers = sum(len(row.pending) for row in pending)
+            if args.final:
+                print(
+                    f"--final: {answers} answer(s) of {len(pending)} student(s) still wait for "
+                    f"a TA; nothing written. Finish them (grader review {args.exam}), or "
+                    "export without --final for provisional totals",
+                    file=sys.stderr,
+                )
+                return ExitCode.PROBLEMS
+            print(
+                f"warning: {len(pending)} student(s) have {answers} answer(s) waiting for a TA; "
+                "their totals are provisional (use --final to refuse such an export)",
+                file=sys.stderr,
+            )
+        roster = read_lms_roster(roster_path) if roster_path else {}
+        missing = not_on_roster(table, roster)
+        if missing:
+            where = f"roster {roster_path}" if roster_path else "any roster (pass --roster)"
+            print(
+                f"{len(missing)} graded student(s) not on {where}, exported by student id: "
+                + ", ".join(repr(s) for s in missing),
+                file=sys.stderr,
+            )
+        text = writer(table, exam, roster, by_section=args.by == "section")
+        Path(args.file).write_text(text, encoding="utf-8", newline="")
+        print(f"wrote {args.file}: {len(table.students)} student(s) for {args.to}")
+        return ExitCode.OK
+
+    return export
+
+
+TARGETS: dict[str, Target] = {name: _grades_target(w) for name, w in GRADE_TARGETS.items()}
+"""``--to`` targets by name."""
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from grader.loading import load_exam
+
+    exam = load_exam(args.exam, Path(args.questions))
+    return TARGETS[args.to](args, exam)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `export` verb."""
+    p = sub.add_parser(
+        "export",
+        help="write the grades as an LMS gradebook import file",
+        description="Write EXAM's marks (TA decisions applied) as an LMS's gradebook import "
+        "file: Canvas, Moodle, Gradescope (upload scores) or Blackboard.",
+    )
+    add_exam_argument(p)
+    p.add_argument("--to", required=True, choices=sorted(TARGETS), help="the format to write")
+    p.add_argument("--out", required=True, dest="file", metavar="FILE", help="file to write")
+    p.add_argument(
+        "--out-dir",
+        dest="out",
+        default="out/grading",
+        metavar="DIR",
+        help="the grading output folder, as graded (default out/grading)",
+    )
+    _add_db_option(p)
+    p.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="roster CSV: student, then any of name, canvas_id, sis_user_id, sis_login_id, "
+        "section, email, username (default: the roster the last grading run used)",
+    )
+    p.add_argument(
+        "--by",
+        choices=["exam", "section"],
+        default="exam",
+        help="one grade column for the exam (default) or one per section",
+    )
+    p.add_argument("--final", action="store_true", help="refuse while answers wait for a TA")
+    add_questions_option(p)
+    p.set_defaults(func=_cmd_export)
