@@ -1,0 +1,1 @@
+"""Fitting the grader to learning-management systems: grades out, submissions in."""
