@@ -53,6 +53,19 @@ def _layout(out: Path) -> dict[str, bytes]:
     }
 
 
+def _assert_imported(
+    report: ImportReport,
+    out: Path,
+    layout: dict[str, bytes],
+    unplaced: list[tuple[str, str]],
+    missing: list[str],
+) -> None:
+    """The files written, the files not placed (with why) and the students with none."""
+    assert _layout(out) == layout
+    assert [(u.origin, u.reason) for u in report.unplaced] == unplaced
+    assert report.missing == missing
+
+
 def test_canvas_zip_keeps_the_latest_of_late_and_resubmitted_files(tmp_path: Path) -> None:
     download = _zip(
         tmp_path / "submissions.zip",
@@ -66,24 +79,29 @@ def test_canvas_zip_keeps_the_latest_of_late_and_resubmitted_files(tmp_path: Pat
         },
     )
     report, out = _import(tmp_path, "canvas", download)
-    assert _layout(out) == {
-        "alice/answers.yaml": b"new",
-        "alice/c1.py": b"x = 1\n",
-        "bob/answers.yaml": b"bob",
-        "bob/notes.pdf": b"%PDF",
-    }
+    _assert_imported(
+        report,
+        out,
+        {
+            "alice/answers.yaml": b"new",
+            "alice/c1.py": b"x = 1\n",
+            "bob/answers.yaml": b"bob",
+            "bob/notes.pdf": b"%PDF",
+        },
+        [
+            ("strangerx_9999_5004_answers.yaml", "Canvas user id 9999 is not on the roster"),
+            (
+                "smithalice_1001_5001_answers.yaml",
+                "duplicate: smithalice_1001_5002_answers-1.yaml is a later submission of "
+                "answers.yaml",
+            ),
+        ],
+        ["carl", "dora"],
+    )
     assert report.placed == {
         "alice": ["answers.yaml", "c1.py"],
         "bob": ["answers.yaml", "notes.pdf"],
     }
-    assert [(u.origin, u.reason) for u in report.unplaced] == [
-        ("strangerx_9999_5004_answers.yaml", "Canvas user id 9999 is not on the roster"),
-        (
-            "smithalice_1001_5001_answers.yaml",
-            "duplicate: smithalice_1001_5002_answers-1.yaml is a later submission of answers.yaml",
-        ),
-    ]
-    assert report.missing == ["carl", "dora"]
     assert report.not_read == ["bob/notes.pdf"]
     assert (out / "roster.csv").read_text() == ROSTER
     assert (out / "import-report.txt").read_text() == report.text()
@@ -131,16 +149,18 @@ def test_gradescope_export_gives_each_group_member_the_files(tmp_path: Path) -> 
         (export / name).parent.mkdir(parents=True, exist_ok=True)
         (export / name).write_bytes(data)
     report, out = _import(tmp_path, "gradescope", export)
-    assert _layout(out) == {
-        "alice/answers.yaml": b"a",
-        "alice/c1.py": b"a = 1\n",
-        "bob/answers.yaml": b"group",
-        "carl/answers.yaml": b"group",
-    }
-    assert [(u.origin, u.reason) for u in report.unplaced] == [
-        ("submission_70003/answers.yaml", "submitter '42' is not on the roster (sid or email)")
-    ]
-    assert report.missing == ["dora"]
+    _assert_imported(
+        report,
+        out,
+        {
+            "alice/answers.yaml": b"a",
+            "alice/c1.py": b"a = 1\n",
+            "bob/answers.yaml": b"group",
+            "carl/answers.yaml": b"group",
+        },
+        [("submission_70003/answers.yaml", "submitter '42' is not on the roster (sid or email)")],
+        ["dora"],
+    )
 
 
 def test_gradescope_zip_with_a_top_folder_is_read_like_the_folder(tmp_path: Path) -> None:
@@ -168,22 +188,26 @@ def test_moodle_zip_places_file_submissions_and_reports_online_text(tmp_path: Pa
         },
     )
     report, out = _import(tmp_path, "moodle", download)
-    assert _layout(out) == {
-        "alice/answers.yaml": b"a",
-        "alice/c1.py": b"a = 1\n",
-        "dora/answers.yaml": b"d",
-    }
-    assert [(u.origin, u.reason) for u in report.unplaced] == [
-        (
-            "Alice Smith_31_assignsubmission_onlinetext_/onlinetext.html",
-            "Moodle onlinetext submission, not a file; ask for the answers as files",
-        ),
-        (
-            "Zed Nobody_99_assignsubmission_file_/answers.yaml",
-            "Moodle participant 99 (Zed Nobody) is not on the roster (moodle_id or name)",
-        ),
-    ]
-    assert report.missing == ["bob", "carl"]
+    _assert_imported(
+        report,
+        out,
+        {
+            "alice/answers.yaml": b"a",
+            "alice/c1.py": b"a = 1\n",
+            "dora/answers.yaml": b"d",
+        },
+        [
+            (
+                "Alice Smith_31_assignsubmission_onlinetext_/onlinetext.html",
+                "Moodle onlinetext submission, not a file; ask for the answers as files",
+            ),
+            (
+                "Zed Nobody_99_assignsubmission_file_/answers.yaml",
+                "Moodle participant 99 (Zed Nobody) is not on the roster (moodle_id or name)",
+            ),
+        ],
+        ["bob", "carl"],
+    )
 
 
 def _refusal(tmp_path: Path, download: Path) -> str:
