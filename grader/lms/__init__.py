@@ -1,1 +1,1 @@
-"""The grader and a course's LMS: grades out to Canvas, Moodle, Gradescope and Blackboard."""
+"""Fitting the grader to learning-management systems: grades out, submissions in."""
