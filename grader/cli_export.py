@@ -52,7 +52,8 @@ def _grades_target(writer: GradesWriter) -> Target:
 
     def export(args: argparse.Namespace, exam: LoadedExam) -> int:
         from grader.gradebook import Gradebook
-        from grader.lms.grades_out import not_on_roster, read_lms_roster
+        from grader.lms.grades_out import not_on_roster, roster_entries
+        from grader.lms.roster import read_lms_roster
         from grader.reports import read_table
 
         _, db_path = _out_paths(args)
@@ -83,7 +84,7 @@ def _grades_target(writer: GradesWriter) -> Target:
                 "their totals are provisional (use --final to refuse such an export)",
                 file=sys.stderr,
             )
-        roster = read_lms_roster(roster_path) if roster_path else {}
+        roster = roster_entries(read_lms_roster(roster_path)) if roster_path else {}
         missing = not_on_roster(table, roster)
         if missing:
             where = f"roster {roster_path}" if roster_path else "any roster (pass --roster)"

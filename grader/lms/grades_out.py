@@ -38,7 +38,8 @@ Blackboard Learn (Grade Center > Work Offline > Upload)
     existing column; a header without one creates a new column, so ours are new columns
     named like the download's ``<title> [Total Pts: <max> Score]``.
 
-Where the identifiers come from: a roster CSV (``read_lms_roster``) with the student id
+Where the identifiers come from: a roster CSV (``lms.roster.read_lms_roster``, turned into
+``RosterEntry`` by ``roster_entries``) with the student id
 column the grader's roster has (``student``) and optional ``name``, ``canvas_id``,
 ``sis_user_id``, ``sis_login_id``, ``section``, ``email``, ``username``. A student it does
 not list is still exported, by student id (which then fills Canvas's ``SIS User ID``,
@@ -48,18 +49,14 @@ ID``); ``not_on_roster`` names them so the CLI can say so.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Protocol
 
-from grader.errors import InfrastructureError
+from grader.lms.roster import Roster as LmsRoster
 from grader.loading import LoadedExam
 from grader.reports._csv import Cell, csv_text, number
 from grader.reports.table import ClassTable, StudentRow
-from grader.submissions import ROSTER_ID_COLUMNS
 
 __all__ = [
     "GRADE_TARGETS",
@@ -72,7 +69,7 @@ __all__ = [
     "gradescope_csv",
     "moodle_csv",
     "not_on_roster",
-    "read_lms_roster",
+    "roster_entries",
 ]
 
 
@@ -107,25 +104,15 @@ Roster = Mapping[str, RosterEntry]
 """Roster entries by student id."""
 
 
-def read_lms_roster(path: Path) -> dict[str, RosterEntry]:
-    """The roster at ``path`` by student id: a CSV with a ``student`` column (as for
-    ``grader grade --roster``) and any of ``RosterEntry``'s other fields as columns."""
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    header = rows[0].keys() if rows else ()
-    id_column = next((c for c in ROSTER_ID_COLUMNS if c in header), None)
-    if id_column is None:
-        raise InfrastructureError(
-            f"roster {path} has no student id column ({', '.join(ROSTER_ID_COLUMNS)}); add a "
-            "header row like `student,name,email`"
-        )
+def roster_entries(roster: LmsRoster) -> dict[str, RosterEntry]:
+    """The roster's students by id, with what it says of each (``lms.roster`` reads it)."""
     known = {f.name for f in fields(RosterEntry)} - {"student"}
-    entries = {}
-    for row in rows:
-        student = (row.get(id_column) or "").strip()
-        if student:
-            extra = {k: (v or "").strip() for k, v in row.items() if k in known}
-            entries[student] = RosterEntry(student, **extra)
-    return entries
+    return {
+        student: RosterEntry(
+            student, **{k: v for k, v in roster.details.get(student, {}).items() if k in known}
+        )
+        for student in roster.students
+    }
 
 
 def not_on_roster(table: ClassTable, roster: Roster) -> list[str]:

@@ -1,10 +1,14 @@
 """A course roster with the ids each LMS knows its students by.
 
-The roster is a CSV with a ``student`` column (our student id: the submission folder's
-name and the gradebook key) and optional columns ``name``, ``email``, ``username``,
-``canvas_id``, ``gradescope_id`` and ``moodle_id``. An LMS download names students by
-one of those; ``Roster.lookup`` turns it back into our id. Emails and names are matched
-case-insensitively, names also with runs of spaces taken as one.
+The roster is a CSV with a student id column (``student``, ``id`` or ``student_id``, as for
+``grader grade --roster``: our student id, the submission folder's name and the gradebook
+key) and optional columns ``name``, ``email``, ``username``, ``canvas_id``,
+``gradescope_id``, ``moodle_id``, ``sis_user_id``, ``sis_login_id`` and ``section``. An LMS
+download names students by one of the ``ID_COLUMNS``; ``Roster.lookup`` turns it back into
+our id. Emails, names and usernames are matched case-insensitively, with runs of spaces
+taken as one. ``Roster.details`` keeps every optional cell for the grade exports. This is
+the one reader of LMS rosters: submissions in (``submissions_in``) and grades out
+(``grades_out``) both use it.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import InfrastructureError
-from grader.submissions import STUDENT_ID
+from grader.submissions import ROSTER_ID_COLUMNS, STUDENT_ID
 
-__all__ = ["Roster", "read_lms_roster", "ID_COLUMNS"]
+__all__ = ["DETAIL_COLUMNS", "ID_COLUMNS", "Roster", "read_lms_roster"]
 
 ID_COLUMNS = ("name", "email", "username", "canvas_id", "gradescope_id", "moodle_id")
-"""The optional roster columns that name a student the way an LMS does."""
+"""The optional roster columns that name a student the way an LMS does (each value names
+one student)."""
+DETAIL_COLUMNS = (*ID_COLUMNS, "sis_user_id", "sis_login_id", "section")
+"""Every optional column kept per student (``Roster.details``)."""
 
 
 def _key(column: str, value: str) -> str:
@@ -36,6 +43,8 @@ class Roster:
     students: tuple[str, ...]
     by_column: Mapping[str, Mapping[str, str]]
     """Column -> its value (normalized) -> our student id; only columns the CSV has."""
+    details: Mapping[str, Mapping[str, str]]
+    """Student id -> the non-blank cells of ``DETAIL_COLUMNS`` in their row, as written."""
 
     def lookup(self, column: str, value: str) -> str | None:
         """Our student id for ``value`` in ``column``; ``None`` when nobody has it."""
@@ -54,17 +63,19 @@ def read_lms_roster(path: Path) -> Roster:
         raise InfrastructureError(f"cannot read the roster {path} ({exc.strerror})") from exc
     reader = csv.DictReader(text.splitlines())
     columns = [c.strip() for c in reader.fieldnames or []]
-    if "student" not in columns:
+    id_column = next((c for c in ROSTER_ID_COLUMNS if c in columns), None)
+    if id_column is None:
         raise InfrastructureError(
             f"roster {path} has no `student` column (it has {', '.join(columns) or 'none'}); "
             "add one with each student's id"
         )
     students: list[str] = []
+    details: dict[str, dict[str, str]] = {}
     by_column: dict[str, dict[str, str]] = {c: {} for c in ID_COLUMNS if c in columns}
     problems: list[str] = []
     for line, row in enumerate(reader, start=2):
         cells = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
-        student = cells.get("student", "")
+        student = cells.get(id_column, "")
         if not student:
             continue
         if not STUDENT_ID.fullmatch(student) or student in students:
@@ -72,6 +83,7 @@ def read_lms_roster(path: Path) -> Roster:
             problems.append(f"line {line}: student {student!r} {why}")
             continue
         students.append(student)
+        details[student] = {c: cells[c] for c in DETAIL_COLUMNS if cells.get(c)}
         for column, index in by_column.items():
             value = cells.get(column, "")
             if not value:
@@ -84,4 +96,4 @@ def read_lms_roster(path: Path) -> Roster:
                 )
     if problems:
         raise InfrastructureError(f"roster {path} needs fixing:\n  " + "\n  ".join(problems))
-    return Roster(path, tuple(students), by_column)
+    return Roster(path, tuple(students), by_column, details)

@@ -20,8 +20,9 @@ from grader.lms.grades_out import (
     canvas_csv,
     gradescope_csv,
     moodle_csv,
-    read_lms_roster,
+    roster_entries,
 )
+from grader.lms.roster import read_lms_roster
 from grader.loading import LoadedExam, load_exam
 from grader.reports.table import ClassTable, QuestionColumn, StudentRow
 from grader.results import QuestionResult
@@ -255,7 +256,7 @@ def test_blackboard_makes_a_new_column_with_its_total_points(exam: LoadedExam) -
 def test_the_roster_reads_lms_ids_and_leaves_unknown_columns(tmp_path: Path) -> None:
     path = tmp_path / "roster.csv"
     path.write_text("student,name,canvas_id,sis_user_id,notes\nana,Ana S,4021,S100,x\nbo,,,,\n")
-    assert read_lms_roster(path) == {
+    assert roster_entries(read_lms_roster(path)) == {
         "ana": RosterEntry("ana", name="Ana S", canvas_id="4021", sis_user_id="S100"),
         "bo": RosterEntry("bo"),
     }

@@ -256,7 +256,7 @@ def test_a_roster_without_the_student_column_says_what_to_add(tmp_path: Path) ->
     from grader.errors import InfrastructureError
 
     with pytest.raises(InfrastructureError, match="no `student` column"):
-        read_lms_roster(_roster(tmp_path, "id,canvas_id\nalice,1001\n"))
+        read_lms_roster(_roster(tmp_path, "name,canvas_id\nAlice,1001\n"))
 
 
 def test_imported_canvas_answers_are_graded(
