@@ -257,6 +257,13 @@ def test_the_tas_decisions_move_the_suggestion_for_similar_answers(
 # ----------------------------------------------------------------- review file
 
 
+def _grade(course: Path) -> int:
+    """``grader grade`` of the course's class, as a TA runs it (no sandbox: text only)."""
+    exam = str(course / "q" / "exam.yaml")
+    out = str(course / "out")
+    return main(["grade", exam, str(course / "class"), "--out", out, "--no-sandbox", "--quiet"])
+
+
 def _review(course: Path, *extra: str) -> int:
     return main(["review", str(course / "q" / "exam.yaml"), "--out", str(course / "out"), *extra])
 
@@ -380,18 +387,7 @@ def test_an_exam_that_opts_in_gets_confident_suggestions_as_automatic_marks(
 ) -> None:
     exam_file = course / "q" / "exam.yaml"
     exam_file.write_text(exam_file.read_text() + "text_review: {accept_above: 0.9}\n")
-    args = [
-        "grade",
-        str(exam_file),
-        str(course / "class"),
-        "--out",
-        str(course / "out"),
-        "--no-sandbox",
-        "--workers",
-        "1",
-        "--quiet",
-    ]
-    main(args)
+    _grade(course)
     gradebook = Gradebook(course / "out" / "gradebook.sqlite")
     auto = {s: o for (s, q), o in gradebook.overrides("demo-exam").items() if q == "T1"}
     assert auto and all(o.auto and o.reviewer == "auto" for o in auto.values())
@@ -445,17 +441,6 @@ def test_a_rerun_with_nothing_to_grade_does_not_load_the_text_model(
         return WordEncoder()
 
     monkeypatch.setattr("grader.cli_grade._text_encoder", encoder)
-    args = [
-        "grade",
-        str(course / "q" / "exam.yaml"),
-        str(course / "class"),
-        "--out",
-        str(course / "out"),
-        "--no-sandbox",
-        "--workers",
-        "1",
-        "--quiet",
-    ]
-    main(args)
-    main(args)
+    _grade(course)
+    _grade(course)
     assert loads == [1]
