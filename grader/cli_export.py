@@ -2,7 +2,8 @@
 
 ``--to`` picks a target from ``TARGETS``; each target is a function of the parsed arguments
 and the loaded exam that writes ``--out`` and returns the exit status. Gradebook imports for
-an LMS (``grader.lms.grades_out``) are the first; further targets add entries.
+an LMS (``grader.lms.grades_out``) are the first; the exam's questions for an LMS question
+bank (``grader.lms.moodle_xml``, ``grader.lms.qti``) the second.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from grader.cli import ExitCode, add_exam_argument, add_questions_option
 from grader.cli_grade import _add_db_option, _out_paths
 from grader.errors import InfrastructureError
 from grader.lms.grades_out import GRADE_TARGETS, GradesWriter
+from grader.lms.moodle_xml import moodle_xml
+from grader.lms.qti import qti_package
 
 if TYPE_CHECKING:
     from grader.gradebook import Gradebook
@@ -101,8 +104,34 @@ def _grades_target(writer: GradesWriter) -> Target:
     return export
 
 
-TARGETS: dict[str, Target] = {name: _grades_target(w) for name, w in GRADE_TARGETS.items()}
+def _questions_target(write: Callable[[LoadedExam, int | None], str | bytes]) -> Target:
+    """A target writing the exam's questions and keys (``--variants`` of each randomized one)."""
+
+    def export(args: argparse.Namespace, exam: LoadedExam) -> int:
+        data = write(exam, args.variants)
+        Path(args.file).write_bytes(data.encode() if isinstance(data, str) else data)
+        print(f"wrote {args.file}: the questions of {exam.exam.exam} for {args.to}")
+        return ExitCode.OK
+
+    return export
+
+
+TARGETS: dict[str, Target] = {
+    **{name: _grades_target(w) for name, w in GRADE_TARGETS.items()},
+    "moodle-xml": _questions_target(moodle_xml),
+    "qti": _questions_target(qti_package),
+}
 """``--to`` targets by name."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of variants, 1 or more: {text}")
+    return value
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -116,9 +145,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `export` verb."""
     p = sub.add_parser(
         "export",
-        help="write the grades as an LMS gradebook import file",
+        help="write the grades (or the questions) as LMS import files",
         description="Write EXAM's marks (TA decisions applied) as an LMS's gradebook import "
-        "file: Canvas, Moodle, Gradescope (upload scores) or Blackboard.",
+        "file: Canvas, Moodle, Gradescope (upload scores) or Blackboard; or its questions "
+        "and keys for an LMS question bank (moodle-xml, qti).",
     )
     add_exam_argument(p)
     p.add_argument("--to", required=True, choices=sorted(TARGETS), help="the format to write")
@@ -144,5 +174,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="one grade column for the exam (default) or one per section",
     )
     p.add_argument("--final", action="store_true", help="refuse while answers wait for a TA")
+    p.add_argument(
+        "--variants",
+        type=_positive,
+        metavar="N",
+        help="moodle-xml, qti: N variants of each randomized question, as a random group",
+    )
     add_questions_option(p)
     p.set_defaults(func=_cmd_export)
