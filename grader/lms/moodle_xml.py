@@ -36,6 +36,7 @@ from grader.lms.questions_out import (
     exported_questions,
     mcq_shares,
     prompt_html,
+    prompt_markdown,
     scalar_key,
 )
 from grader.loading import LoadedExam
@@ -85,14 +86,9 @@ def _essay_info(rq: ResolvedQuestion) -> str:
 
 def _question(quiz: ET.Element, name: str, rq: ResolvedQuestion, ordering: bool) -> None:
     q = rq.question
-    body = rq.prompt
+    body = prompt_markdown(rq)
     if isinstance(q, OrderingQuestion) and not ordering:
         body += "\n\n" + "\n".join(f"- `{k}`: {v}" for k, v in sorted(q.steps.items()))
-    if isinstance(q, CodeQuestion):
-        body += f"\n\nWrite your answer in `{q.file}`. {GRADED_HERE}"
-    unit = getattr(q, "unit", "")
-    if unit:
-        body += f"\n\nAnswer in {unit}."
     numeric = scalar_key(rq)
     if isinstance(q, McqQuestion):
         kind = "multichoice"
@@ -132,14 +128,14 @@ def _question(quiz: ET.Element, name: str, rq: ResolvedQuestion, ordering: bool)
             answer = _text(el, "answer", prompt_html(q.steps[label], "tex"))
             answer.set("fraction", str(position))
     else:
-        code = isinstance(q, CodeQuestion)
-        ET.SubElement(el, "responseformat").text = "monospaced" if code else "editor"
+        stub = q.stub if isinstance(q, CodeQuestion) else None
+        ET.SubElement(el, "responseformat").text = "editor" if stub is None else "monospaced"
         ET.SubElement(el, "responserequired").text = "1"
-        ET.SubElement(el, "responsefieldlines").text = "20" if code else "10"
+        ET.SubElement(el, "responsefieldlines").text = "10" if stub is None else "20"
         ET.SubElement(el, "attachments").text = "0"
         _text(el, "graderinfo", prompt_html(_essay_info(rq), "tex"))
-        template = _text(el, "responsetemplate", q.stub if code else "")
-        template.set("format", "plain" if code else "html")
+        template = _text(el, "responsetemplate", stub or "")
+        template.set("format", "html" if stub is None else "plain")
 
 
 def _names(item: ExportedQuestion, exam_id: str) -> list[tuple[str, ResolvedQuestion]]:

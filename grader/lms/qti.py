@@ -42,6 +42,7 @@ from grader.lms.questions_out import (
     exported_questions,
     mcq_shares,
     prompt_html,
+    prompt_markdown,
     scalar_key,
 )
 from grader.loading import LoadedExam
@@ -151,7 +152,7 @@ def item_xml(identifier: str, title: str, rq: ResolvedQuestion) -> ET.Element:
     )
     numeric = scalar_key(rq)
     body = ET.Element("itemBody")
-    _xhtml(body, rq.prompt + (f"\n\nAnswer in {q.unit}." if getattr(q, "unit", "") else ""))
+    _xhtml(body, prompt_markdown(rq))
     condition: ET.Element | None = None
     if isinstance(q, McqQuestion):
         decl = _declare(item, "multiple", "identifier", list(rq.key))
@@ -205,7 +206,7 @@ def _items(item: ExportedQuestion) -> list[tuple[str, ResolvedQuestion]]:
 
 def _tostring(root: ET.Element) -> bytes:
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def qti_package(exam: LoadedExam, variants: int | None = None) -> bytes:

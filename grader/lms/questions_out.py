@@ -26,7 +26,13 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from grader.keys import ResolvedQuestion, resolve
 from grader.loading import LoadedExam
 from grader.reports.markdown import markdown_to_html, sanitize_html
-from grader.schema import McqQuestion, MultipartQuestion, NumericQuestion, Question
+from grader.schema import (
+    CodeQuestion,
+    McqQuestion,
+    MultipartQuestion,
+    NumericQuestion,
+    Question,
+)
 from grader.variants import PAPER_VARIANT
 
 __all__ = [
@@ -37,6 +43,7 @@ __all__ = [
     "mcq_shares",
     "scalar_key",
     "prompt_html",
+    "prompt_markdown",
 ]
 
 GRADED_HERE = (
@@ -113,6 +120,18 @@ def scalar_key(rq: ResolvedQuestion) -> tuple[float, float] | None:
         return None
     key = float(rq.key)
     return key, q.tolerance.abs + q.tolerance.rel * abs(key)
+
+
+def prompt_markdown(rq: ResolvedQuestion) -> str:
+    """The prompt as a student sees it in the LMS: with the unit a number is asked in, and
+    for code the file to write and who grades it."""
+    q = rq.question
+    text = rq.prompt
+    if isinstance(q, NumericQuestion) and q.unit:
+        text += f"\n\nAnswer in {q.unit}."
+    if isinstance(q, CodeQuestion):
+        text += f"\n\nWrite your answer in `{q.file}`. {GRADED_HERE}"
+    return text
 
 
 def _tex_renderer() -> MarkdownIt:
