@@ -36,15 +36,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 
 from grader.keys import ResolvedQuestion
-from grader.lms.questions_out import (
-    GRADED_HERE,
-    ExportedQuestion,
-    exported_questions,
-    mcq_shares,
-    prompt_html,
-    prompt_markdown,
-    scalar_key,
-)
+from grader.lms import questions_out
 from grader.loading import LoadedExam
 from grader.schema import CodeQuestion, McqQuestion, OrderingQuestion, TextQuestion
 from grader.templating import format_value
@@ -68,7 +60,7 @@ def item_id(name: str, variant: int | None = None) -> str:
 
 def _xhtml(parent: ET.Element, markdown: str) -> None:
     """Append ``markdown`` rendered as XHTML (math as MathML) to ``parent``."""
-    html = _VOID.sub(r"<\1\2/>", prompt_html(markdown, "mathml"))
+    html = _VOID.sub(r"<\1\2/>", questions_out.prompt_html(markdown, "mathml"))
     try:
         parent.extend(ET.fromstring(f"<div>{html}</div>"))
     except ET.ParseError:  # not well-formed as XML: keep the words, as text
@@ -150,9 +142,9 @@ def item_xml(identifier: str, title: str, rq: ResolvedQuestion) -> ET.Element:
         adaptive="false",
         timeDependent="false",
     )
-    numeric = scalar_key(rq)
+    numeric = questions_out.scalar_key(rq)
     body = ET.Element("itemBody")
-    _xhtml(body, prompt_markdown(rq))
+    _xhtml(body, questions_out.prompt_markdown(rq))
     condition: ET.Element | None = None
     if isinstance(q, McqQuestion):
         decl = _declare(item, "multiple", "identifier", list(rq.key))
@@ -168,7 +160,7 @@ def item_xml(identifier: str, title: str, rq: ResolvedQuestion) -> ET.Element:
             mapping = ET.SubElement(
                 decl, "mapping", lowerBound="0", upperBound=f"{q.marks:g}", defaultValue="0"
             )
-            for label, share in mcq_shares(rq).items():
+            for label, share in questions_out.mcq_shares(rq).items():
                 ET.SubElement(mapping, "mapEntry", mapKey=label, mappedValue=f"{share * q.marks:g}")
     elif numeric is not None:
         key, tolerance = numeric
@@ -188,7 +180,7 @@ def item_xml(identifier: str, title: str, rq: ResolvedQuestion) -> ET.Element:
         _declare(item, "single", "string", [])
         ET.SubElement(body, "extendedTextInteraction", responseIdentifier="RESPONSE")
         rubric = ET.SubElement(body, "rubricBlock", view="scorer")
-        _xhtml(rubric, _scorer_note(rq) + f"\n\n{GRADED_HERE}")
+        _xhtml(rubric, _scorer_note(rq) + f"\n\n{questions_out.GRADED_HERE}")
     _outcomes(item, q.marks)
     item.append(body)
     if condition is not None:
@@ -198,7 +190,7 @@ def item_xml(identifier: str, title: str, rq: ResolvedQuestion) -> ET.Element:
     return item
 
 
-def _items(item: ExportedQuestion) -> list[tuple[str, ResolvedQuestion]]:
+def _items(item: questions_out.ExportedQuestion) -> list[tuple[str, ResolvedQuestion]]:
     if not item.randomized:
         return [(item_id(item.name), rq) for _, rq in item.variants]
     return [(item_id(item.name, v), rq) for v, rq in item.variants]
@@ -211,7 +203,7 @@ def _tostring(root: ET.Element) -> bytes:
 
 def qti_package(exam: LoadedExam, variants: int | None = None) -> bytes:
     """The exam's questions as a QTI 2.1 content package (zip bytes)."""
-    exported = {e.name: e for e in exported_questions(exam, variants)}
+    exported = {e.name: e for e in questions_out.exported_questions(exam, variants)}
     test = ET.Element(
         "assessmentTest", xmlns=QTI_NS, identifier=item_id(exam.exam.exam), title=exam.exam.title
     )
