@@ -34,6 +34,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from html.entities import html5
 
 from grader.keys import ResolvedQuestion
 from grader.lms import questions_out
@@ -48,6 +49,8 @@ CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 ET.register_namespace("m", MATHML_NS)
 _VOID = re.compile(r"<(br|hr|img)\b([^>]*?)\s*/?>")
+_NAMED = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_XML_NAMED = {"amp", "lt", "gt", "quot", "apos"}
 _NOT_ID = re.compile(r"[^A-Za-z0-9_.-]")
 _TEMPLATES = "http://www.imsglobal.org/question/qti_v2p1/rptemplates/"
 
@@ -58,9 +61,18 @@ def item_id(name: str, variant: int | None = None) -> str:
     return base if variant is None else f"{base}-v{variant}"
 
 
+def _xml_entity(m: re.Match[str]) -> str:
+    """An HTML named entity (``&nbsp;``) as its character; XML's own five stay."""
+    name = m.group(1)
+    if name in _XML_NAMED:
+        return m.group(0)
+    return html5.get(name + ";", m.group(0))
+
+
 def _xhtml(parent: ET.Element, markdown: str) -> None:
     """Append ``markdown`` rendered as XHTML (math as MathML) to ``parent``."""
     html = _VOID.sub(r"<\1\2/>", questions_out.prompt_html(markdown, "mathml"))
+    html = _NAMED.sub(_xml_entity, html)
     try:
         parent.extend(ET.fromstring(f"<div>{html}</div>"))
     except ET.ParseError:  # not well-formed as XML: keep the words, as text

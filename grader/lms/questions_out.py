@@ -103,6 +103,11 @@ def mcq_shares(rq: ResolvedQuestion) -> dict[str, float]:
     credit for a strict subset of the correct options, which our grader does not.
     """
     correct = [o.label for o in rq.options if o.correct]
+    if not correct:
+        raise ValueError(
+            f"question {rq.question.id!r}: no option is correct in this variant, and an LMS "
+            "needs one; fix the options' `correct` reference calls (or add a constraint)"
+        )
     scoring = rq.question.scoring
     wrong = {
         "partial": -1 / len(correct),

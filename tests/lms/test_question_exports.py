@@ -5,6 +5,7 @@ groups for ``--variants``; hostile prompt text; the `grader export` verb end to 
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import xml.etree.ElementTree as ET
 import zipfile
@@ -30,6 +31,8 @@ from grader.schema.questions import Scoring
 ROOT = Path(__file__).parents[2]
 FIXTURE = ROOT / "tests" / "grader" / "fixtures" / "good" / "exam.yaml"
 QUIZ = ROOT / "questions" / "quiz-2025" / "exam.yaml"
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+"""A QTI identifier (an XML NCName, no ``/``)."""
 HOSTILE = "<script>alert(1)</script> ]]> & <b>bold</b>"
 EXPECTED_TYPE = {
     "mcq": "multichoice",
@@ -128,6 +131,19 @@ def test_moodle_xml_round_trips_every_key(exam: LoadedExam) -> None:
         _assert_key(mq, paper[mq.name])
 
 
+def test_the_reader_catches_a_wrong_key() -> None:
+    exam = load_exam(FIXTURE, FIXTURE.parent.parent)
+    paper = _paper(exam)
+    text = moodle_xml(exam).replace('fraction="-100"', 'fraction="50"', 1)
+    (m1,) = [mq for mq in read_moodle(text) if mq.name == "M1"]
+    with pytest.raises(AssertionError):
+        _assert_key(m1, paper["M1"])
+    text = moodle_xml(exam).replace("<tolerance>0.001", "<tolerance>0.01", 1)
+    (n1,) = [mq for mq in read_moodle(text) if mq.name == "N1"]
+    with pytest.raises(AssertionError):
+        _assert_key(n1, paper["N1"])
+
+
 def test_moodle_mcq_fractions_follow_the_scoring_policy() -> None:
     exam = load_exam(FIXTURE, FIXTURE.parent.parent)
     (m1,) = [mq for mq in read_moodle(moodle_xml(exam)) if mq.name == "M1"]
@@ -212,6 +228,9 @@ def test_qti_items_declare_the_keys(exam: LoadedExam) -> None:
         decl = item.find(_q("responseDeclaration"))
         assert decl is not None
         values = [v.text for v in decl.iterfind(f"{_q('correctResponse')}/{_q('value')}")]
+        assert IDENTIFIER.fullmatch(item.get("identifier", ""))
+        body = item.find(_q("itemBody"))
+        assert body is not None and "$" not in "".join(body.itertext())  # math became MathML
         q = rq.question
         if isinstance(q, McqQuestion):
             assert values == rq.key
