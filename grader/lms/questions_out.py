@@ -23,6 +23,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from grader.errors import GraderError
 from grader.keys import ResolvedQuestion, resolve
 from grader.loading import LoadedExam
 from grader.reports.markdown import markdown_to_html, sanitize_html
@@ -104,7 +105,7 @@ def mcq_shares(rq: ResolvedQuestion) -> dict[str, float]:
     """
     correct = [o.label for o in rq.options if o.correct]
     if not correct:
-        raise ValueError(
+        raise GraderError(
             f"question {rq.question.id!r}: no option is correct in this variant, and an LMS "
             "needs one; fix the options' `correct` reference calls (or add a constraint)"
         )

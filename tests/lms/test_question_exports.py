@@ -9,12 +9,13 @@ import re
 import shutil
 import xml.etree.ElementTree as ET
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from grader.cli import main
+from grader.errors import GraderError
 from grader.keys import ResolvedQuestion, resolve
 from grader.lms.moodle_xml import moodle_xml, percent
 from grader.lms.qti import CP_NS, QTI_NS, item_id, qti_package
@@ -156,6 +157,14 @@ def test_moodle_mcq_fractions_follow_the_scoring_policy() -> None:
     thirds = Scoring(policy="negative", penalty=1 / 3)
     rq = resolve(question.model_copy(update={"scoring": thirds}))
     assert percent(mcq_shares(rq)["B"]) == "-33.33333"
+
+
+def test_an_mcq_variant_without_a_correct_option_is_refused_with_the_fix() -> None:
+    exam = load_exam(FIXTURE, FIXTURE.parent.parent)
+    rq = resolve(exam.questions["M1"])
+    wrong = tuple(replace(o, correct=False) for o in rq.options)
+    with pytest.raises(GraderError, match="no option is correct.*reference calls"):
+        mcq_shares(replace(rq, options=wrong))
 
 
 def test_moodle_variants_go_out_as_a_category_per_randomized_question(exam: LoadedExam) -> None:
