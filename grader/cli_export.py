@@ -125,6 +125,7 @@ TARGETS: dict[str, Target] = {
 
 
 def _positive(text: str) -> int:
+    """``--variants``: a whole number, 1 or more."""
     try:
         value = int(text)
     except ValueError:
