@@ -88,7 +88,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="start a course of your own",
         description="Write a small working course to start from.",
     )
-    kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
+    kinds = p.add_subparsers(
+        dest="kind", metavar="KIND", required=True, help="what to start: `course`"
+    )
     c = kinds.add_parser(
         "course",
         help="a course folder: questions, references, an example class and a README",
