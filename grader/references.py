@@ -76,8 +76,13 @@ def resolve_ref(ref: str, folders: Sequence[Path] = ()) -> Any:
         try:
             module = _import(shown, ref, shown)
         except LookupError as exc:
-            if not folders:
+            if "there is no module" not in str(exc):
                 raise
+            if not folders:
+                raise LookupError(
+                    f"{exc}; a course's own module needs its folder under `references:` "
+                    "in the exam or the bank"
+                ) from None
             where = ", ".join(str(f) for f in folders)
             raise LookupError(f"{exc}, nor a module {module_name!r} in {where}") from None
     func = getattr(module, func_name, None)
