@@ -12,7 +12,7 @@ import hashlib
 import importlib.util
 import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -255,8 +255,12 @@ def build_cases(
 
 
 def expected_outputs(
-    question: CodeQuestion, cases: list[BuiltCase], reference: str | None = None
+    question: CodeQuestion,
+    cases: list[BuiltCase],
+    reference: str | None = None,
+    folders: Sequence[Path] = (),
 ) -> list[Any]:
-    """The reference's output for every case, computed in this (trusted) process."""
-    fn = resolve_ref(reference or question.reference)
+    """The reference's output for every case, computed in this (trusted) process
+    (``folders``: the course's reference folders, ``LoadedBank.reference_folders``)."""
+    fn = resolve_ref(reference or question.reference, folders)
     return [fn(*case.reference_args) for case in cases]

@@ -172,9 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_verbs() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from grader import cli_export, cli_grade, cli_import, cli_papers
+    from grader import cli_course, cli_export, cli_grade, cli_import, cli_papers
 
-    return [cli_grade.register, cli_papers.register, cli_export.register, cli_import.register]
+    return [
+        cli_grade.register,
+        cli_papers.register,
+        cli_export.register,
+        cli_import.register,
+        cli_course.register,
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,6 +22,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
@@ -94,11 +95,13 @@ class CaseRule:
     """Whether the job runs each case twice and the two values must agree."""
 
     @classmethod
-    def of(cls, question: CodeQuestion) -> CaseRule:
-        """The rule of ``question`` (its custom compare function imported)."""
+    def of(cls, question: CodeQuestion, folders: Sequence[Path] = ()) -> CaseRule:
+        """The rule of ``question`` (its custom compare function imported, looked up in the
+        course's reference ``folders`` first)."""
         custom = question.compare.custom
+        rule = resolve_ref(custom, folders) if custom else question.compare.rule
         return cls(
-            rule=resolve_ref(custom) if custom else question.compare.rule,  # type: ignore[arg-type]
+            rule=rule,  # type: ignore[arg-type]
             tolerances=tolerances_of(question.compare.tolerances),
             determinism=question.determinism,
         )
@@ -151,7 +154,7 @@ class CodeSpec:
             forbid=tuple(question.forbid),
             support=bank.support_sources(question),
             limits=job_limits(question.limits),
-            rule=CaseRule.of(question),
+            rule=CaseRule.of(question, bank.reference_folders),
         )
 
     def job(
@@ -281,7 +284,7 @@ def built_cases(
 
     def compute() -> tuple[list[BuiltCase], list[Any]]:
         cases = build_cases(question, bank, params, variant, include_hidden=hidden)
-        return cases, expected_outputs(question, cases)
+        return cases, expected_outputs(question, cases, folders=bank.reference_folders)
 
     key = ("cases", id(question), json.dumps(params, sort_keys=True, default=str), variant, hidden)
     result: tuple[list[BuiltCase], list[Any]] = memoized(key, question, compute)

@@ -232,7 +232,7 @@ def run_cost_check(
     """Run the cost check of ``question`` on the student's ``entry`` (a job of ``spec``)."""
     complexity = question.complexity
     assert complexity is not None
-    ref = resolve_ref(question.reference)
+    ref = resolve_ref(question.reference, bank.reference_folders)
 
     def reference_side() -> tuple[list[int], list[CaseInput], list[float], list[CaseInput]]:
         ref_args, inputs = sized_args(question, bank, params, complexity.sizes, FLOP_SEED)

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from grader import checks
 from grader.code_jobs import CodeSpec, NotRunnable, built_cases, entry_file, judge, status_of
 from grader.cost_check import run_cost_check
-from grader.keys import ResolvedQuestion, resolve
+from grader.keys import ResolvedQuestion, resolve_in
 from grader.loading import LoadedBank, LoadedExam
 from grader.results import (
     CheckResult,
@@ -434,7 +434,7 @@ def grade_exam_question(
         qid,
         submission.answers.get(qid),
         submission,
-        resolved if resolved is not None else resolve(question, variant),
+        resolved if resolved is not None else resolve_in(exam, qid, variant),
         variant,
         runner,
         opts,
@@ -459,7 +459,7 @@ def grade_submission(
     each question is checked; a job that cannot be prepared runs on its own later.
     """
     wanted = [qid for qid in exam.ordered_ids() if only is None or qid in only]
-    resolved = {qid: resolve(exam.questions[qid], variant) for qid in wanted}
+    resolved = {qid: resolve_in(exam, qid, variant) for qid in wanted}
     prefetched = _run_code_batch(exam, submission, resolved, variant, runner, opts)
     results = [
         grade_exam_question(exam, qid, submission, runner, variant, opts, resolved[qid], prefetched)

@@ -8,14 +8,15 @@ the reference implementation named in the bank.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from grader.loading import resolve_ref
+from grader.loading import LoadedExam, resolve_ref
 from grader.schema import McqQuestion, MultipartQuestion, NumericQuestion, Question
 from grader.schema.params import RefCall
 from grader.templating import fill
@@ -26,6 +27,7 @@ __all__ = [
     "ResolvedQuestion",
     "constrained_params",
     "resolve",
+    "resolve_in",
     "substitute",
     "evaluate",
     "to_plain",
@@ -58,11 +60,12 @@ def substitute(value: Any, params: Mapping[str, Any]) -> Any:
     return value
 
 
-def evaluate(value: Any, params: Mapping[str, Any]) -> Any:
-    """A literal stays itself; a ``RefCall`` is computed with the parameters substituted."""
+def evaluate(value: Any, params: Mapping[str, Any], folders: Sequence[Path] = ()) -> Any:
+    """A literal stays itself; a ``RefCall`` is computed with the parameters substituted
+    (its reference looked up in the course's ``folders`` first, see ``resolve_ref``)."""
     if not isinstance(value, RefCall):
         return substitute(value, params)
-    result = resolve_ref(value.ref)(**substitute(value.args, params))
+    result = resolve_ref(value.ref, folders)(**substitute(value.args, params))
     if value.index is not None:
         result = (
             result[value.index] if isinstance(value.index, int) else getattr(result, value.index)
@@ -97,7 +100,7 @@ class ResolvedQuestion:
 
 
 def _resolve_mcq(
-    q: McqQuestion, params: Mapping[str, Any], variant: int
+    q: McqQuestion, params: Mapping[str, Any], variant: int, folders: Sequence[Path]
 ) -> tuple[tuple[ResolvedOption, ...], list[str]]:
     order = list(range(len(q.options)))
     if q.shuffle and variant != PAPER_VARIANT:
@@ -109,7 +112,9 @@ def _resolve_mcq(
     for new_index, old_index in enumerate(order):
         opt = q.options[old_index]
         correct = (
-            opt.correct if isinstance(opt.correct, bool) else bool(evaluate(opt.correct, params))
+            opt.correct
+            if isinstance(opt.correct, bool)
+            else bool(evaluate(opt.correct, params, folders))
         )
         new_label = (
             chr(ord("A") + new_index)
@@ -132,8 +137,11 @@ MAX_DRAWS = 100
 """Attempts at drawing parameters that satisfy a question's constraints."""
 
 
-def constrained_params(question: Question, variant: int, qid: str | None = None) -> dict[str, Any]:
-    """The variant's parameters, redrawn until every constraint of the question holds.
+def constrained_params(
+    question: Question, variant: int, qid: str | None = None, folders: Sequence[Path] = ()
+) -> dict[str, Any]:
+    """The variant's parameters, redrawn until every constraint of the question holds
+    (``folders``: the course's reference folders, see ``resolve_ref``).
 
     Attempt k draws with its own stream (``qid#k``), so a variant stays deterministic.
     Variant 0 (the printed paper) is never redrawn: its defaults must satisfy the constraints.
@@ -141,7 +149,7 @@ def constrained_params(question: Question, variant: int, qid: str | None = None)
     qid = qid or question.id
     for attempt in range(MAX_DRAWS if variant != PAPER_VARIANT else 1):
         params = draw_params(question.params, variant, qid if attempt == 0 else f"{qid}#{attempt}")
-        if all(bool(evaluate(c, params)) for c in question.constraints):
+        if all(bool(evaluate(c, params, folders)) for c in question.constraints):
             return params
     which = (
         "the printed paper's defaults break"
@@ -152,27 +160,37 @@ def constrained_params(question: Question, variant: int, qid: str | None = None)
 
 
 def resolve(
-    question: Question, variant: int = PAPER_VARIANT, params: Mapping[str, Any] | None = None
+    question: Question,
+    variant: int = PAPER_VARIANT,
+    params: Mapping[str, Any] | None = None,
+    folders: Sequence[Path] = (),
 ) -> ResolvedQuestion:
-    """The question in ``variant``: parameters drawn (or given), text filled, key computed."""
+    """The question in ``variant``: parameters drawn (or given), text filled, key computed
+    (``folders``: the course's reference folders, ``LoadedBank.reference_folders``)."""
     if params is None:
-        params = constrained_params(question, variant)
+        params = constrained_params(question, variant, folders=folders)
     prompt = fill(question.prompt, params)
     solution = fill(question.solution, params)
     if isinstance(question, MultipartQuestion):
         parts = {}
         for part in question.parts:
-            merged = {**params, **constrained_params(part, variant, f"{question.id}/{part.id}")}
-            parts[part.id] = resolve(part, variant, merged)
+            drawn = constrained_params(part, variant, f"{question.id}/{part.id}", folders)
+            parts[part.id] = resolve(part, variant, {**params, **drawn}, folders)
         return ResolvedQuestion(
             question, params, prompt, solution, {k: p.key for k, p in parts.items()}, parts=parts
         )
     if isinstance(question, McqQuestion):
-        options, labels = _resolve_mcq(question, params, variant)
+        options, labels = _resolve_mcq(question, params, variant, folders)
         return ResolvedQuestion(question, params, prompt, solution, labels, options=options)
     if isinstance(question, NumericQuestion):
         return ResolvedQuestion(
-            question, params, prompt, solution, evaluate(question.answer, params)
+            question, params, prompt, solution, evaluate(question.answer, params, folders)
         )
     key = getattr(question, "answer", None)
     return ResolvedQuestion(question, params, prompt, solution, key)
+
+
+def resolve_in(exam: LoadedExam, qid: str, variant: int = PAPER_VARIANT) -> ResolvedQuestion:
+    """Question ``qid`` of ``exam`` in ``variant`` (``resolve`` with its bank's reference
+    folders)."""
+    return resolve(exam.questions[qid], variant, folders=exam.question_bank[qid].reference_folders)

@@ -75,9 +75,9 @@ SELF_CHECK_NOTE = (
 
 
 def _describe_code(q: CodeQuestion, bank: LoadedBank, variant: int, qid: str) -> KitCode:
-    rq = resolve(q, variant)
+    rq = resolve(q, variant, folders=bank.reference_folders)
     cases = build_cases(q, bank, rq.params, variant, include_hidden=False)
-    expected = expected_outputs(q, cases)
+    expected = expected_outputs(q, cases, folders=bank.reference_folders)
     return KitCode(
         type="code",
         id=qid,
@@ -112,7 +112,7 @@ def _describe(q: Question, bank: LoadedBank, variant: int, qid: str) -> KitQuest
         return KitMultipart(type="multipart", id=qid, marks=q.marks, parts=parts)  # type: ignore[arg-type]
     if isinstance(q, CodeQuestion):
         return _describe_code(q, bank, variant, qid)
-    rq = resolve(q, variant)
+    rq = resolve(q, variant, folders=bank.reference_folders)
     if isinstance(q, McqQuestion):
         return KitMcq(type="mcq", id=qid, marks=q.marks, options=[o.label for o in rq.options])
     if isinstance(q, NumericQuestion):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import importlib
 import importlib.util
 import json
 import re
@@ -25,6 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from grader._yaml import Located, YamlSyntaxError, format_path, load_located
 from grader.errors import AuthoringError, Problem
+from grader.references import REFERENCE_PACKAGE, course_module_file, resolve_ref
 from grader.schema import Bank, CodeQuestion, Exam, MultipartQuestion, Question
 from grader.schema._base import REF_PATTERN
 from grader.schema.cases import ConstructSpec, Generated
@@ -39,15 +39,16 @@ __all__ = [
     "load_exam",
     "find_exam_file",
     "validate_paths",
+    "exam_references_of_banks",
     "resolve_ref",
     "question_hash",
     "DEFAULT_QUESTIONS_DIR",
+    "REFERENCE_PACKAGE",
 ]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 DEFAULT_QUESTIONS_DIR = Path("questions")
-REFERENCE_PACKAGE = "reference_impls"
 
 
 # ----------------------------------------------------------------------------- results
@@ -60,11 +61,19 @@ class LoadedBank:
     path: Path
     bank: Bank
     located: Located
+    exam_references: tuple[Path, ...] = ()
+    """Reference folders declared by the exam that uses this bank (absolute)."""
 
     @property
     def folder(self) -> Path:
         """Folder that support files are relative to."""
         return self.path.parent
+
+    @property
+    def reference_folders(self) -> tuple[Path, ...]:
+        """Folders searched for the course's own references: the bank's, then its exam's."""
+        own = _reference_folders(self.folder, self.bank.references)
+        return own + tuple(f for f in self.exam_references if f not in own)
 
     def support_sources(self, question: CodeQuestion) -> dict[str, bytes]:
         """Support modules of a code question: file name -> content (not secret)."""
@@ -97,14 +106,32 @@ class LoadedExam:
         return known
 
 
+def _reference_folders(base: Path, declared: Sequence[str]) -> tuple[Path, ...]:
+    """The declared reference folders, relative to ``base``, as absolute paths."""
+    return tuple((base / rel).resolve() for rel in declared)
+
+
 def question_hash(question: Question, bank: LoadedBank) -> str:
-    """sha256 of a question's canonical JSON and its support files: changes when it is edited."""
+    """sha256 of a question's canonical JSON, its support files and the course's own reference
+    modules it names: changes when any of them is edited. References in the installed
+    ``reference_impls`` are not hashed (they change with the grader's version)."""
     h = hashlib.sha256(json.dumps(question.model_dump(mode="json"), sort_keys=True).encode())
     for sub in _code_parts(question):
         for rel in sub.support:
             path = bank.folder / rel
             h.update(rel.encode())
             h.update(path.read_bytes() if path.is_file() else b"")
+    folders = bank.reference_folders
+    if folders:
+        files = {
+            found[1]
+            for _, kind, ref in _walk_refs(question, ())
+            if kind == "reference"
+            and (found := course_module_file(ref.partition(":")[0], folders)) is not None
+        }
+        for file in sorted(files):
+            h.update(file.name.encode())
+            h.update(file.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -253,22 +280,6 @@ def _friendly(err: Any, parent_tp: Any, data: Any) -> str:
 # ------------------------------------------------------------------- reference checks
 
 
-def resolve_ref(ref: str) -> Any:
-    """Import ``reference_impls.<module>`` and return ``<function>``; raise ``LookupError``."""
-    module_name, _, func_name = ref.partition(":")
-    full = f"{REFERENCE_PACKAGE}.{module_name}"
-    try:
-        module = importlib.import_module(full)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and (exc.name == full or full.startswith(exc.name + ".")):
-            raise LookupError(f"{ref!r}: there is no module {full!r}") from None
-        raise LookupError(f"{ref!r}: importing {full!r} failed: {exc}") from None
-    func = getattr(module, func_name, None)
-    if not callable(func):
-        raise LookupError(f"{ref!r}: module {full!r} has no function {func_name!r}")
-    return func
-
-
 def _code_parts(question: Question) -> Iterator[CodeQuestion]:
     if isinstance(question, CodeQuestion):
         yield question
@@ -334,7 +345,9 @@ def _support_function_exists(folder: Path, support: Sequence[str], ref: str) -> 
     return None
 
 
-def _raw_ref_problems(located: Located, value: Any, path: tuple[str | int, ...]) -> list[Problem]:
+def _raw_ref_problems(
+    located: Located, value: Any, path: tuple[str | int, ...], folders: Sequence[Path]
+) -> list[Problem]:
     """Unresolvable references inside a question that is invalid for other reasons."""
     problems: list[Problem] = []
     if isinstance(value, dict):
@@ -346,19 +359,28 @@ def _raw_ref_problems(located: Located, value: Any, path: tuple[str | int, ...])
             for where, ref in refs:
                 if isinstance(ref, str) and re.match(REF_PATTERN, ref):
                     try:
-                        resolve_ref(ref)
+                        resolve_ref(ref, folders)
                     except LookupError as exc:
                         problems.append(located.problem(where, f"unresolvable reference: {exc}"))
             if not refs:
-                problems.extend(_raw_ref_problems(located, sub, here))
+                problems.extend(_raw_ref_problems(located, sub, here, folders))
     elif isinstance(value, list):
         for j, sub in enumerate(value):
-            problems.extend(_raw_ref_problems(located, sub, (*path, j)))
+            problems.extend(_raw_ref_problems(located, sub, (*path, j), folders))
     return problems
 
 
 def _check_bank_semantics(loaded: LoadedBank) -> list[Problem]:
     problems: list[Problem] = []
+    folders = loaded.reference_folders
+    for i, rel in enumerate(loaded.bank.references):
+        if not (loaded.folder / rel).is_dir():
+            problems.append(
+                loaded.located.problem(
+                    ("references", i),
+                    f"reference folder {rel!r} not found (looked at {loaded.folder / rel})",
+                )
+            )
     for qi, question in enumerate(loaded.bank.questions):
         if question is None:  # invalid on its own; already reported
             continue
@@ -383,7 +405,7 @@ def _check_bank_semantics(loaded: LoadedBank) -> list[Problem]:
         for path, kind, ref in _walk_refs(question, base):
             if kind == "reference":
                 try:
-                    resolve_ref(ref)
+                    resolve_ref(ref, folders)
                 except LookupError as exc:
                     problems.append(loaded.located.problem(path, f"unresolvable reference: {exc}"))
             else:
@@ -410,7 +432,9 @@ def _read(path: Path) -> Located:
         raise AuthoringError(exc.problems) from None
 
 
-def _partial_bank_problems(path: Path, located: Located) -> list[Problem]:
+def _partial_bank_problems(
+    path: Path, located: Located, exam_references: tuple[Path, ...]
+) -> list[Problem]:
     """Problems pydantic cannot see while the bank as a whole is invalid.
 
     Duplicate ids are found on the raw data, and every question that is valid on its own
@@ -419,6 +443,10 @@ def _partial_bank_problems(path: Path, located: Located) -> list[Problem]:
     raw = located.value.get("questions") if isinstance(located.value, dict) else None
     if not isinstance(raw, list):
         return []
+    declared = located.value.get("references")
+    if not (isinstance(declared, list) and all(isinstance(d, str) for d in declared)):
+        declared = []
+    folders = _reference_folders(path.parent, declared) + exam_references
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     valid: list[Question] = []
@@ -439,24 +467,29 @@ def _partial_bank_problems(path: Path, located: Located) -> list[Problem]:
             valid.append(adapter.validate_python(item))
         except ValidationError:
             valid.append(None)  # type: ignore[arg-type]
-            problems.extend(_raw_ref_problems(located, item, ("questions", i)))
-    fake = LoadedBank(path, Bank.model_construct(bank="?", questions=valid), located)
+            problems.extend(_raw_ref_problems(located, item, ("questions", i), folders))
+    bank = Bank.model_construct(bank="?", references=declared, questions=valid)
+    fake = LoadedBank(path, bank, located, exam_references)
     problems.extend(_check_bank_semantics(fake))
     return problems
 
 
-def _load_bank_located(path: Path, located: Located) -> LoadedBank:
+def _load_bank_located(
+    path: Path, located: Located, exam_references: tuple[Path, ...] = ()
+) -> LoadedBank:
     try:
         bank = Bank.model_validate(located.value)
     except ValidationError as exc:
         problems = _problems_from_validation(exc, located, Bank)
         known = {str(p) for p in problems}
-        extra = [p for p in _partial_bank_problems(path, located) if str(p) not in known]
+        extra = [
+            p for p in _partial_bank_problems(path, located, exam_references) if str(p) not in known
+        ]
         dup_msgs = [p for p in problems if "question ids repeat" in p.message]
         if dup_msgs and any("duplicate question id" in p.message for p in extra):
             problems = [p for p in problems if p not in dup_msgs]
         raise AuthoringError(problems + extra) from None
-    loaded = LoadedBank(path, bank, located)
+    loaded = LoadedBank(path, bank, located, exam_references)
     problems = _check_bank_semantics(loaded)
     if problems:
         raise AuthoringError(problems)
@@ -473,10 +506,11 @@ def read_model_file(path: Path, root: type[ModelT], what: str) -> ModelT:
         raise AuthoringError(_problems_from_validation(exc, located, root), what) from None
 
 
-def load_bank(path: str | Path) -> LoadedBank:
-    """Load and fully check one bank file; raise ``AuthoringError`` listing every problem."""
+def load_bank(path: str | Path, exam_references: Sequence[Path] = ()) -> LoadedBank:
+    """Load and fully check one bank file; raise ``AuthoringError`` listing every problem.
+    ``exam_references``: the reference folders of the exam that uses it (absolute)."""
     path = Path(path)
-    return _load_bank_located(path, _read(path))
+    return _load_bank_located(path, _read(path), tuple(exam_references))
 
 
 def _load_exam_located(path: Path, located: Located) -> LoadedExam:
@@ -486,6 +520,14 @@ def _load_exam_located(path: Path, located: Located) -> LoadedExam:
         raise AuthoringError(_problems_from_validation(exc, located, Exam)) from None
     problems: list[Problem] = []
     banks: list[LoadedBank] = []
+    references = _reference_folders(path.parent, exam.references)
+    for i, (rel, folder) in enumerate(zip(exam.references, references, strict=True)):
+        if not folder.is_dir():
+            problems.append(
+                located.problem(
+                    ("references", i), f"reference folder {rel!r} not found (looked at {folder})"
+                )
+            )
     for i, rel in enumerate(exam.banks):
         bank_path = path.parent / rel
         if not bank_path.is_file():
@@ -496,7 +538,7 @@ def _load_exam_located(path: Path, located: Located) -> LoadedExam:
             )
             continue
         try:
-            banks.append(load_bank(bank_path))
+            banks.append(load_bank(bank_path, references))
         except AuthoringError as exc:
             problems.extend(exc.problems)
     questions: dict[str, Question] = {}
@@ -604,9 +646,32 @@ def _yaml_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
+def exam_references_of_banks(files: Iterable[Path]) -> dict[Path, tuple[Path, ...]]:
+    """For every bank used by an exam among ``files``: the reference folders that exam
+    declares (so a bank validated on its own finds the course's references too)."""
+    found: dict[Path, tuple[Path, ...]] = {}
+    for path in files:
+        try:
+            value = _read(path).value
+        except AuthoringError:
+            continue
+        if not (isinstance(value, dict) and "exam" in value):
+            continue
+        banks, declared = value.get("banks"), value.get("references")
+        if not (isinstance(banks, list) and isinstance(declared, list)):
+            continue
+        folders = _reference_folders(path.parent, [d for d in declared if isinstance(d, str)])
+        for rel in banks:
+            if isinstance(rel, str):
+                bank = (path.parent / rel).resolve()
+                found[bank] = found.get(bank, ()) + folders
+    return found
+
+
 def validate_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
     """Check every bank and exam file under ``paths``; return (files checked, problems)."""
     files = _yaml_files(paths)
+    exam_references = exam_references_of_banks(f for f in files if f.is_file())
     problems: list[Problem] = []
     bank_errors: dict[Path, list[Problem]] = {}
     for path in files:
@@ -623,7 +688,7 @@ def validate_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Proble
             if isinstance(value, dict) and "exam" in value:
                 _load_exam_located(path, located)
             elif isinstance(value, dict) and "bank" in value:
-                _load_bank_located(path, located)
+                _load_bank_located(path, located, exam_references.get(path.resolve(), ()))
             else:
                 problems.append(
                     located.problem(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import InfrastructureError
-from grader.keys import ResolvedQuestion, resolve
+from grader.keys import ResolvedQuestion, resolve_in
 from grader.loading import LoadedExam
 from grader.reports.markdown import markdown_page
 from grader.schema import (
@@ -95,7 +95,7 @@ def paper_markdown(exam: LoadedExam, variant: int = 0, student: str | None = Non
         if section.instructions:
             lines += [section.instructions.strip(), ""]
         for qid in section.questions:
-            lines += _question_body(resolve(exam.questions[qid], variant), f"### {qid}")
+            lines += _question_body(resolve_in(exam, qid, variant), f"### {qid}")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -154,7 +154,7 @@ def key_markdown(exam: LoadedExam, variant: int = 0, student: str | None = None)
     for section in e.sections:
         lines += [f"## {section.title}", ""]
         for qid in section.questions:
-            lines += _key_body(resolve(exam.questions[qid], variant), f"### {qid}")
+            lines += _key_body(resolve_in(exam, qid, variant), f"### {qid}")
     return "\n".join(lines).rstrip() + "\n"
 
 

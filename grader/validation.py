@@ -35,7 +35,14 @@ from grader.code_jobs import CaseRule
 from grader.cost_check import FLOP_SEED, flop_exponents, flops_of, sized_args
 from grader.errors import AuthoringError, Problem
 from grader.keys import ResolvedQuestion, resolve
-from grader.loading import LoadedBank, _yaml_files, load_bank, load_exam, resolve_ref
+from grader.loading import (
+    LoadedBank,
+    _yaml_files,
+    exam_references_of_banks,
+    load_bank,
+    load_exam,
+    resolve_ref,
+)
 from grader.sandbox._compare import tolerance_problems
 from grader.schema import CodeQuestion, McqQuestion, MultipartQuestion, NumericQuestion, Question
 from grader.text_model import Matcher, active_matcher
@@ -105,7 +112,7 @@ def checker_problems(bank: LoadedBank, variant: int = PAPER_VARIANT) -> list[Pro
     for qi, q in enumerate(bank.bank.questions):
         at: QuestionPath = ("questions", qi)
         try:
-            rq = resolve(q, variant)
+            rq = resolve(q, variant, folders=bank.reference_folders)
         except Exception as exc:  # noqa: BLE001 - author code; grading would fail the same way
             problems.append(
                 bank.located.problem(
@@ -130,7 +137,7 @@ def matcher_warnings(
     found: list[tuple[str, QuestionPath, str]] = []
     for qi, q in enumerate(bank.bank.questions):
         try:
-            rq = resolve(q, variant)
+            rq = resolve(q, variant, folders=bank.reference_folders)
         except Exception:  # noqa: BLE001 - checker_problems reports a key that fails
             continue
         for call in checks.checker_calls(q, rq, at=("questions", qi)):
@@ -163,11 +170,14 @@ def _loaded_banks(paths: Iterable[str | Path]) -> Iterator[LoadedBank]:
     """The banks under ``paths`` and those the exams under ``paths`` use, each once; files
     that do not load are skipped (``validate_paths`` reports them)."""
     seen: set[Path] = set()
-    for path in _yaml_files(paths):
+    files = _yaml_files(paths)
+    exam_references = exam_references_of_banks(f for f in files if f.is_file())
+    for path in files:
         try:
             text = path.read_text(encoding="utf-8")
             if _is_bank_text(text):
-                banks: tuple[LoadedBank, ...] = (load_bank(path),)
+                references = exam_references.get(path.resolve(), ())
+                banks: tuple[LoadedBank, ...] = (load_bank(path, references),)
             elif text.lstrip().startswith("exam:") or "\nexam:" in text:
                 banks = load_exam(path).banks
             else:
@@ -212,15 +222,16 @@ def _finite(value: Any) -> bool:
 def mutant_survivors(question: CodeQuestion, bank: LoadedBank, variant: int = 0) -> list[str]:
     """Mutants (``module:function``) that pass every hidden case, and the cost check when the
     question has one: the cases cannot tell them apart from the reference."""
-    rq = resolve(question, variant)
+    folders = bank.reference_folders
+    rq = resolve(question, variant, folders=folders)
     cases = [c for c in build_cases(question, bank, rq.params, variant) if not c.visible]
     if not cases:
         return list(question.mutants)
-    expected = expected_outputs(question, cases)
-    rule = CaseRule.of(question)
+    expected = expected_outputs(question, cases, folders=folders)
+    rule = CaseRule.of(question, folders)
     survivors = []
     for ref in question.mutants:
-        fn = resolve_ref(ref)
+        fn = resolve_ref(ref, folders)
         killed = False
         for case, exp in zip(cases, expected, strict=True):
             try:
@@ -245,7 +256,7 @@ def _grows_too_fast(
     arguments grading uses (its FLOP growth above the reference's by more than ``slack``)."""
     spec = question.complexity
     assert spec is not None
-    ref = resolve_ref(question.reference)
+    ref = resolve_ref(question.reference, bank.reference_folders)
 
     def counts(f: Callable[..., Any]) -> list[int]:
         args, _ = sized_args(question, bank, params, spec.sizes, FLOP_SEED)  # fresh per call
@@ -259,7 +270,7 @@ def _check_one(
     q: Question, bank: LoadedBank, variant: int, where: str, with_mutants: bool
 ) -> list[str]:
     problems: list[str] = []
-    rq = resolve(q, variant)
+    rq = resolve(q, variant, folders=bank.reference_folders)
     if isinstance(q, MultipartQuestion):
         for part in q.parts:
             problems += _check_one(part, bank, variant, f"{where}/{part.id}", with_mutants)
@@ -274,7 +285,7 @@ def _check_one(
         problems.append(f"{where} variant {variant}: the key is not finite ({rq.key!r})")
     if isinstance(q, CodeQuestion):
         cases = build_cases(q, bank, rq.params, variant)
-        outputs = expected_outputs(q, cases)
+        outputs = expected_outputs(q, cases, folders=bank.reference_folders)
         for case, out in zip(cases, outputs, strict=True):
             if not _finite(out):
                 problems.append(
@@ -305,7 +316,9 @@ def check_question(q: Question, bank: LoadedBank, variants: int = 0) -> list[str
             if variant != PAPER_VARIANT:  # the printed paper's: `grader validate` without --deep
                 problems += [
                     f"{p} (variant {variant})"
-                    for p in question_checker_problems(q, resolve(q, variant), bank, at)
+                    for p in question_checker_problems(
+                        q, resolve(q, variant, folders=bank.reference_folders), bank, at
+                    )
                 ]
         except Exception as exc:  # noqa: BLE001 - report author bugs with the seed to reproduce
             problems.append(
@@ -318,14 +331,16 @@ def check_question(q: Question, bank: LoadedBank, variants: int = 0) -> list[str
 def deep_validate(paths: Iterable[str | Path], variants: int = 0) -> DeepReport:
     """Deep checks of every bank under ``paths``."""
     report = DeepReport()
-    for path in _yaml_files(paths):
+    files = _yaml_files(paths)
+    exam_references = exam_references_of_banks(f for f in files if f.is_file())
+    for path in files:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError:
             continue
         if not _is_bank_text(text):
             continue
-        bank = load_bank(path)
+        bank = load_bank(path, exam_references.get(path.resolve(), ()))
         n_code = sum(1 for q in bank.bank.questions if isinstance(q, CodeQuestion))
         for q in bank.bank.questions:
             report.problems += check_question(q, bank, variants)

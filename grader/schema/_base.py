@@ -13,7 +13,8 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 """Question, part, bank and exam ids: letters, digits, ``_ . -``; no spaces."""
 
 REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$"
-"""``module:function`` under ``reference_impls`` (``policy_gradient:mc_advantage``)."""
+"""``module:function`` (``policy_gradient:mc_advantage``, ``course_refs.attention:softmax``),
+in a course's ``references:`` folders or under ``reference_impls``."""
 
 
 class Strict(BaseModel):

@@ -9,7 +9,13 @@ from pydantic import Field, model_validator
 from grader.schema._base import ID_PATTERN, Strict, repeated
 from grader.schema.questions import MARKS_EPS, Question
 
-__all__ = ["Bank", "Exam", "Section", "TextReview"]
+__all__ = ["Bank", "Exam", "Section", "TextReview", "REFERENCES_HELP"]
+
+REFERENCES_HELP = (
+    "Folders (relative to this file, e.g. `refs/`) holding the course's own reference "
+    "modules. A reference `course_refs.attention:softmax` is looked up first as "
+    "`course_refs/attention.py` in these folders, then in the installed `reference_impls`."
+)
 
 
 class Bank(Strict):
@@ -17,6 +23,10 @@ class Bank(Strict):
 
     bank: str = Field(pattern=ID_PATTERN, description="Bank id, e.g. `midsem-2025-bank`.")
     title: str = Field(default="", description="Human title.")
+    references: list[str] = Field(
+        default_factory=list,
+        description=REFERENCES_HELP,
+    )
     questions: list[Question] = Field(min_length=1, description="The questions.")
 
     @model_validator(mode="after")
@@ -60,6 +70,10 @@ class Exam(Strict):
     instructions: str = Field(default="", description="General instructions, Markdown.")
     total_marks: float = Field(gt=0, description="Total; must equal the sections' sum.")
     banks: list[str] = Field(min_length=1, description="Bank files (relative to this file).")
+    references: list[str] = Field(
+        default_factory=list,
+        description=REFERENCES_HELP + " They apply to every bank of the exam.",
+    )
     sections: list[Section] = Field(min_length=1, description="Sections in print order.")
     release_solutions: bool = Field(
         default=False, description="Show worked solutions and keys in student feedback."

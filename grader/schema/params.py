@@ -57,7 +57,8 @@ class ParamSpec(Strict):
 
 
 class RefCall(Strict):
-    """A value computed by calling ``reference_impls.<module>.<function>(**args)``.
+    """A value computed by calling ``<module>.<function>(**args)`` of the course's reference
+    folders (``references:``) or of the installed ``reference_impls``.
 
     A string argument ``"$name"`` stands for the question parameter ``name``; the result
     (a tensor, array, number or nested list) is turned into plain Python numbers.
@@ -65,7 +66,8 @@ class RefCall(Strict):
 
     ref: str = Field(
         pattern=REF_PATTERN,
-        description="`module:function` under reference_impls, e.g. `policy_gradient:mc_advantage`.",
+        description="`module:function` in the course's `references:` folders or under "
+        "reference_impls, e.g. `policy_gradient:mc_advantage`.",
     )
     args: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments; `$param` strings are substituted."

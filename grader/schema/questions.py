@@ -332,7 +332,8 @@ class CodeQuestion(_Base):
     stub: str = Field(min_length=1, description="Starting code with signature and docstring.")
     reference: str = Field(
         pattern=REF_PATTERN,
-        description="`module:function` under reference_impls computing outputs.",
+        description="`module:function` computing outputs, in the course's `references:` "
+        "folders or under reference_impls.",
     )
     support: list[str] = Field(
         default_factory=list,

@@ -154,7 +154,11 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> WheelVenv:
     (wheel,) = dist.glob("*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-    assert {"grader/sandbox/_bwrap.py", "reference_impls/exam_tasks/q3.py"} <= names, sorted(names)
+    assert {
+        "grader/sandbox/_bwrap.py",
+        "reference_impls/exam_tasks/q3.py",
+        "grader/templates/new_course/refs/course_refs/softmax.py.tmpl",
+    } <= names, sorted(names)
     assert not any(n.startswith("__editable__") or n.endswith(".pth") for n in names)
 
     # 2. A fresh venv outside the repository, made by the base interpreter.
@@ -259,6 +263,44 @@ def test_cheating_student_gets_nothing_from_the_installed_wheel(wheel_venv: Whee
     header = rows[0].split(",")
     marks = {r.split(",")[0]: r.split(",")[header.index("Q3")] for r in rows[1:]}
     assert float(marks["cheating"]) == 0 and float(marks["paper"]) == 2, marks
+
+
+def test_a_new_course_validates_and_grades_with_the_installed_wheel(
+    wheel_venv: WheelVenv,
+) -> None:
+    """`grader new course`, `validate` and `grade` (sandboxed) as a user runs them: the
+    wheel's console script, in a course folder outside the repository whose references
+    are its own (nothing added to the installed `reference_impls`)."""
+    grader = wheel_venv.venv / "bin" / "grader"
+    root = wheel_venv.course.parent
+    exam = "week-1"
+    _run(
+        [grader, "new", "course", "new-course", "--exam", exam],
+        timeout=120,
+        env=wheel_venv.env,
+        cwd=root,
+    )
+    course = root / "new-course"
+    assert not _inside(course, REPO)
+    _run([grader, "validate", "questions/"], timeout=300, env=wheel_venv.env, cwd=course)
+    _run(
+        [grader, "grade", f"questions/{exam}/exam.yaml", f"submissions/{exam}", "--out", "out"]
+        + ["--workers", "2", "--quiet"],
+        timeout=600,
+        env=wheel_venv.env,
+        cwd=course,
+    )
+    results = json.loads((course / "out" / "results.json").read_text())
+    code = {
+        s["student"]: next(q for q in s["questions"] if q["question_id"] == "code-softmax")
+        for s in results["students"]
+    }
+    assert code["ada"]["marks"] == 2, code["ada"]["feedback"]
+    assert code["ben"]["marks"] == 0, code["ben"]["feedback"]
+    rows = (course / "out" / "gradebook.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    totals = {r.split(",")[0]: float(r.split(",")[header.index("Total")]) for r in rows[2:]}
+    assert totals == {"ada": 10.0, "ben": 0.0}, totals
 
 
 PROBE = """
