@@ -7,10 +7,11 @@ targets (``grader.lms.moodle_xml``, ``grader.lms.qti``) only write their format.
 
 Variants: without ``variants`` every question goes out as the printed paper (variant 0).
 With ``variants=N`` a randomized question (one with parameters, or shuffled options) goes
-out as N pre-rendered variants, ``1..N``, each resolved by ``grader.keys.resolve``, so every
-key is the one our reference implementations compute; a target writes them as a random
-question group (the LMS picks one per attempt). A question that is not randomized goes out
-once whatever ``variants`` is.
+out as N pre-rendered variants, ``1..N``, each resolved by ``grader.keys.resolve_in``
+(with the course's reference folders), so every key is the one our reference
+implementations compute; a target writes them as a random question group (the LMS picks
+one per attempt). A question that is not randomized goes out once whatever ``variants``
+is.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from grader.errors import GraderError
-from grader.keys import ResolvedQuestion, resolve
+from grader.keys import ResolvedQuestion, resolve_in
 from grader.loading import LoadedExam
 from grader.reports.markdown import markdown_to_html, sanitize_html
 from grader.schema import (
@@ -81,7 +82,7 @@ def exported_questions(exam: LoadedExam, variants: int | None = None) -> Iterato
             question = exam.questions[qid]
             randomized = bool(variants) and is_randomized(question)
             numbers = range(1, (variants or 0) + 1) if randomized else [PAPER_VARIANT]
-            resolved = [(v, resolve(question, v)) for v in numbers]
+            resolved = [(v, resolve_in(exam, qid, v)) for v in numbers]
             if isinstance(question, MultipartQuestion):
                 for part in question.parts:
                     yield ExportedQuestion(

@@ -300,3 +300,18 @@ def test_export_verb_refuses_zero_variants(tmp_path: Path) -> None:
                 "0",
             ]
         )
+
+
+def test_a_course_of_its_own_exports_keys_from_its_own_references(tmp_path: Path) -> None:
+    from grader.cli_course import write_course
+
+    write_course(tmp_path / "course", exam="hw1")
+    exam_file = tmp_path / "course" / "questions" / "hw1" / "exam.yaml"
+    out = tmp_path / "hw1.xml"
+    assert main(["export", str(exam_file), "--to", "moodle-xml", "--out", str(out)]) == 0
+    exam = load_exam(exam_file)
+    numeric = [q for q in exam.questions.values() if isinstance(q, NumericQuestion)]
+    assert numeric  # keyed by the course's refs/ module, not by reference_impls
+    root = ET.fromstring(out.read_text())
+    answers = [q for q in root.iter("question") if q.get("type") == "numerical"]
+    assert len(answers) == len(numeric)
