@@ -28,6 +28,8 @@ from grader.sandbox import InProcessRunner
 from grader.text_model import EMBEDDING_DIM, Matcher
 from grader.text_review import ReviewBoard, ReviewQuestion, build_review, decide
 
+# these tests grade text and answers.yaml with --no-sandbox on purpose; its warning is expected
+pytestmark = pytest.mark.filterwarnings("ignore:NO SANDBOX:RuntimeWarning")
 FIX = Path(__file__).parent / "fixtures"
 
 ANSWERS = {

@@ -27,6 +27,8 @@ from grader.loading import LoadedExam, load_exam
 from grader.reports.table import ClassTable, QuestionColumn, StudentRow
 from grader.results import QuestionResult
 
+# these tests grade text and answers.yaml with --no-sandbox on purpose; its warning is expected
+pytestmark = pytest.mark.filterwarnings("ignore:NO SANDBOX:RuntimeWarning")
 FIX = Path(__file__).parents[1] / "grader" / "fixtures"
 EXAM = FIX / "good" / "exam.yaml"
 """The demo exam: "Demo exam" (demo-exam), 11.5 marks; Section A = M1 (1.5), Section B = the

@@ -14,6 +14,8 @@ from grader.lms.archive_members import MAX_MEMBER_BYTES
 from grader.lms.roster import read_lms_roster
 from grader.lms.submissions_in import ImportReport, import_submissions
 
+# these tests grade text and answers.yaml with --no-sandbox on purpose; its warning is expected
+pytestmark = pytest.mark.filterwarnings("ignore:NO SANDBOX:RuntimeWarning")
 FIX = Path(__file__).parents[1] / "grader" / "fixtures"
 EXAM = FIX / "good" / "exam.yaml"
 
