@@ -301,12 +301,6 @@ def _marks_problem(where: str, marks: float, most: float) -> str | None:
     return None
 
 
-def _override_now(table: ClassTable, student: str, question: str) -> Override | None:
-    """The decision on ``student``'s answer to ``question`` that holds now, if any."""
-    row = next((r for r in table.students if r.student == student), None)
-    return row.override(question) if row else None
-
-
 def _same(o: Override | None, new: Override) -> bool:
     return o is not None and (o.marks, o.points, o.comment, o.scope) == (
         new.marks,
@@ -342,6 +336,7 @@ def _apply_question(
             if bad:
                 problems.append(bad)
                 continue
+        group_todo: list[ReviewAnswer] = []
         for ai, a in enumerate(group.answers):
             awhere = f"{gwhere}.answers[{ai}] ({a.student})"
             if a.student in listed:
@@ -377,18 +372,35 @@ def _apply_question(
             )
             if _same(now.decision, new):
                 continue
+            if scope == "group" and now.decision and now.decision.scope == "answer":
+                continue  # decided on its own, and its own marks left null: it stays
+            if scope == "group":
+                group_todo.append(now)
+                continue
             decide(
                 gradebook,
                 exam_id,
                 q,
                 [now],
                 marks=float(marks),
-                points=points,
                 comment=comment,
                 reviewer=reviewer,
-                scope=scope,
+                scope="answer",
             )
             applied += 1
+        if group_todo and group_marks is not None:  # the group's answers in one transaction
+            decide(
+                gradebook,
+                exam_id,
+                q,
+                group_todo,
+                marks=float(group_marks),
+                points=None if group.points is None else tuple(group.points),
+                comment=group.comment or "",
+                reviewer=reviewer,
+                scope="group",
+            )
+            applied += len(group_todo)
     return applied
 
 
@@ -418,6 +430,7 @@ def apply_review_file(
         for a in row.answers
         for r in (a.result, *a.result.parts)
     }
+    decided = {(row.student, o.question_id): o for row in table.students for o in row.overrides}
     for i, entry in enumerate(doc.questions):
         where = f"questions[{i}] ({entry.question})"
         q = keys.get(entry.question)
@@ -445,7 +458,7 @@ def apply_review_file(
             decision = Override(
                 item.student, item.question, float(item.marks), item.comment or "", reviewer
             )
-            if _same(_override_now(table, item.student, item.question), decision):
+            if _same(decided.get((item.student, item.question)), decision):
                 continue
             gradebook.set_override(exam.exam.exam, replace(decision, answer_hash=graded))
             applied += 1
