@@ -27,8 +27,9 @@ class ExitCode(IntEnum):
     """Stopped: a submission or this machine (sandbox, GPU, gradebook) made the job impossible."""
     GRADER_ERRORS = 3
     """`grade` finished and wrote everything, but some answers got an `error` result (the
-    grader failed on them) and no TA has decided them: listed in the summary and in
-    `grader review`'s file. PROBLEMS wins when some students could not be graded at all."""
+    grader failed on them) or an `unchecked` one (it could not decide within its limits) and
+    no TA has decided them: listed in the summary and in `grader review`'s file; every run
+    grades them again. PROBLEMS wins when some students could not be graded at all."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C; what was graded so far is saved."""
 

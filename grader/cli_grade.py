@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,13 +146,21 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     table.add_column("pending review", justify="right")
     table.add_column("grader errors", justify="right")
     table.add_column("problems")
+    rows = {row.student: row for row in graded.students}
     for student in sorted(report.results):
         r = report.results[student]
-        pending = sum(q.needs_review for q in r.questions)
-        n_errors = sum(len(error_results(q)) for q in r.questions)
+        # the stored marks (a partial regrade's result holds only the questions it redid)
+        row = rows.get(student)
+        total = row.total if row is not None else r.total
+        pending = len(row.pending) if row is not None else sum(q.needs_review for q in r.questions)
+        n_errors = (
+            sum(len(error_results(a.result)) for a in row.answers)
+            if row is not None
+            else sum(len(error_results(q)) for q in r.questions)
+        )
         table.add_row(
             escape(student),
-            f"{r.total:g} / {exam.exam.total_marks:g}",
+            f"{total:g} / {exam.exam.total_marks:g}",
             str(pending),
             f"[bold red]{n_errors}[/]" if n_errors else "0",
             escape("; ".join(r.problems)[:80]),
@@ -171,6 +180,19 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     errors = [e for e in grader_errors(graded) if not e.decided]
     if errors:
         _print_errors(console, errors, args)
+    unchecked = [
+        r
+        for row in graded.students
+        for a in row.answers
+        for r in a.result.unsettled()
+        if r.status == "unchecked" and row.override(r.question_id) is None
+    ]
+    if unchecked:
+        console.print(
+            f"[bold red]{len(unchecked)} answer(s) could not be checked within the grader's "
+            "limits (unchecked, 0 marks for now): every run tries them again, and a TA can "
+            f"decide them under `flagged:` in {escape(f'grader review {args.exam}')}'s file.[/]"
+        )
     if report.changes:
         changes = Table(title="changed by this run (regrade)")
         for col in ("student", "question", "old", "new", "change"):
@@ -186,7 +208,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     gradebook.close()
     if report.failed:
         return ExitCode.PROBLEMS
-    return ExitCode.GRADER_ERRORS if errors else ExitCode.OK
+    return ExitCode.GRADER_ERRORS if errors or unchecked else ExitCode.OK
 
 
 def _print_errors(console: Any, errors: list[GraderErrorItem], args: argparse.Namespace) -> None:
@@ -214,10 +236,19 @@ def _print_errors(console: Any, errors: list[GraderErrorItem], args: argparse.Na
             escape((items[0].result.author_note or "")[:100]),
         )
     console.print(table)
+    # each distinct cause once and in full (the table's column cuts it short); notes that
+    # differ only in their counts ("failed on 16 case(s)") are one cause
+    causes: dict[str, list[str]] = {}
+    for e in errors:
+        note = e.result.author_note or "no note"
+        causes.setdefault(re.sub(r"\d+", "#", note), []).append(note)
+    for notes in sorted(causes.values(), key=len, reverse=True)[:3]:
+        console.print(f"[red]cause ({len(notes)} answer(s)):[/] {escape(notes[0])}")
     console.print(
         f"[bold red]{len(errors)} answer(s) got a grader error in {len(by_question)} question(s); "
         f"{escape(f'`grader review {args.exam} --out {args.out}`')} lists each with its note. Fix "
-        "the cause, then grade them again with --regrade QUESTION.[/]"
+        "the cause and run the same grade again: an answer with a grader error is never "
+        "counted as graded, so every run grades it again.[/]"
     )
 
 

@@ -26,7 +26,7 @@ import torch
 
 from grader._version import __version__
 from grader.errors import InfrastructureError
-from grader.results import QuestionResult, SubmissionResult
+from grader.results import UNSETTLED, QuestionResult, SubmissionResult
 
 __all__ = [
     "DecisionConflict",
@@ -134,6 +134,10 @@ OVERRIDE_COLUMNS = {
 }
 """Columns added to ``overrides`` after its first release: a gradebook made before them
 gets them on open (``ALTER TABLE``), its decisions kept as they were."""
+ANSWER_COLUMNS = {
+    "settled": "INTEGER NOT NULL DEFAULT 1",  # 0: error or unchecked inside (graded again)
+}
+"""Columns added to ``answers`` after its first release (see ``OVERRIDE_COLUMNS``)."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,7 @@ class Gradebook:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
             self._add_columns("overrides", OVERRIDE_COLUMNS)
+            self._add_columns("answers", ANSWER_COLUMNS)
         except sqlite3.DatabaseError as exc:
             raise InfrastructureError(
                 f"cannot open the gradebook {str(self.path)!r}: {exc}; pass another file with --db"
@@ -364,8 +369,8 @@ class Gradebook:
         db.execute(
             "INSERT OR REPLACE INTO answers (exam, student, question_id, marks, max_marks,"
             " status, feedback, needs_review, answer_hash, question_hash, variant,"
-            " grader_version, python, torch, device, seconds, graded_at, run_id, result)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " grader_version, python, torch, device, seconds, graded_at, run_id, result,"
+            " settled) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 sub.exam,
                 sub.student,
@@ -386,6 +391,7 @@ class Gradebook:
                 now,
                 run_id,
                 q.model_dump_json(),
+                int(not q.unsettled()),
             ),
         )
         db.execute(
@@ -507,17 +513,20 @@ class Gradebook:
 
     def stored_hashes(self, exam: str) -> dict[str, StoredHashes]:
         """student -> what their stored grades were computed from, for resumption. An
-        answer the grader failed on (``error``) has no hash: it is graded again next run."""
+        answer the grader reached no verdict on (``error`` or ``unchecked``, in it or a part:
+        ``QuestionResult.unsettled``) has no hash: it is graded again next run."""
         out: dict[str, StoredHashes] = {}
         for student, content, variant in self.db.execute(
             "SELECT student, content_hash, variant FROM submissions WHERE exam=?", (exam,)
         ):
             out[student] = StoredHashes(content, int(variant), {})
-        for student, qid, qhash, status in self.db.execute(
-            "SELECT student, question_id, question_hash, status FROM answers WHERE exam=?", (exam,)
+        for student, qid, qhash, status, settled in self.db.execute(
+            "SELECT student, question_id, question_hash, status, settled FROM answers WHERE exam=?",
+            (exam,),
         ):
             if student in out:
-                out[student].question_hashes[qid] = "" if status == "error" else qhash
+                done = status not in UNSETTLED and settled
+                out[student].question_hashes[qid] = qhash if done else ""
         return out
 
     def answers(self, exam: str) -> list[StoredAnswer]:

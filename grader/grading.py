@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from grader import checks
 from grader.code_jobs import CodeSpec, NotRunnable, built_cases, entry_file, judge, status_of
 from grader.cost_check import run_cost_check
+from grader.errors import InfrastructureError
 from grader.keys import ResolvedQuestion, resolve_in
 from grader.loading import LoadedBank, LoadedExam
 from grader.results import (
@@ -285,7 +286,10 @@ def grade_question(
             question, bank, qid, answer, submission, rq, variant, runner, opts, prefetched or {}
         )
     except Exception as exc:  # noqa: BLE001 - the last-resort result a student understands
-        log.exception("grader failure on %s for %s", qid, submission.student)
+        if isinstance(exc, InfrastructureError):  # a known failure, told in its own words
+            log.warning("grader failure on %s for %s: %s", qid, submission.student, exc)
+        else:  # a bug: the traceback helps whoever fixes it
+            log.exception("grader failure on %s for %s", qid, submission.student)
         result = QuestionResult(
             question_id=qid,
             marks=0.0,

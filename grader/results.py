@@ -20,6 +20,7 @@ __all__ = [
     "McqSelection",
     "QuestionResult",
     "QuestionStatus",
+    "UNSETTLED",
     "SubmissionResult",
 ]
 
@@ -140,6 +141,18 @@ class QuestionResult(BaseModel):
     author_note: str | None = Field(
         default=None, description="TA-only detail; never shown to students."
     )
+
+    def unsettled(self) -> tuple[QuestionResult, ...]:
+        """The results in it (itself, or its parts) on which the grader reached no verdict:
+        ``error`` (the grader failed) or ``unchecked`` (it could not decide within its
+        limits). Such an answer is never counted as graded: every run grades it again."""
+        if self.parts:
+            return tuple(p for p in self.parts if p.status in UNSETTLED)
+        return (self,) if self.status in UNSETTLED else ()
+
+
+UNSETTLED: frozenset[str] = frozenset({"error", "unchecked"})
+"""Statuses that are no verdict (see ``QuestionResult.unsettled``)."""
 
 
 class SubmissionResult(BaseModel):

@@ -54,11 +54,14 @@ def error_results(result: QuestionResult) -> list[QuestionResult]:
 
 def flagged_results(exam: LoadedExam, result: QuestionResult) -> list[QuestionResult]:
     """Answers other than text that the grader sent to a TA (``needs_review``, with a note
-    saying why: a cost check whose CPU time contradicts its FLOP count, say)."""
+    saying why: a cost check whose CPU time contradicts its FLOP count, say), or could not
+    check within its limits (``unchecked``)."""
     return [
         r
         for r in (result, *result.parts)
-        if r.needs_review and not r.parts and _text_question(exam, r.question_id) is None
+        if (r.needs_review or r.status == "unchecked")
+        and not r.parts
+        and _text_question(exam, r.question_id) is None
     ]
 
 

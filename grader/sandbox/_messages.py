@@ -149,8 +149,11 @@ def _message(
     if status == "ok":
         return ""
     if status == "sandbox_error":
+        # the detail is the supervisor's, or a runner's from before any student code ran
+        detail = h.get("detail")
+        why = f": {detail[:500]}" if type(detail) is str and detail else ""
         return (
-            f"the sandbox failed during case {n} (a problem on the grader's side); "
+            f"the sandbox failed during case {n} (a problem on the grader's side{why}); "
             "it will be run again"
         )
     if status == "not_runnable":

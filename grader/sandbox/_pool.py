@@ -223,6 +223,7 @@ class _PoolRunner(abc.ABC):
         self._lock = threading.Lock()
         self._closed = False
         self._job_ids = 0
+        self._failing = False  # the last batch failed in the sandbox on two workers
         self._tmp = "/tmp"
         started = [self._spawn() for _ in range(workers)]
         try:
@@ -295,15 +296,19 @@ class _PoolRunner(abc.ABC):
         student's mistake. The worker always goes back to the pool or is replaced."""
         visible_frames, hidden_frames = _encode_batch(jobs, batch_id)
         outcomes: list[list[CaseOutcome]] = []
-        for _ in range(2):
+        # once a batch has failed on a fresh worker too, the machine is the likely cause (an
+        # address-space limit, say): later batches get one try each until one goes through
+        for _ in range(1 if self._failing else 2):
             worker = self._take_worker()
             healthy = False
             try:
                 outcomes, healthy = self._drive(worker, jobs, visible_frames, hidden_frames)
             finally:
                 self._give_back(worker, healthy)
-            if not any(o.status == "sandbox_error" for out in outcomes for o in out):
+            failed = any(o.status == "sandbox_error" for out in outcomes for o in out)
+            if not failed:
                 break
+        self._failing = failed
         return outcomes
 
     def _take_worker(self) -> _Worker:

@@ -299,10 +299,19 @@ def _serve(
         op, j = header.get("op"), header.get("j")
         if op == "setup" and type(j) is int and j not in jobs:
             if forbid is None:
-                cpu_hard = _apply_process_limits(header["process"], sandboxed)
-                forbid = sorted(header["forbid"])
-                if forbid:
-                    _install_forbid(forbid, hits, header["device"])
+                # Until ``armed`` no student code has run in this process: a failure here is
+                # the sandbox's (a limit it cannot set, memory it cannot get), never the
+                # student's, and the supervisor reports it so.
+                try:
+                    cpu_hard = _apply_process_limits(header["process"], sandboxed)
+                    _canary()  # before the bans: known-good code may use what they ban
+                    forbid = sorted(header["forbid"])
+                    if forbid:
+                        _install_forbid(forbid, hits, header["device"])
+                except BaseException as exc:  # noqa: BLE001 -- reported, then the runner ends
+                    out.send({"op": "unfit", "why": _unfit_reason(exc)})
+                    return
+                out.send({"op": "armed"})
             elif sorted(header["forbid"]) != forbid:
                 return  # jobs with different bans never share a runner
             job = jobs[j] = _RunnerJob(header)
@@ -341,10 +350,45 @@ def _apply_process_limits(process: dict[str, Any], sandboxed: bool) -> int:
         # the inputs still to come (hidden cases) arrive after the cap is set: room for them
         vm = _vm_bytes(os.getpid())
         cap = vm + process["memory_mb"] * 1024 * 1024 + 3 * int(process["input_bytes"])
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY and hard < cap:
+            raise _Unfit(
+                f"the grader runs under an address-space limit (ulimit -v) of {hard >> 20} MB, "
+                f"below the {cap >> 20} MB a student's process needs here (the sandbox's "
+                f"{process['memory_mb']} MB on top of {vm >> 20} MB mapped at start); raise "
+                "or remove that limit"
+            )
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     # (torch runs one thread: set at import, before the zygote forked)
     return cpu_hard
+
+
+class _Unfit(Exception):
+    """This runner cannot give a student's code the conditions the question promises."""
+
+
+def _unfit_reason(exc: BaseException) -> str:
+    """One line for the TA on why a runner could not be set up (no student code has run)."""
+    if isinstance(exc, _Unfit):
+        return str(exc)[:500]
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001
+        text = ""
+    return f"setting up the student's process failed: {type(exc).__name__}: {text}"[:500]
+
+
+def _canary() -> None:
+    """Known-good code run under the limits just set, before any student code: numpy and
+    torch allocate and compute. A runner in which this fails (the grader's machine is out of
+    memory or address space) would fail any student's code, so it is reported as the
+    sandbox's failure instead of running theirs."""
+    a = np.ones((256, 1024))  # 2 MB
+    t = torch.ones(128, 128)
+    value = float(a.sum()) + float((t @ t).sum())
+    if value != 256 * 1024 + 128**3:
+        raise _Unfit("the sandbox's known-good check computed a wrong value")
 
 
 class _RunnerJob:

@@ -129,6 +129,7 @@ class _RunnerProc:
         self.res_r, self.out_r, self.ack_w, self.cmd_w = fds
         self.zygote = zygote  # in a sandbox: count the CPU of every process but the supervisor
         self.jobs: set[int] = set()  # the jobs it has been sent the setup frame of
+        self.armed = False  # it said its limits hold; student code may have run since
         self.cpu_seen, self.cpu_read_at = 0.0, -math.inf
 
     def cpu(self, max_age: float = 0.0) -> float:
@@ -222,6 +223,7 @@ class Supervisor:
         self.base_rss = base_rss  # the clean image's RSS: runners are measured above it
         self.dev_entries = set(os.listdir("/dev")) if sandboxed else set()
         self.handed: list[int] = []  # runners of the batch at hand (plain mode cleans them up)
+        self.armed_any = False  # a runner of the batch at hand has run the student's code
         self.shared: dict[tuple[str, ...], _RunnerProc] = {}  # a group's runner in this batch
         self.process: dict[tuple[str, ...], dict[str, Any]] = {}  # a group's process limits
         self.last_groups = 1  # runners a batch is likely to need: its groups of jobs
@@ -283,6 +285,7 @@ class Supervisor:
         if frame is None:
             return BatchEnd.GRADER_GONE
         batch = frame[0]
+        self.armed_any = False
         if int(batch["jobs"]) > 0:  # forked while the files are written
             self.ask({"op": "want", "n": self.last_groups}, reply=False)
         states = []
@@ -417,6 +420,12 @@ class Supervisor:
             if failure is None:
                 return  # every case answered; the runner waits for more (or is retired)
             self.shared.pop(state.group, None)  # gone: _supervise has reaped it
+            if failure.get("status") == "sandbox_error":
+                # a runner could not be set up: fresh ones from the same zygote, in the same
+                # sandbox, fare no better; the grader retries the batch on a fresh sandbox
+                for k in todo:
+                    self.send({"op": "case", "j": state.j, "i": k, **failure})
+                return
             if len(runner.jobs) > 1:
                 # The process also held other jobs' code (a thread of theirs, memory they
                 # kept): this case runs again in a fresh runner, alone, and only a failure
@@ -503,6 +512,12 @@ class Supervisor:
                 for header, fbufs in frames_in:
                     op = header.get("op")
                     expect = todo[reported] if reported < len(todo) else None
+                    if not runner.armed:  # no student code has run in it yet: trusted
+                        if op == "armed":
+                            runner.armed = self.armed_any = True
+                            continue
+                        failure = _unfit(header.get("why") if op == "unfit" else None)
+                        break
                     if op == "start" and current is None and header.get("i") == expect:
                         current = expect
                         cpu_base = runner.cpu(POLL)
@@ -555,7 +570,14 @@ class Supervisor:
         runner.close()
         if reported >= len(todo):
             return reported, None
-        if failure is None:  # it ended during the case (or before starting it)
+        if failure is not None and failure.get("status") == "sandbox_error":
+            pass  # it said it cannot hold its limits (no student code had run in it)
+        elif not runner.armed and not self.armed_any:
+            # it ended or stalled while being set up, and none of this student's code has run
+            # anywhere in the sandbox (that code could kill it): the sandbox's failure
+            why = _death_reason(wait_status, 0.0, math.inf).get("detail", "")
+            failure = _unfit(f"the student's process ended while being set up ({why})")
+        elif failure is None:  # it ended during the case (or before starting it)
             failure = _death_reason(wait_status, cpu_used - cpu_base, limits["cpu_seconds"])
         return reported, failure
 
@@ -657,6 +679,13 @@ def _state(pid: int) -> str:
             return fh.read().rpartition(")")[2].split()[0]
     except (OSError, IndexError):
         return ""
+
+
+def _unfit(why: object) -> dict[str, Any]:
+    """The failure of a runner that could not be set up (before any student code ran):
+    ``sandbox_error``, with the runner's own reason when it gave one."""
+    text = why if type(why) is str and why else "the student's process could not be set up"
+    return {"status": "sandbox_error", "detail": text[:500]}
 
 
 def _death_reason(status: int, cpu: float, cpu_limit: float) -> dict[str, Any]:

@@ -200,3 +200,13 @@ def test_a_job_that_hangs_on_every_case_is_cut_short(sandbox: SandboxRunner) -> 
         == "case 4 was not run: skipped after 3 cases in a row exceeded their time limit"
     )
     assert elapsed < 8, "three 1 s CPU limits, not ten"
+
+
+def test_claiming_the_sandbox_broke_is_still_the_students_own_failure(
+    sandbox: SandboxRunner,
+) -> None:
+    # a `sandbox_error` is never the student's mark and is graded again on every run: a
+    # student who could forge one would dodge a zero for ever
+    outcomes = run_attack(sandbox, "fake_sandbox_failure")
+    assert [o.status for o in outcomes] != ["sandbox_error"] * 3
+    assert all(o.status in ("bad_output", "crashed") for o in outcomes), outcomes
