@@ -48,6 +48,7 @@ __all__ = [
     "autograder_zip",
     "course_files",
     "grader_wheel",
+    "write_autograder_zip",
 ]
 
 Visibility = Literal["visible", "after_due_date", "after_published", "hidden"]
