@@ -3,7 +3,8 @@
 ``--to`` picks a target from ``TARGETS``; each target is a function of the parsed arguments
 and the loaded exam that writes ``--out`` and returns the exit status. Gradebook imports for
 an LMS (``grader.lms.grades_out``) are the first; the exam's questions for an LMS question
-bank (``grader.lms.moodle_xml``, ``grader.lms.qti``) the second.
+bank (``grader.lms.moodle_xml``, ``grader.lms.qti``) the second; the zip Gradescope runs
+as an autograder (``grader.lms.gradescope_autograder``) the third.
 """
 
 from __future__ import annotations
@@ -116,10 +117,32 @@ def _questions_target(write: Callable[[LoadedExam, int | None], str | bytes]) ->
     return export
 
 
+def _gradescope_autograder(args: argparse.Namespace, exam: LoadedExam) -> int:
+    """The zip Gradescope runs as the exam's autograder (``grader.lms.gradescope_autograder``)."""
+    from grader.lms.gradescope_autograder import write_autograder_zip
+    from grader.variants import read_secret
+
+    secret = read_secret(args.secret_file) if args.secret_file else None
+    wheel = write_autograder_zip(
+        exam,
+        Path(args.file),
+        wheel=Path(args.wheel) if args.wheel else None,
+        visibility=args.visibility,
+        secret=secret,
+    )
+    print(
+        f"wrote {args.file}: the autograder of {exam.exam.exam} with {wheel.name}"
+        + (" and the course secret" if secret else "")
+        + "; upload it in Gradescope's Configure Autograder page"
+    )
+    return ExitCode.OK
+
+
 TARGETS: dict[str, Target] = {
     **{name: _grades_target(w) for name, w in GRADE_TARGETS.items()},
     "moodle-xml": _questions_target(moodle_xml),
     "qti": _questions_target(qti_package),
+    "gradescope-autograder": _gradescope_autograder,
 }
 """``--to`` targets by name."""
 
@@ -180,6 +203,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=_positive,
         metavar="N",
         help="moodle-xml, qti: N variants of each randomized question, as a random group",
+    )
+    p.add_argument(
+        "--wheel",
+        metavar="PATH",
+        help="gradescope-autograder: the grader's wheel to ship (default: built from the "
+        "grader's source tree; needed when the grader was installed from a wheel)",
+    )
+    p.add_argument(
+        "--visibility",
+        choices=["after_due_date", "after_published", "visible", "hidden"],
+        default="after_due_date",
+        help="gradescope-autograder: when students see marks and hidden cases' results "
+        "(default after_due_date; visible cases and problems with the upload always show)",
+    )
+    p.add_argument(
+        "--secret-file",
+        metavar="PATH",
+        help="gradescope-autograder: ship the course secret, for per-student variants",
     )
     add_questions_option(p)
     p.set_defaults(func=_cmd_export)

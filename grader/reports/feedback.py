@@ -42,7 +42,7 @@ from grader.schema import MultipartQuestion, Question, TextQuestion
 from grader.schema.questions import RubricPoint
 from grader.submissions import STUDENT_ID
 
-__all__ = ["feedback_markdown", "feedback_html", "write_feedback"]
+__all__ = ["feedback_markdown", "feedback_html", "question_feedback_markdown", "write_feedback"]
 
 _STATUS = {
     "correct": "correct",
@@ -188,20 +188,30 @@ def feedback_markdown(exam: LoadedExam, row: StudentRow) -> str:
     for section in exam.exam.sections:
         lines += [f"## {section.title}", ""]
         for qid in section.questions:
-            a = row.answer(qid)
-            if a is None:
-                lines += [f"### {qid} — not graded", ""]
-                continue
-            lines += _question_md(
-                a.result,
-                exam.questions.get(qid),
-                "###",
-                a.marks,
-                a.overridden,
-                row,
-                exam.exam.release_solutions,
-            )
+            lines += _question_lines(exam, row, qid, "###")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _question_lines(exam: LoadedExam, row: StudentRow, qid: str, level: str) -> list[str]:
+    """Question ``qid``'s section of ``row``'s page, its heading at ``level``."""
+    a = row.answer(qid)
+    if a is None:
+        return [f"{level} {qid} — not graded", ""]
+    return _question_md(
+        a.result,
+        exam.questions.get(qid),
+        level,
+        a.marks,
+        a.overridden,
+        row,
+        exam.exam.release_solutions,
+    )
+
+
+def question_feedback_markdown(exam: LoadedExam, row: StudentRow, question_id: str) -> str:
+    """One question's section of the student's feedback page (``feedback_markdown``), with
+    the same wording, as a page of its own: for an LMS that shows feedback per question."""
+    return "\n".join(_question_lines(exam, row, question_id, "#")).rstrip() + "\n"
 
 
 def feedback_html(exam: LoadedExam, student: str, markdown: str) -> str:
