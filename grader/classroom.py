@@ -24,8 +24,10 @@ from grader.loading import LoadedExam
 from grader.results import SubmissionResult
 from grader.sandbox import InProcessRunner, Runner, SandboxRunner, sandbox_available
 from grader.submissions import (
+    SYMLINK_NOT_GRADED,
     Submission,
     find_submissions,
+    linked_submissions,
     printable_name,
     read_roster,
     read_submission,
@@ -64,7 +66,8 @@ class ClassReport:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     """Student -> why it was not graded; a folder whose name is not a valid student id is
-    listed here under that name (``printable_name``), and nothing of it is graded."""
+    listed here under that name (``printable_name``), and nothing of it is graded; so is a
+    symbolic link among the folders (``submissions.SYMLINK_NOT_GRADED``)."""
     changes: list[Regrade] = field(default_factory=list)
     """The answers whose marks this run changed."""
     seconds: float = 0.0
@@ -207,6 +210,8 @@ def grade_class(
     stored = gradebook.stored_hashes(exam_id)
     known = set(exam.ordered_ids())
     plans: list[Plan] = []
+    for link in linked_submissions(submissions_dir):
+        report.failed[printable_name(link)] = SYMLINK_NOT_GRADED
     for folder in find_submissions(submissions_dir):
         bad_id = student_id_problem(folder.name)
         if bad_id is not None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
 from pathlib import Path
 
 from grader._version import __version__
+from grader.cli_args import output_file, whole_number
 from grader.errors import AuthoringError, GraderError, InfrastructureError, SubmissionError
 
 __all__ = ["ExitCode", "main", "build_parser"]
@@ -35,6 +38,26 @@ class ExitCode(IntEnum):
 
 
 Handler = Callable[[argparse.Namespace], int]
+
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+_SAVED = "what was stored before is kept; free some space and run the same command again"
+
+
+def _write_failure(exc: OSError | sqlite3.OperationalError) -> str | None:
+    """One line for a write this machine refused (a full disk, a folder that cannot be
+    written), or ``None`` when ``exc`` is something else (a bug: its traceback shows)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        if "full" in str(exc):
+            return f"the disk holding the gradebook is full ({exc}); {_SAVED}"
+        return None
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in _DISK_FULL:
+        return f"the disk is full{where}; {_SAVED}"
+    if isinstance(exc, PermissionError):
+        return f"permission denied{where}; pass a folder you may write to, or fix its permissions"
+    if exc.errno in (errno.EROFS, errno.ENAMETOOLONG):
+        return f"cannot write{where}: {exc.strerror}"
+    return None
 
 
 def add_exam_argument(parser: argparse.ArgumentParser, help: str = "exam id or exam file") -> None:
@@ -141,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--variants",
-        type=int,
+        type=whole_number,
         default=0,
         metavar="N",
         help="also deploy and check N randomized variants of every question",
@@ -156,7 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
         "file (review.yaml) instead.",
     )
     p.add_argument("--review", action="store_true", help="the review file's schema (review.yaml)")
-    p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "--out",
+        type=output_file,
+        metavar="FILE",
+        help="write to FILE instead of standard output",
+    )
     p.set_defaults(func=_cmd_schema)
 
     p = sub.add_parser(
@@ -199,6 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.ERROR
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.ERROR
+    except (OSError, sqlite3.OperationalError) as exc:
+        line = _write_failure(exc)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
         return ExitCode.ERROR
     except KeyboardInterrupt:
         print("interrupted; results graded so far are saved", file=sys.stderr)

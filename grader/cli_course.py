@@ -9,6 +9,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from grader.cli import ExitCode
+from grader.cli_args import output_folder
 from grader.errors import AuthoringError, Problem
 from grader.schema._base import ID_PATTERN
 
@@ -99,7 +100,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "implementations, submissions/<exam>/ with an example class of two students and a "
         "roster, and a README saying how to validate, grade, review and export.",
     )
-    c.add_argument("dir", metavar="DIR", help="the folder to create (must be new or empty)")
+    c.add_argument(
+        "dir", type=output_folder, metavar="DIR", help="the folder to create (must be new or empty)"
+    )
     c.add_argument(
         "--exam",
         default=DEFAULT_EXAM,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.cli import ExitCode, add_exam_argument, add_questions_option
+from grader.cli_args import existing_file, output_file
 from grader.cli_grade import _add_db_option, _out_paths
 from grader.errors import InfrastructureError
 from grader.lms.grades_out import GRADE_TARGETS, GradesWriter
@@ -176,7 +177,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_exam_argument(p)
     p.add_argument("--to", required=True, choices=sorted(TARGETS), help="the format to write")
-    p.add_argument("--out", required=True, dest="file", metavar="FILE", help="file to write")
+    p.add_argument(
+        "--out",
+        required=True,
+        dest="file",
+        type=output_file,
+        metavar="FILE",
+        help="file to write",
+    )
     p.add_argument(
         "--out-dir",
         dest="out",
@@ -187,6 +195,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_db_option(p)
     p.add_argument(
         "--roster",
+        type=existing_file,
         metavar="CSV",
         help="roster CSV: student, then any of name, canvas_id, sis_user_id, sis_login_id, "
         "section, email, username (default: the roster the last grading run used)",

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.cli import ExitCode, add_exam_argument, add_questions_option
-from grader.errors import InfrastructureError
+from grader.cli_args import existing_file, output_folder, port_number, positive_number
+from grader.errors import InfrastructureError, UsageError
 
 if TYPE_CHECKING:
     from grader.gradebook import Gradebook
@@ -35,6 +36,17 @@ def _out_paths(args: argparse.Namespace) -> tuple[Path, Path]:
     return out, db
 
 
+def _check_regrade(exam: LoadedExam, regrade: list[str] | None) -> None:
+    """``--regrade QUESTION...``: every id must be one of the exam's questions."""
+    known = exam.ordered_ids()
+    unknown = [q for q in regrade or [] if q not in known]
+    if unknown:
+        raise UsageError(
+            f"argument --regrade: no question {', '.join(map(repr, unknown))} in exam "
+            f"{exam.exam.exam!r}; its questions are {', '.join(known)}"
+        )
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
@@ -58,6 +70,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     exam = load_exam(args.exam, Path(args.questions))
+    _check_regrade(exam, args.regrade)
     if not Path(args.submissions).is_dir():
         raise InfrastructureError(
             f"submissions folder {args.submissions!r} does not exist; it should hold one folder "
@@ -398,11 +411,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "submissions", metavar="SUBMISSIONS_DIR", help="folder with one subfolder per student"
     )
     p.add_argument(
-        "--out", default="out/grading", metavar="DIR", help="where reports go (default out/grading)"
+        "--out",
+        type=output_folder,
+        default="out/grading",
+        metavar="DIR",
+        help="where reports go (default out/grading)",
     )
     _add_db_option(p)
     p.add_argument(
-        "--workers", type=int, default=2, metavar="N", help="parallel sandboxes (default 2)"
+        "--workers",
+        type=positive_number,
+        default=2,
+        metavar="N",
+        help="parallel sandboxes (default 2)",
     )
     p.add_argument(
         "--regrade",
@@ -413,11 +434,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--roster",
+        type=existing_file,
         metavar="CSV",
         help="roster of student ids (default SUBMISSIONS_DIR/roster.csv if present)",
     )
     p.add_argument(
         "--secret-file",
+        type=existing_file,
         metavar="PATH",
         help="course secret for per-student variants (or $GRADER_SECRET)",
     )
@@ -470,7 +493,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "every decision is saved at once",
     )
     p.add_argument(
-        "--port", type=int, metavar="P", help="port of the review page (default: a free one)"
+        "--port",
+        type=port_number,
+        metavar="P",
+        help="port of the review page (default: a free one)",
     )
     add_questions_option(p)
     p.set_defaults(func=_cmd_review)

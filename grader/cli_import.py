@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from grader.cli import ExitCode
+from grader.cli_args import existing_file, existing_path, output_folder
 
 __all__ = ["register"]
 
@@ -39,15 +40,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "SUBMISSIONS_DIR/import-report.txt; exit 1 when there is one.",
     )
     p.add_argument("--from", dest="source", required=True, choices=sorted(SOURCES), help="LMS")
-    p.add_argument("download", metavar="ARCHIVE_OR_FOLDER", help="the LMS's download")
+    p.add_argument(
+        "download", type=existing_path, metavar="ARCHIVE_OR_FOLDER", help="the LMS's download"
+    )
     p.add_argument(
         "--roster",
         required=True,
+        type=existing_file,
         metavar="CSV",
         help="roster with a student column and the LMS's id column (canvas_id, email, "
         "gradescope_id, moodle_id, name)",
     )
     p.add_argument(
-        "--out", required=True, metavar="SUBMISSIONS_DIR", help="where the student folders go"
+        "--out",
+        required=True,
+        type=output_folder,
+        metavar="SUBMISSIONS_DIR",
+        help="where the student folders go",
     )
     p.set_defaults(func=_cmd_import)

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from grader.cli import add_exam_argument, add_questions_option
+from grader.cli_args import existing_file, existing_folder, output_folder, whole_number
 from grader.errors import InfrastructureError, SubmissionError
 
 __all__ = ["register", "print_result"]
@@ -160,10 +161,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_exam_argument(p)
     p.add_argument("--student", metavar="ID", help="render this student's variant")
     p.add_argument(
-        "--roster", metavar="CSV", help="render the variant of every student on this roster"
+        "--roster",
+        type=existing_file,
+        metavar="CSV",
+        help="render the variant of every student on this roster",
     )
     p.add_argument(
-        "--variants", type=int, default=0, metavar="N", help="render N anonymous variants"
+        "--variants", type=whole_number, default=0, metavar="N", help="render N anonymous variants"
     )
     p.add_argument(
         "--format",
@@ -172,10 +176,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="comma-separated: md, html, tex, pdf (default md,html)",
     )
     p.add_argument(
-        "--out", default="out/papers", metavar="DIR", help="output folder (default out/papers)"
+        "--out",
+        type=output_folder,
+        default="out/papers",
+        metavar="DIR",
+        help="output folder (default out/papers)",
     )
     p.add_argument(
         "--secret-file",
+        type=existing_file,
         metavar="PATH",
         help="course secret (or $GRADER_SECRET); without one every student gets the printed paper",
     )
@@ -190,9 +199,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "hidden case, key, reference or secret.",
     )
     add_exam_argument(p)
-    p.add_argument("--out", required=True, metavar="DIR", help="kit folder to write")
+    p.add_argument(
+        "--out", required=True, type=output_folder, metavar="DIR", help="kit folder to write"
+    )
     p.add_argument("--student", metavar="ID", help="build this student's variant")
-    p.add_argument("--secret-file", metavar="PATH", help="course secret (or $GRADER_SECRET)")
+    p.add_argument(
+        "--secret-file",
+        type=existing_file,
+        metavar="PATH",
+        help="course secret (or $GRADER_SECRET)",
+    )
     add_questions_option(p)
     p.set_defaults(func=_cmd_kit)
 
@@ -208,10 +224,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "folder",
         nargs="?",
         default=".",
+        type=existing_folder,
         metavar="FOLDER",
         help="your answers folder (default: here)",
     )
-    p.add_argument("--kit", metavar="DIR", help="kit folder (default: FOLDER)")
+    p.add_argument(
+        "--kit", type=existing_folder, metavar="DIR", help="kit folder (default: FOLDER)"
+    )
     p.add_argument(
         "--exam",
         metavar="EXAM",

@@ -8,6 +8,8 @@ Three families, caught at one boundary (the CLI):
   student-facing: it says what the student should do.
 * ``InfrastructureError``: the machine cannot do what was asked (no sandbox, no GPU, a
   database that cannot be opened). Its message says what to install or change.
+
+``UsageError`` (an option naming what the exam lacks) is caught at the same boundary.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "AuthoringError",
     "SubmissionError",
     "InfrastructureError",
+    "UsageError",
 ]
 
 
@@ -68,3 +71,9 @@ class SubmissionError(GraderError):
 
 class InfrastructureError(GraderError):
     """Raised when this machine lacks what the job needs; the message says how to fix it."""
+
+
+class UsageError(GraderError):
+    """Raised when a command-line option names something that does not exist (a question
+    id, ...) and only the loaded exam can tell; the message names the option and what it
+    accepts. (Options argparse can check alone are checked by ``grader.cli_args``.)"""

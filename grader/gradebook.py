@@ -279,7 +279,10 @@ class Gradebook:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # SQLite has rolled back already after some errors (a full disk: SQLITE_FULL);
+            # a second ROLLBACK would hide the error with "no transaction is active"
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
         else:
             self.db.execute("COMMIT")

@@ -31,6 +31,7 @@ from grader.schema import (
     OrderingQuestion,
     TextQuestion,
 )
+from grader.submissions import student_file_name
 from grader.templating import format_value
 
 __all__ = [
@@ -284,24 +285,31 @@ def render_variant(
 ) -> Rendered:
     """Write the paper and key of one variant in ``formats`` (md, html, tex, pdf)."""
     out.mkdir(parents=True, exist_ok=True)
-    stem = stem or (student or f"variant-{variant_code(exam.exam.exam, variant)}")
+    # a student's files are named by student_file_name: unique per student, whatever the id
+    stem = stem or (
+        student_file_name(student)
+        if student
+        else f"variant-{variant_code(exam.exam.exam, variant)}"
+    )
     written: dict[str, list[Path]] = {"paper": [], "key": []}
     for kind, md in (
         ("paper", paper_markdown(exam, variant, student)),
         ("key", key_markdown(exam, variant, student)),
     ):
         title = exam.exam.title if kind == "paper" else f"Answer key: {exam.exam.title}"
-        base = out / f"{stem}-{kind}"
+
+        # not Path.with_suffix: a stem holding a dot (``jo.smith``) would lose its end
+        name = f"{stem}-{kind}"
         if "md" in formats:
-            base.with_suffix(".md").write_text(md, encoding="utf-8")
-            written[kind].append(base.with_suffix(".md"))
+            (out / f"{name}.md").write_text(md, encoding="utf-8")
+            written[kind].append(out / f"{name}.md")
         if "html" in formats:
-            base.with_suffix(".html").write_text(markdown_page(title, md), encoding="utf-8")
-            written[kind].append(base.with_suffix(".html"))
+            (out / f"{name}.html").write_text(markdown_page(title, md), encoding="utf-8")
+            written[kind].append(out / f"{name}.html")
         if "tex" in formats or "pdf" in formats:
             tex = markdown_to_latex(md, title)
-            base.with_suffix(".tex").write_text(tex, encoding="utf-8")
-            written[kind].append(base.with_suffix(".tex"))
+            (out / f"{name}.tex").write_text(tex, encoding="utf-8")
+            written[kind].append(out / f"{name}.tex")
             if "pdf" in formats:
-                written[kind].append(latex_to_pdf(tex, base.with_suffix(".pdf")))
+                written[kind].append(latex_to_pdf(tex, (out / f"{name}.pdf")))
     return Rendered(written["paper"], written["key"])

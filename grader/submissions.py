@@ -13,6 +13,7 @@ the student and changes nothing. A folder whose name is not a valid id is not gr
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import re
 import stat
@@ -27,9 +28,12 @@ __all__ = [
     "Submission",
     "read_submission",
     "find_submissions",
+    "linked_submissions",
+    "SYMLINK_NOT_GRADED",
     "read_roster",
     "ROSTER_ID_COLUMNS",
     "student_id_problem",
+    "student_file_name",
     "printable_name",
     "STUDENT_ID",
     "MAX_FILE_BYTES",
@@ -46,6 +50,28 @@ STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
 """What a student id (a submission folder's name) may be, matched in full: it is a
 gradebook key, a file name and a spreadsheet cell, so no spaces, slashes, quotes or
 leading ``=``, ``+``, ``-``, ``@`` or ``.``."""
+
+
+_SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._@-")
+_SLUG_LENGTH = 64
+"""Longest slug kept before the hash: with the hash and a suffix such as ``-paper.html``, a
+name stays far below the 255 bytes a file name may have."""
+
+
+def student_file_name(student: str) -> str:
+    """The stem of every file made for ``student`` (``feedback/<stem>.md``, a rendered
+    paper): the id itself when it is a valid id in lower case, otherwise a slug of it (lower
+    case, other characters as ``_``, at most 64) and ``~`` and 12 hex digits of its SHA-256.
+
+    Two students never share a file: a valid lower-case id is itself; every other name
+    holds ``~``, which no valid id does, and the hash of the real id. Lower case makes this
+    hold on disks that ignore case too (macOS, Windows: ``Alice`` and ``alice``)."""
+    if STUDENT_ID.fullmatch(student) and student == student.lower():
+        return student
+    slug = "".join(ch if ch in _SLUG_CHARS else "_" for ch in student.lower())
+    slug = slug[:_SLUG_LENGTH].lstrip(".-") or "student"
+    digest = hashlib.sha256(student.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"{slug}~{digest}"
 
 
 def _escape_char(ch: str) -> str:
@@ -140,6 +166,45 @@ def _has_alias(text: str) -> bool:
         return False
 
 
+def _duplicate_key(root: yaml.Node | None) -> str | None:
+    """The first key written twice in one mapping of the document ``root``, as a problem
+    naming the key and both lines; ``None`` when every key is written once. (YAML keeps the
+    last one silently, so a student's earlier answer would vanish without a word.)"""
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                line = key.start_mark.line + 1
+                if isinstance(key, yaml.ScalarNode):
+                    first = seen.get((key.tag, key.value))
+                    if first is not None:
+                        return (
+                            f"answers.yaml has the key {_short(key.value)} twice ("
+                            + (f"lines {first} and {line}" if first != line else f"line {line}")
+                            + "); no answer could be graded: keep one of them"
+                        )
+                    seen[(key.tag, key.value)] = line
+                stack.extend((key, value))
+    return None
+
+
+def _load_answers(text: str) -> tuple[Any, str | None]:
+    """answers.yaml's document and the problem of a key written twice (see
+    ``_duplicate_key``), from one parse; raises ``yaml.YAMLError`` on invalid YAML."""
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        duplicate = _duplicate_key(node)
+        doc = None if node is None or duplicate else loader.construct_document(node)
+    finally:
+        loader.dispose()
+    return doc, duplicate
+
+
 def read_submission(
     folder: Path,
     *,
@@ -177,7 +242,7 @@ def read_submission(
                 )
             else:
                 try:
-                    doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+                    doc, duplicate = _load_answers(text)
                 except yaml.YAMLError as exc:
                     mark = getattr(exc, "problem_mark", None)
                     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -185,6 +250,15 @@ def read_submission(
                         f"answers.yaml is not valid YAML{where}: "
                         f"{getattr(exc, 'problem', None) or exc}; no answer could be graded"
                     )
+                else:
+                    if duplicate is not None:
+                        problems.append(duplicate)
+                        doc = None
+                    elif doc is None:
+                        problems.append(
+                            "answers.yaml is empty; no answer could be graded: write your "
+                            "answers under `answers:`"
+                        )
             if doc is not None and not isinstance(doc, dict):
                 problems.append(
                     "answers.yaml must be a mapping with keys student, exam and answers"
@@ -262,8 +336,16 @@ def read_submission(
     )
 
 
+SYMLINK_NOT_GRADED = (
+    "a symbolic link, not a folder; not graded (a link could point at another student's "
+    "folder or outside the class): put the student's folder itself there"
+)
+"""Why a symbolic link among the student folders is not graded (after its name)."""
+
+
 def find_submissions(root: Path) -> list[Path]:
-    """Student folders directly under ``root`` (sorted; hidden folders and links skipped)."""
+    """Student folders directly under ``root`` (sorted; hidden folders and links skipped:
+    ``linked_submissions`` names the links, to report them)."""
     out = []
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         if entry.name.startswith(".") or entry.is_symlink():
@@ -271,6 +353,16 @@ def find_submissions(root: Path) -> list[Path]:
         if entry.is_dir(follow_symlinks=False):
             out.append(Path(entry.path))
     return out
+
+
+def linked_submissions(root: Path) -> list[str]:
+    """Names of the symbolic links directly under ``root`` (sorted, hidden ones left out),
+    which ``find_submissions`` skips: each is reported with ``SYMLINK_NOT_GRADED``."""
+    return sorted(
+        entry.name
+        for entry in os.scandir(root)
+        if entry.is_symlink() and not entry.name.startswith(".")
+    )
 
 
 ROSTER_ID_COLUMNS = ("student", "id", "student_id")

@@ -30,7 +30,6 @@ and TA comments show as text, never as markup that runs.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from grader.gradebook import Override
@@ -40,7 +39,7 @@ from grader.reports.table import ClassTable, StudentRow
 from grader.results import QuestionResult
 from grader.schema import MultipartQuestion, Question, TextQuestion
 from grader.schema.questions import RubricPoint
-from grader.submissions import STUDENT_ID
+from grader.submissions import student_file_name
 
 __all__ = ["feedback_markdown", "feedback_html", "question_feedback_markdown", "write_feedback"]
 
@@ -220,27 +219,15 @@ def feedback_html(exam: LoadedExam, student: str, markdown: str) -> str:
     return markdown_page(f"{exam.exam.title} — {student}", markdown)
 
 
-def _safe_name(student: str) -> str:
-    """The file name of ``student``'s page: the id itself when it is a valid id (see
-    ``submissions.STUDENT_ID``), otherwise a cleaned name plus a hash of the id, so two
-    students never share a page."""
-    if STUDENT_ID.fullmatch(student):
-        return student
-    keep = "".join(
-        ch if ch.isascii() and (ch.isalnum() or ch in "-_.@") else "_" for ch in student
-    ).lstrip(".-")
-    digest = hashlib.sha256(student.encode("utf-8", "surrogateescape")).hexdigest()[:12]
-    return f"{keep[:64] or 'student'}-{digest}"
-
-
 def write_feedback(exam: LoadedExam, table: ClassTable, out: Path) -> list[Path]:
-    """feedback/<student>.md and .html for every graded student."""
+    """feedback/<name>.md and .html for every graded student, ``<name>`` from
+    ``submissions.student_file_name``: one pair of files per student, whatever the ids."""
     folder = out / "feedback"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for row in table.students:
         md = feedback_markdown(exam, row)
-        name = _safe_name(row.student)
+        name = student_file_name(row.student)
         (folder / f"{name}.md").write_text(md, encoding="utf-8")
         page = feedback_html(exam, row.student, md)
         (folder / f"{name}.html").write_text(page, encoding="utf-8")
