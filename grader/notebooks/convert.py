@@ -29,7 +29,7 @@ def _flat(answers: dict[str, Any]) -> dict[str, Any]:
 
 def fill_kit_notebook(kit_notebook: Path, folder: Path, out: Path) -> Path:
     """Write ``out``: the kit notebook with ``folder``'s answers and code in its tagged cells."""
-    nb = nbformat.read(kit_notebook, as_version=4)
+    nb = nbformat.read(kit_notebook, as_version=4)  # type: ignore[no-untyped-call]
     doc = yaml.safe_load((folder / "answers.yaml").read_text(encoding="utf-8")) or {}
     answers = _flat(doc.get("answers") or {})
     for cell in nb.cells:

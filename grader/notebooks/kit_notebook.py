@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.kit import build_kit
 from grader.kit_manifest import KitCode, KitMultipart, KitQuestion, read_manifest
@@ -48,21 +47,40 @@ def notebook_name(exam_id: str, student: str | None) -> str:
     return f"{exam_id}-{student}.ipynb" if student else f"{exam_id}.ipynb"
 
 
-def _answer_cell(qid: str, kind: str) -> Any:
+Cell = dict[str, Any]
+
+
+def new_code_cell(source: str, metadata: dict[str, Any] | None = None) -> Cell:
+    """An unrun v4 code cell (its id is set when the notebook is put together)."""
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": metadata or {},
+        "outputs": [],
+        "source": source,
+    }
+
+
+def new_markdown_cell(source: str) -> Cell:
+    """A v4 Markdown cell."""
+    return {"cell_type": "markdown", "metadata": {}, "source": source}
+
+
+def _answer_cell(qid: str, kind: str) -> Cell:
     return new_code_cell(
         f"# {qid}: {_HINTS.get(kind, 'your answer')}\n{answer_variable(qid)} = None\n",
         metadata={"tags": [ANSWER_TAG + qid], METADATA_KEY: {"answer": qid}},
     )
 
 
-def _code_cell(qid: str, stub: str) -> Any:
+def _code_cell(qid: str, stub: str) -> Cell:
     return new_code_cell(
         f"# {qid}: keep this cell's tag; only the tagged cells are graded\n{stub}",
         metadata={"tags": [qid], METADATA_KEY: {"question": qid}},
     )
 
 
-def _answer_cells(d: KitQuestion, qid: str, kit: Path) -> list[Any]:
+def _answer_cells(d: KitQuestion, qid: str, kit: Path) -> list[Cell]:
     if isinstance(d, KitMultipart):
         return [c for p in d.parts for c in _answer_cells(p, f"{qid}/{p.id}", kit)]
     if isinstance(d, KitCode):
@@ -87,7 +105,7 @@ def build_kit_notebook(
         }
         described = {d.id: d for d in manifest.questions}
         e = exam.exam
-        cells = [
+        cells: list[Cell] = [
             new_markdown_cell(
                 f"# {e.title}\n\n"
                 + (f"Student: **{student}**\n\n" if student else "")
@@ -125,13 +143,16 @@ def build_kit_notebook(
                 metadata={"tags": ["self-check"]},
             ),
         ]
-    nb = new_notebook(
-        cells=cells,
-        metadata={
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
             METADATA_KEY: {"exam": e.exam, "variant": variant},
         },
-    )
+        "cells": [cell | {"id": f"cell-{i + 1}"} for i, cell in enumerate(cells)],
+    }
     nbformat.validate(nb)
     out.mkdir(parents=True, exist_ok=True)
     path = out / notebook_name(e.exam, student)

@@ -174,7 +174,7 @@ def _read(name: str, data: bytes) -> tuple[Any, str | None]:
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)
     try:
-        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+        nb = nbformat.reads(text, as_version=4, capture_validation_error={})  # type: ignore[no-untyped-call]
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
         first = str(exc.message if hasattr(exc, "message") else exc).splitlines()[0][:160]
@@ -244,7 +244,8 @@ def parse_notebook(name: str, data: bytes, slots: Mapping[str, CodeSlot]) -> Not
             buf.write(f"# notebook cell {i + 1}\n{runnable_source(cells[i].source)}\n")
         source = buf.getvalue().encode("utf-8")
         if len(source) > MAX_MODULE_BYTES:
-            notes.append(f"the cells for {file} are over {MAX_MODULE_BYTES / 1e6:.1f} MB; not taken")
+            limit = f"{MAX_MODULE_BYTES / 1e6:.1f} MB"
+            notes.append(f"the cells for {file} are over {limit}; not taken")
             continue
         files[file] = source
     return NotebookAnswers(files=files, answers=answers, notes=tuple(notes))

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from notebook_helpers import code, markdown, notebook_bytes
 
 from grader.notebooks import reader
 from grader.notebooks.reader import CodeSlot, parse_notebook
 from grader.submissions import read_submission
-from tests.notebooks.conftest import code, markdown, notebook_bytes
 
 SLOTS = {"q3": CodeSlot("q3.py", "softmax"), "q4/code": CodeSlot("q4.py", "loss")}
 
@@ -55,8 +55,7 @@ def test_an_untagged_cell_defining_the_function_is_taken_and_the_student_is_told
     )
     assert taken.files["q3.py"].endswith(b"return z\n\n")
     assert any(
-        "took q3's code from an untagged cell (cell 3) defining `softmax`" in n
-        for n in taken.notes
+        "took q3's code from an untagged cell (cell 3) defining `softmax`" in n for n in taken.notes
     )
 
 
@@ -137,7 +136,8 @@ def test_answers_yaml_can_name_the_notebook_and_its_own_answers_win(tmp_path: Pa
     )
     sub = read_submission(tmp_path, known_questions={"A1", "A2"}, code_slots=SLOTS)
     assert sub.answers == {"A1": "C", "A2": "D"}
-    assert sub.problems == ("A1 is answered in answers.yaml and in work.ipynb; answers.yaml's kept",)
+    kept = "A1 is answered in answers.yaml and in work.ipynb; answers.yaml's kept"
+    assert sub.problems == (kept,)
 
 
 def test_a_notebook_named_with_a_folder_is_refused(tmp_path: Path) -> None:
@@ -154,9 +154,7 @@ def test_several_notebooks_without_answers_yaml_ask_which_one(tmp_path: Path) ->
     assert any("several notebooks (a.ipynb, b.ipynb)" in p for p in sub.problems)
 
 
-def test_an_oversized_notebook_is_not_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_oversized_notebook_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader, "MAX_NOTEBOOK_BYTES", 100)
     (tmp_path / "hw.ipynb").write_bytes(notebook_bytes(code("x = 1" * 100, "q3")))
     sub = read_submission(tmp_path, code_slots=SLOTS)
