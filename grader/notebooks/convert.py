@@ -28,10 +28,15 @@ def _flat(answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def fill_kit_notebook(kit_notebook: Path, folder: Path, out: Path) -> Path:
-    """Write ``out``: the kit notebook with ``folder``'s answers and code in its tagged cells."""
+    """Write ``out``: the kit notebook with ``folder``'s answers and code in its tagged cells
+    (``folder`` is trusted: this is for the example class, not for student uploads)."""
     nb = nbformat.read(kit_notebook, as_version=4)  # type: ignore[no-untyped-call]
-    doc = yaml.safe_load((folder / "answers.yaml").read_text(encoding="utf-8")) or {}
-    answers = _flat(doc.get("answers") or {})
+    try:
+        doc = yaml.safe_load((folder / "answers.yaml").read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        doc = None  # a broken answers.yaml: the notebook keeps its blanks
+    given = doc.get("answers") if isinstance(doc, dict) else None
+    answers = _flat(given if isinstance(given, dict) else {})
     for cell in nb.cells:
         own = cell.metadata.get(METADATA_KEY, {})
         if "question" in own:
