@@ -171,3 +171,13 @@ def test_a_notebook_link_is_not_followed(tmp_path: Path) -> None:
     sub = read_submission(folder, code_slots=SLOTS)
     assert sub.answers == {}
     assert "symbolic link" in sub.problems[0]
+
+
+def test_changing_an_answer_cell_changes_the_submissions_content_hash(tmp_path: Path) -> None:
+    from grader.classroom import content_hash
+
+    def hash_with(answer: str) -> str:
+        (tmp_path / "hw.ipynb").write_bytes(notebook_bytes(code(answer, "answer:A1")))
+        return content_hash(read_submission(tmp_path, code_slots=SLOTS))
+
+    assert hash_with('a = "B"') != hash_with('a = "C"')
