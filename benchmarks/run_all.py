@@ -10,6 +10,7 @@ Runs, one after the other (never part of the test suite):
   3. bench_render.py   rendering 1,000 variants of the mid-sem paper and key
   4. bench_cost_check.py  whether the cost check's CPU timing tells O(T) from O(T^2)
   5. bench_otter.py    the same small assignment graded by Otter-Grader, when installed
+  6. bench_notebooks.py  the mid-sem example class as notebooks vs as .py files (target 1.2x)
 Each prints its table; the combined output goes to benchmarks/results/latest.md together
 with the machine it ran on.
 """
@@ -50,6 +51,7 @@ def main() -> None:
         ["bench_render.py"] + (["--variants", "100"] if args.quick else []),
         ["bench_cost_check.py"] + (["--rounds", "3"] if args.quick else []),
         ["bench_otter.py", "--reps", "5"],
+        ["bench_notebooks.py"] + (["--copies", "3"] if args.quick else []),
     ]
     lines = [f"# benchmarks, {time.strftime('%Y-%m-%d %H:%M')}", f"machine: {machine}", ""]
     print(lines[1], flush=True)

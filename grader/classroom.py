@@ -10,6 +10,7 @@ ready, so a run killed at any point (SIGKILL included) is finished by running it
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -21,6 +22,7 @@ from grader.errors import InfrastructureError
 from grader.gradebook import Environment, Gradebook, Regrade, StoredHashes
 from grader.grading import GradingOptions, grade_submission
 from grader.loading import LoadedExam
+from grader.notebooks.slots import exam_slots
 from grader.results import SubmissionResult
 from grader.sandbox import InProcessRunner, Runner, SandboxRunner, sandbox_available
 from grader.submissions import (
@@ -136,6 +138,8 @@ def content_hash(sub: Submission) -> str:
     for name in sorted(sub.files):
         h.update(name.encode() + b"\0" + sub.files[name])
     h.update(repr(sorted(sub.file_problems.items())).encode())
+    if sub.notebook is not None:  # its answer cells are in no file hashed above
+        h.update(json.dumps(sub.answers, sort_keys=True, default=repr).encode())
     return h.hexdigest()[:16]
 
 
@@ -209,6 +213,7 @@ def grade_class(
     report = ClassReport(run_id)
     stored = gradebook.stored_hashes(exam_id)
     known = set(exam.ordered_ids())
+    slots = exam_slots(exam)  # a notebook's code cells (grader.notebooks)
     plans: list[Plan] = []
     for link in linked_submissions(submissions_dir):
         report.failed[printable_name(link)] = SYMLINK_NOT_GRADED
@@ -217,7 +222,9 @@ def grade_class(
         if bad_id is not None:
             report.failed[printable_name(folder.name)] = bad_id
             continue
-        sub = read_submission(folder, exam_id=exam_id, known_questions=known, roster=roster)
+        sub = read_submission(
+            folder, exam_id=exam_id, known_questions=known, roster=roster, code_slots=slots
+        )
         variant = variant_seed(secret, exam_id, sub.student)
         plan = plan_student(exam, sub, variant, stored.get(sub.student), regrade)
         if plan is None:

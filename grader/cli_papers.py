@@ -75,6 +75,12 @@ def _cmd_kit(args: argparse.Namespace) -> int:
         if args.student
         else 0
     )
+    if args.format == "ipynb":
+        from grader.notebooks.kit_notebook import build_kit_notebook
+
+        path = build_kit_notebook(exam, Path(args.out), variant, args.student)
+        print(f"kit notebook for {exam.exam.exam}: {path} (open it in Jupyter or Colab)")
+        return 0
     files = build_kit(exam, Path(args.out), variant, args.student)
     print(
         f"kit for {exam.exam.exam} in {args.out} ({len(files)} files): fill in answers.yaml and "
@@ -208,6 +214,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=existing_file,
         metavar="PATH",
         help="course secret (or $GRADER_SECRET)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("folder", "ipynb"),
+        default="folder",
+        help="folder: paper, stubs and answers.yaml (default); ipynb: one Jupyter/Colab notebook",
     )
     add_questions_option(p)
     p.set_defaults(func=_cmd_kit)

@@ -51,6 +51,7 @@ from grader.kit_manifest import (
     write_manifest,
 )
 from grader.loading import LoadedBank, LoadedExam
+from grader.notebooks.slots import kit_slots
 from grader.render import paper_markdown
 from grader.results import QuestionResult, SubmissionResult
 from grader.sandbox import CaseInput, Runner, resolve_device
@@ -311,7 +312,9 @@ def check_kit(kit: Path, folder: Path, runner: Runner) -> SubmissionResult:
     Raises ``SubmissionError`` when ``kit.json`` cannot be read (``read_manifest``)."""
     manifest = read_manifest(kit / "kit.json")
     ids = [d.id for d in manifest.questions]
-    sub = read_submission(folder, exam_id=manifest.exam, known_questions=ids)
+    sub = read_submission(
+        folder, exam_id=manifest.exam, known_questions=ids, code_slots=kit_slots(manifest)
+    )
     results = tuple(
         _check_one(d, sub.answers.get(d.id), d.id, sub, runner, kit) for d in manifest.questions
     )

@@ -38,6 +38,7 @@ __all__ = [
     "Rendered",
     "variant_code",
     "paper_markdown",
+    "question_markdown",
     "key_markdown",
     "render_variant",
     "markdown_to_latex",
@@ -74,6 +75,11 @@ def _question_body(rq: ResolvedQuestion, heading: str) -> list[str]:
                 rq.parts[part.id], f"{'#' * (heading.count('#') + 1)} ({part.id})"
             )
     return lines
+
+
+def question_markdown(exam: LoadedExam, qid: str, variant: int = 0) -> str:
+    """One question of the paper (its parts included) as Markdown, headed ``### qid``."""
+    return "\n".join(_question_body(resolve_in(exam, qid, variant), f"### {qid}")).rstrip() + "\n"
 
 
 def paper_markdown(exam: LoadedExam, variant: int = 0, student: str | None = None) -> str:

@@ -20,9 +20,12 @@ import stat
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from grader.notebooks.reader import CodeSlot
 
 __all__ = [
     "Submission",
@@ -119,6 +122,8 @@ class Submission:
     problems: tuple[str, ...] = ()
     file_problems: Mapping[str, str] = field(default_factory=dict)
     """File name -> why it was not taken (binary, too large, a link)."""
+    notebook: str | None = None
+    """The notebook the answers were also taken from (``grader.notebooks``), if any."""
 
 
 def _safe_read(path: Path, limit: int) -> tuple[bytes | None, str | None]:
@@ -211,23 +216,34 @@ def read_submission(
     exam_id: str | None = None,
     known_questions: Collection[str] = (),
     roster: Collection[str] | None = None,
+    code_slots: Mapping[str, CodeSlot] | None = None,
 ) -> Submission:
     """Read ``folder``; never raises for anything inside it.
 
     The student is the folder's name (check it with ``student_id_problem`` first).
+    ``code_slots`` (code question id -> file and function) lets a notebook's code cells be
+    taken (``grader.notebooks``); without it a notebook gives only its answer cells.
     """
+    from grader.notebooks.folder import lone_notebook, merge_notebook, named_notebook
+
     problems: list[str] = []
     answers: dict[str, Any] = {}
     student = folder.name
     exam: str | None = None
     variant: int | None = None
+    notebook: str | None = None
     raw, err = _safe_read(folder / "answers.yaml", MAX_ANSWERS_BYTES)
+    if raw is None and err is not None and "missing" in err:
+        notebook, nb_problem = lone_notebook(folder)
+        problems += [nb_problem] if nb_problem else []
     if raw is None:
-        problems.append(
-            f"answers.yaml: {err}; no answer could be graded"
-            if "missing" not in (err or "")
-            else "no answers.yaml in the submission folder; no answer could be graded"
-        )
+        if notebook is None:
+            problems.append(
+                f"answers.yaml: {err}; no answer could be graded"
+                if "missing" not in (err or "")
+                else "no answers.yaml (nor a notebook) in the submission folder; "
+                "no answer could be graded"
+            )
     else:
         text_err = _text_problem("answers.yaml", raw)
         if text_err:
@@ -283,18 +299,23 @@ def read_submission(
                 elif v is not None:
                     problems.append(f"`variant: {v!r}` is not a variant number; ignored")
                 ans = doc.get("answers")
-                if ans is None:
-                    problems.append("answers.yaml has no `answers:` mapping")
-                elif not isinstance(ans, dict):
+                if ans is not None and not isinstance(ans, dict):
                     problems.append("`answers:` must map question ids to answers")
-                else:
+                elif isinstance(ans, dict):
                     for key, value in ans.items():
                         qid = str(key)
                         if known_questions and qid not in known_questions:
                             problems.append(f"answer for unknown question {qid!r} ignored")
                             continue
                         answers[qid] = value
-                extra = sorted(set(doc) - {"student", "exam", "variant", "answers"}, key=str)
+                if doc.get("notebook") is not None:
+                    notebook, nb_problem = named_notebook(doc.get("notebook"))
+                    problems += [nb_problem] if nb_problem else []
+                elif ans is None:
+                    problems.append("answers.yaml has no `answers:` mapping")
+                extra = sorted(
+                    set(doc) - {"student", "exam", "variant", "answers", "notebook"}, key=str
+                )
                 if extra:
                     problems.append(
                         f"answers.yaml has unknown keys {', '.join(map(str, extra))}; ignored"
@@ -324,6 +345,16 @@ def read_submission(
             continue
         files[entry.name] = data
     problems.extend(file_problems.values())
+    if notebook is not None:
+        from grader.notebooks.reader import MAX_NOTEBOOK_BYTES, parse_notebook
+
+        data, err = _safe_read(folder / notebook, MAX_NOTEBOOK_BYTES)
+        taken = parse_notebook(notebook, data, code_slots or {}) if data is not None else None
+        problems += (
+            merge_notebook(notebook, taken, answers, files, known_questions)
+            if taken is not None
+            else [f"{err}; no answer could be taken from the notebook"]
+        )
     return Submission(
         folder=folder,
         student=student,
@@ -333,6 +364,7 @@ def read_submission(
         files=files,
         problems=tuple(problems),
         file_problems=file_problems,
+        notebook=notebook,
     )
 
 
