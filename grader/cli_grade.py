@@ -65,7 +65,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.grading import GradingOptions
     from grader.loading import load_exam
     from grader.reports import read_table, write_reports
-    from grader.review import error_results, grader_errors
+    from grader.review import error_results, grader_errors, question_of
     from grader.variants import read_secret
 
     console = Console(stderr=True)
@@ -201,9 +201,13 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         if r.status == "unchecked" and row.override(r.question_id) is None
     ]
     if unchecked:
+        gpu = sum(
+            getattr(question_of(exam, r.question_id), "device", "") == "cuda" for r in unchecked
+        )
         console.print(
-            f"[bold red]{len(unchecked)} answer(s) could not be checked within the grader's "
-            "limits (unchecked, 0 marks for now): every run tries them again, and a TA can "
+            f"[bold red]{len(unchecked)} answer(s) could not be checked (unchecked, 0 marks for "
+            f"now){f', {gpu} of them waiting for a GPU runner' if gpu else ''}: every run "
+            "tries them again (a run on a machine with a CUDA GPU grades those), and a TA can "
             f"decide them under `flagged:` in {escape(f'grader review {args.exam}')}'s file.[/]"
         )
     if report.changes:

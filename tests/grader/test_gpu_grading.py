@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader.classroom import grade_class
+from grader.gradebook import Gradebook
 from grader.grading import grade_submission
 from grader.loading import load_exam
 from grader.sandbox import InProcessRunner, SandboxRunner, sandbox_available
@@ -74,3 +76,25 @@ def test_cuda_question_runs_on_the_gpu_inside_the_sandbox(tmp_path: Path) -> Non
     assert good.questions[0].marks == 2.0, good.questions[0].feedback
     assert mixed.questions[0].marks == 0.0 and "RuntimeError" in mixed.questions[0].feedback
     assert bad.questions[0].marks == 0.0
+
+
+def test_a_cuda_answer_left_unchecked_is_graded_again_by_the_next_run(tmp_path: Path) -> None:
+    # no --regrade: a run on a machine with a GPU grades it without being told (issue 18)
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    exam = load_exam(cuda_exam(tmp_path))
+    klass = tmp_path / "class"
+    shutil.copytree(FIX / "class", klass)
+    gradebook = Gradebook(tmp_path / "gb.sqlite")
+    runner = InProcessRunner(workers=1)
+    try:
+        grade_class(exam, klass, gradebook, runner)
+        assert gradebook.stored_hashes("demo-exam")["alice"].question_hashes["C1"] == ""
+        again = grade_class(exam, klass, gradebook, runner)
+    finally:
+        runner.close()
+    assert "alice" in again.graded  # C1 again; the questions with a verdict are not
+    (status,) = gradebook.rows(
+        "SELECT status FROM answers WHERE student='alice' AND question_id='C1'"
+    )[0]
+    assert status == "unchecked"
