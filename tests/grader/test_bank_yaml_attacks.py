@@ -36,6 +36,8 @@ ATTACKS = {
     "9-level alias bomb": _alias_bomb(),
     "impossible date": "bank: b\nquestions: []\nwhen: 2024-02-30\n",
     "int tag on a word": "bank: b\nquestions: !!int many\n",
+    "timestamp tag on a word": "bank: b\nquestions: !!timestamp x\n",
+    "python tag": "bank: b\nquestions: !!python/object/apply:os.system [ls]\n",
     "list as a key": "bank: b\n? [a, b]\n: 1\nquestions: []\n",
     "merge of a scalar": "bank: b\nquestions: []\nm: {<<: 3}\n",
 }
@@ -102,6 +104,14 @@ def test_aliases_cannot_nest_past_the_depth_limit_together(tmp_path: Path) -> No
     with pytest.raises(YamlSyntaxError) as caught:
         load_located("\n".join(lines), "bank.yaml")
     assert "levels deep" in caught.value.problems[0].message
+
+
+def test_aliases_can_be_refused_outright_for_files_students_write() -> None:
+    with pytest.raises(YamlSyntaxError) as caught:
+        load_located("a: &x 1\nb: *x\n", "answers.yaml", aliases=False)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.path) == (2, "b")
+    assert "aliases (*x) are not accepted" in problem.message
 
 
 def test_shared_anchors_still_load() -> None:
