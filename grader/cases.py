@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import sys
 import types
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from grader.keys import substitute
 from grader.loading import LoadedBank, resolve_ref
 from grader.sandbox import CaseInput, Construct, Device, resolve_device
 from grader.schema import CodeQuestion, Generated
-from grader.schema.cases import CaseSpec, ConstructSpec, Shape
+from grader.schema.cases import CaseSpec, ConstructSpec, HiddenCases, Shape
 
 __all__ = [
     "BuiltCase",
@@ -33,7 +34,14 @@ __all__ = [
     "load_support",
     "expected_outputs",
     "device_for",
+    "extreme_dims",
+    "hidden_case_seed",
+    "MAX_CASE_ELEMENTS",
 ]
+
+MAX_CASE_ELEMENTS = 2**26
+"""Most entries one generated array may hold (512 MB of float64): a dimension range that
+asks for more fails its case with a message instead of exhausting the grader's memory."""
 
 _TORCH_DTYPES = {
     "float64": torch.float64,
@@ -118,6 +126,11 @@ class _Builder:
                 out.append(int(self.dims[s]))
             else:
                 out.append(int(s))
+        if math.prod(out) > MAX_CASE_ELEMENTS:
+            raise ValueError(
+                f"shape {list(shape)} = {out} holds {math.prod(out):,} entries, more than the "
+                f"{MAX_CASE_ELEMENTS:,} a case may hold; lower the dimensions"
+            )
         return tuple(out)
 
     def array(self, t: torch.Tensor, kind: str) -> Any:
@@ -181,7 +194,8 @@ class _Builder:
         return obj
 
 
-def _case_seed(base: int, index: int, variant: int) -> int:
+def hidden_case_seed(base: int, index: int, variant: int) -> int:
+    """The seed of random hidden case ``index`` of a question in ``variant``."""
     digest = hashlib.sha256(f"{base}/{index}/{variant}".encode()).digest()
     return int.from_bytes(digest[:6], "big")
 
@@ -246,12 +260,24 @@ def build_cases(
                 )
             )
         for i in range(hidden.count):
-            seed = _case_seed(hidden.seed, i, variant)
+            seed = hidden_case_seed(hidden.seed, i, variant)
             rng = np.random.default_rng(seed)
-            dims = {name: int(rng.integers(lo, hi + 1)) for name, (lo, hi) in hidden.dims.items()}
+            dims = {
+                name: int(rng.integers(lo, hi, endpoint=True))
+                for name, (lo, hi) in hidden.dims.items()
+            }
             spec = CaseSpec(args=hidden.args, dims=dims, seed=seed)
             cases.append(_one(question, bank, spec, False, f"hidden {i + 1}", params, device, seed))
     return cases
+
+
+def extreme_dims(hidden: HiddenCases) -> dict[str, dict[str, int]]:
+    """The smallest and the largest dimensions the random hidden cases can draw, by label:
+    a range whose ends cannot be built fails there first."""
+    return {
+        "smallest": {name: lo for name, (lo, _) in hidden.dims.items()},
+        "largest": {name: hi for name, (_, hi) in hidden.dims.items()},
+    }
 
 
 def expected_outputs(

@@ -50,6 +50,10 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 DEFAULT_QUESTIONS_DIR = Path("questions")
 
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""Largest bank or exam file read (the largest seed bank is about 33 kB): keeps loading a
+hostile file bounded in time and memory."""
+
 
 # ----------------------------------------------------------------------------- results
 
@@ -423,6 +427,20 @@ def _check_bank_semantics(loaded: LoadedBank) -> list[Problem]:
 
 def _read(path: Path) -> Located:
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise AuthoringError(
+                [
+                    Problem(
+                        str(path),
+                        None,
+                        None,
+                        "",
+                        f"the file is {size:,} bytes; a bank or exam file may hold at most "
+                        f"{MAX_FILE_BYTES:,}: split it into several banks",
+                    )
+                ]
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise AuthoringError([Problem(str(path), None, None, "", f"cannot read: {exc}")]) from None
@@ -513,6 +531,15 @@ def load_bank(path: str | Path, exam_references: Sequence[Path] = ()) -> LoadedB
     return _load_bank_located(path, _read(path), tuple(exam_references))
 
 
+def _declared_question_ids(located: Located) -> set[str] | None:
+    """The ``id`` of every question a bank file declares, valid or not; ``None`` when the
+    file has no readable list of questions."""
+    raw = located.value.get("questions") if isinstance(located.value, dict) else None
+    if not isinstance(raw, list):
+        return None
+    return {q["id"] for q in raw if isinstance(q, dict) and isinstance(q.get("id"), str)}
+
+
 def _load_exam_located(path: Path, located: Located) -> LoadedExam:
     try:
         exam = Exam.model_validate(located.value)
@@ -520,6 +547,10 @@ def _load_exam_located(path: Path, located: Located) -> LoadedExam:
         raise AuthoringError(_problems_from_validation(exc, located, Exam)) from None
     problems: list[Problem] = []
     banks: list[LoadedBank] = []
+    # Questions of banks that did not load: their own problems say why, once; the exam
+    # does not add a "no question X" line for each of them.
+    invalid_ids: set[str] = set()
+    unknown_ids = False
     references = _reference_folders(path.parent, exam.references)
     for i, (rel, folder) in enumerate(zip(exam.references, references, strict=True)):
         if not folder.is_dir():
@@ -538,9 +569,20 @@ def _load_exam_located(path: Path, located: Located) -> LoadedExam:
             )
             continue
         try:
-            banks.append(load_bank(bank_path, references))
+            bank_located = _read(bank_path)
         except AuthoringError as exc:
             problems.extend(exc.problems)
+            unknown_ids = True  # any missing question may be in the unreadable bank
+            continue
+        try:
+            banks.append(_load_bank_located(bank_path, bank_located, references))
+        except AuthoringError as exc:
+            problems.extend(exc.problems)
+            declared = _declared_question_ids(bank_located)
+            if declared is None:
+                unknown_ids = True
+            else:
+                invalid_ids |= declared
     questions: dict[str, Question] = {}
     owner: dict[str, LoadedBank] = {}
     for b in banks:
@@ -557,6 +599,8 @@ def _load_exam_located(path: Path, located: Located) -> LoadedExam:
         total = 0.0
         for qi, qid in enumerate(section.questions):
             if qid not in questions:
+                if unknown_ids or qid in invalid_ids:
+                    continue
                 close = difflib.get_close_matches(qid, list(questions), n=1, cutoff=0.4)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 problems.append(
@@ -598,8 +642,8 @@ def find_exam_file(exam: str | Path, questions_dir: Path = DEFAULT_QUESTIONS_DIR
     known: list[str] = []
     for path in sorted(questions_dir.rglob("*.y*ml")):
         try:
-            head = load_located(path.read_text(encoding="utf-8"), str(path)).value
-        except (OSError, UnicodeDecodeError, YamlSyntaxError):
+            head = _read(path).value
+        except AuthoringError:  # a broken file is reported when it is loaded or validated
             continue
         if isinstance(head, dict) and "exam" in head:
             known.append(str(head["exam"]))

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from grader import checks
-from grader.cases import build_cases, expected_outputs
+from grader.cases import build_args, build_cases, expected_outputs, extreme_dims, hidden_case_seed
 from grader.checks._text import keywordless_points
 from grader.code_jobs import CaseRule
 from grader.cost_check import FLOP_SEED, flop_exponents, flops_of, sized_args
@@ -54,6 +54,7 @@ __all__ = [
     "checker_problems",
     "checker_problems_in",
     "deep_validate",
+    "extreme_case_problems",
     "matcher_warnings",
     "matcher_warnings_in",
     "mutant_survivors",
@@ -266,14 +267,46 @@ def _grows_too_fast(
     return got_exp > ref_exp + spec.slack
 
 
+def extreme_case_problems(
+    q: CodeQuestion, bank: LoadedBank, params: Mapping[str, Any], variant: int, at: QuestionPath
+) -> list[Problem]:
+    """The random hidden cases of ``q`` built at the smallest and at the largest end of every
+    dimension range: an end that cannot be built (a size torch refuses, a ``randint`` with
+    nothing to draw from, an array too large to hold) is a problem located at the ranges."""
+    if q.hidden is None or not q.hidden.dims:
+        return []
+    seed = hidden_case_seed(q.hidden.seed, 0, variant)
+    problems: list[Problem] = []
+    for label, dims in extreme_dims(q.hidden).items():
+        try:
+            build_args(q, bank, q.hidden.args, dims, seed, params, "cpu")
+        except Exception as exc:  # noqa: BLE001 - author specs; grading would fail the same way
+            shown = ", ".join(f"{k}={v}" for k, v in dims.items())
+            problems.append(
+                bank.located.problem(
+                    (*at, "hidden", "dims"),
+                    f"question {q.id!r} variant {variant}: the hidden cases cannot be built "
+                    f"at the {label} dimensions ({shown}): {type(exc).__name__}: {exc}",
+                )
+            )
+    return problems
+
+
 def _check_one(
-    q: Question, bank: LoadedBank, variant: int, where: str, with_mutants: bool
+    q: Question,
+    bank: LoadedBank,
+    variant: int,
+    where: str,
+    with_mutants: bool,
+    at: QuestionPath = (),
 ) -> list[str]:
     problems: list[str] = []
     rq = resolve(q, variant, folders=bank.reference_folders)
     if isinstance(q, MultipartQuestion):
-        for part in q.parts:
-            problems += _check_one(part, bank, variant, f"{where}/{part.id}", with_mutants)
+        for i, part in enumerate(q.parts):
+            problems += _check_one(
+                part, bank, variant, f"{where}/{part.id}", with_mutants, (*at, "parts", i)
+            )
         return problems
     if isinstance(q, McqQuestion):
         texts = [o.text for o in rq.options]
@@ -292,6 +325,8 @@ def _check_one(
                     f"{where} variant {variant}: the reference gives non-finite output on "
                     f"{case.name}"
                 )
+        # The random draws rarely reach the ends of a range: build those too.
+        problems += [str(p) for p in extreme_case_problems(q, bank, rq.params, variant, at)]
         if with_mutants:
             for m in mutant_survivors(q, bank, variant):
                 problems.append(
@@ -311,7 +346,7 @@ def check_question(q: Question, bank: LoadedBank, variants: int = 0) -> list[str
     for variant in range(variants + 1):
         try:
             problems += _check_one(
-                q, bank, variant, f"{bank.path}: {q.id}", with_mutants=variant == 0
+                q, bank, variant, f"{bank.path}: {q.id}", with_mutants=variant == 0, at=at
             )
             if variant != PAPER_VARIANT:  # the printed paper's: `grader validate` without --deep
                 problems += [

@@ -16,9 +16,9 @@ args:
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from grader.schema._base import REF_PATTERN, Strict
 
@@ -35,11 +35,25 @@ __all__ = [
     "CaseSpec",
     "HiddenCases",
     "DTYPES",
+    "INT64_MIN",
+    "INT64_MAX",
 ]
 
 DTYPES = ("float64", "float32", "float16", "bfloat16", "int64", "int32", "bool")
 ArrayKind = Literal["torch", "numpy"]
-Shape = list[int | str]
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The integers torch and NumPy draw and index with: a bound outside them validates in
+YAML but fails every case at grading time."""
+
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+Size = Annotated[int, Field(ge=0, le=INT64_MAX)]
+"""A dimension: a length, never negative."""
+
+Seed = Annotated[int, Field(ge=0, le=INT64_MAX)]
+"""A generator seed, as both torch and NumPy accept it."""
+
+Shape = list[Size | str]
 
 
 class _ArrayBase(Strict):
@@ -67,8 +81,8 @@ class UniformSpec(_ArrayBase):
 class RandintSpec(_ArrayBase):
     """Integer entries uniform on ``[low, high)``; ``high`` may be a dimension name."""
 
-    low: int = Field(default=0, description="Smallest value.")
-    high: int | str = Field(description="One past the largest value (int or dimension name).")
+    low: Int64 = Field(default=0, description="Smallest value.")
+    high: Int64 | str = Field(description="One past the largest value (int or dimension name).")
     dtype: Literal["float64", "float32", "float16", "bfloat16", "int64", "int32", "bool"] = Field(
         default="int64", description="Element type."
     )
@@ -127,10 +141,10 @@ class CaseSpec(Strict):
     args: dict[str, ValueSpec] = Field(
         description="The function's arguments in order, each a literal or a generator."
     )
-    dims: dict[str, int] = Field(
+    dims: dict[str, Size] = Field(
         default_factory=dict, description="Dimension sizes used by shapes in `args`."
     )
-    seed: int = Field(default=0, description="Seed for generators used in this case.")
+    seed: Seed = Field(default=0, description="Seed for generators used in this case.")
 
 
 class HiddenCases(Strict):
@@ -138,10 +152,18 @@ class HiddenCases(Strict):
 
     count: int = Field(ge=1, le=10_000, description="How many random cases to draw.")
     seed: int = Field(default=0, description="Base seed; case i uses seed + i (and the variant).")
-    dims: dict[str, tuple[int, int]] = Field(
+    dims: dict[str, tuple[Size, Size]] = Field(
         default_factory=dict, description="Dimension name -> [low, high] drawn per case."
     )
     args: dict[str, ValueSpec] = Field(description="Argument generators, in the function's order.")
     extra: list[CaseSpec] = Field(
         default_factory=list, description="Hand-written hidden edge cases, run as well."
     )
+
+    @field_validator("dims")
+    @classmethod
+    def _low_not_above_high(cls, dims: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        for name, (low, high) in dims.items():
+            if low > high:
+                raise ValueError(f"dimension {name!r}: low {low} is above high {high}")
+        return dims
