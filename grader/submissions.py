@@ -205,6 +205,9 @@ def _load_answers(text: str) -> tuple[Any, str | None]:
         node = loader.get_single_node()
         duplicate = _duplicate_key(node)
         doc = None if node is None or duplicate else loader.construct_document(node)
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        # a typed value that cannot be built (`!!int many`, `2024-02-30`, `!!timestamp x`)
+        raise yaml.YAMLError(f"a value cannot be read ({exc})") from None
     finally:
         loader.dispose()
     return doc, duplicate
