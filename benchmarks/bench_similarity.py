@@ -42,7 +42,7 @@ EXAMPLES = ROOT / "submissions" / "midsem-2025"
 
 INDEPENDENT: dict[str, list[str]] = {
     "B1a": [
-        '''import torch
+        """import torch
 
 
 def rnn_grad_A(A, B, b, C, x, y_hat):
@@ -59,7 +59,7 @@ def rnn_grad_A(A, B, b, C, x, y_hat):
         grad = grad + carry[:, None] * states[k - 1][None, :]
         k -= 1
     return grad
-''',
+""",
         '''import torch
 
 
@@ -78,15 +78,15 @@ def rnn_grad_A(A, B, b, C, x, y_hat):
 ''',
     ],
     "B4a/code": [
-        '''import torch
+        """import torch
 
 
 def ranking_log_likelihood(rewards):
     pairs = [(0, 1), (0, 2), (1, 2)]
     terms = [torch.log(torch.sigmoid(rewards[:, i] - rewards[:, j])) for i, j in pairs]
     return torch.stack(terms).sum()
-''',
-        '''import torch.nn.functional as F
+""",
+        """import torch.nn.functional as F
 
 
 def ranking_log_likelihood(rewards):
@@ -99,10 +99,10 @@ def torch_triu_mask(n):
     import torch
 
     return torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
-''',
+""",
     ],
     "B4d-ii": [
-        '''import torch
+        """import torch
 
 
 def dpo_loss(logp_pos, logp_neg, ref_logp_pos, ref_logp_neg, beta=1.0):
@@ -110,8 +110,8 @@ def dpo_loss(logp_pos, logp_neg, ref_logp_pos, ref_logp_neg, beta=1.0):
     rejected = beta * (logp_neg - ref_logp_neg)
     losses = torch.nn.functional.softplus(rejected - chosen)
     return losses.mean()
-''',
-        '''import torch
+""",
+        """import torch
 
 
 def dpo_loss(logp_pos, logp_neg, ref_logp_pos, ref_logp_neg, beta=1.0):
@@ -122,7 +122,7 @@ def dpo_loss(logp_pos, logp_neg, ref_logp_pos, ref_logp_neg, beta=1.0):
     for value in z:
         total = total - torch.log(1 / (1 + torch.exp(-value)))
     return total / len(z)
-''',
+""",
     ],
 }
 """Correct solutions written independently of each other and of the examples."""
@@ -142,7 +142,9 @@ class _Rename(ast.NodeTransformer):
         if old in self.keep:
             return old
         if old not in self.names:
-            self.names[old] = f"{self.rng.choice(['val', 'tmp', 'my', 'z', 'acc'])}_{len(self.names)}"
+            self.names[old] = (
+                f"{self.rng.choice(['val', 'tmp', 'my', 'z', 'acc'])}_{len(self.names)}"
+            )
         return self.names[old]
 
     def visit_Name(self, node: ast.Name) -> ast.Name:
@@ -167,8 +169,10 @@ class _SplitReturns(ast.NodeTransformer):
         self.generic_visit(node)
         body: list[ast.stmt] = []
         for stmt in node.body:
-            if isinstance(stmt, ast.Return) and stmt.value is not None and not isinstance(
-                stmt.value, ast.Name
+            if (
+                isinstance(stmt, ast.Return)
+                and stmt.value is not None
+                and not isinstance(stmt.value, ast.Name)
             ):
                 body.append(ast.Assign([ast.Name("result", ast.Store())], stmt.value, lineno=0))
                 body.append(ast.Return(ast.Name("result", ast.Load())))

@@ -1,3 +1,5 @@
+from collections.abc import Collection
+
 from grader.similarity import analyse
 from grader.similarity.answer_pairs import answer_matches, value_key
 from grader.similarity.model import AnswerKind, StudentWork
@@ -5,7 +7,7 @@ from grader.similarity.model import AnswerKind, StudentWork
 KINDS: dict[str, AnswerKind] = {"N1": "numeric", "M1": "mcq", "T1": "text"}
 
 
-def student(name: str, variant: int, correct: set[str] = set(), **answers: str) -> StudentWork:
+def student(name: str, variant: int, correct: Collection[str] = (), **answers: str) -> StudentWork:
     return StudentWork(name, variant, answers, {}, frozenset(correct))
 
 
@@ -49,7 +51,9 @@ def test_near_identical_text_is_flagged_and_different_wording_is_not() -> None:
     works = [
         student("a", 0, T1=text),
         student("b", 0, T1=text.replace("keeps", "lets").lower()),
-        student("c", 0, T1="Layer norm normalizes each token's features; skip paths help training."),
+        student(
+            "c", 0, T1="Layer norm normalizes each token's features; skip paths help training."
+        ),
     ]
     found = answer_matches(works, KINDS)
     assert list(found) == [("a", "b")]

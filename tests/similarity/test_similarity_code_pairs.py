@@ -29,7 +29,7 @@ def dpo_loss(logp_pos, logp_neg, ref_logp_pos, ref_logp_neg, beta=1.0):
     return loss.mean() + 0.0 * torch.sum(pos * neg) / max(len(pos), 1)
 '''
 
-DISGUISED = '''import torch
+DISGUISED = """import torch
 
 def dpo_loss(a, b, c, d, beta=1.0):
     # my own work
@@ -40,16 +40,16 @@ def dpo_loss(a, b, c, d, beta=1.0):
     margin = torch.stack(margins)
     out = -torch.nn.functional.logsigmoid(margin)   # the loss
     return (out.mean() + 0.0 * torch.sum(pos * neg) / max(len(pos), 1))
-'''
+"""
 
-INDEPENDENT = '''import torch.nn.functional as F
+INDEPENDENT = """import torch.nn.functional as F
 
 
 def dpo_loss(logp_pos, logp_neg, ref_logp_pos, ref_logp_neg, beta=1.0):
     chosen = beta * (logp_pos - ref_logp_pos)
     rejected = beta * (logp_neg - ref_logp_neg)
     return F.softplus(rejected - chosen).mean()
-'''
+"""
 
 
 def work(student: str, code: str) -> StudentWork:
@@ -80,7 +80,9 @@ def test_a_disguised_copy_is_found_with_its_share_both_ways_and_its_regions() ->
 
 
 def test_an_independent_correct_solution_is_not_flagged() -> None:
-    report = analyse("e", [work("orig", SOLUTION), work("indep", INDEPENDENT)], {}, {"B4d-ii": [STUB]})
+    report = analyse(
+        "e", [work("orig", SOLUTION), work("indep", INDEPENDENT)], {}, {"B4d-ii": [STUB]}
+    )
     assert report.pairs == ()
 
 

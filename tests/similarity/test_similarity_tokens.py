@@ -1,4 +1,4 @@
-from grader.similarity.fingerprints import K, WINDOW, winnow
+from grader.similarity.fingerprints import WINDOW, K, winnow
 from grader.similarity.tokens import normalized_tokens
 
 ORIGINAL = """
