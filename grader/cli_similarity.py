@@ -8,6 +8,7 @@ Nothing leaves the machine and nothing goes into student feedback.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from grader.cli import ExitCode, add_exam_argument, add_questions_option
@@ -46,9 +47,11 @@ def _cmd_similarity(args: argparse.Namespace) -> int:
         )
     gradebook = Gradebook(db_path)
     try:
-        works = class_work(exam, gradebook)
+        works, left_out = class_work(exam, gradebook)
     finally:
         gradebook.close()
+    for line in left_out:
+        print(f"left out: {line}", file=sys.stderr)
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     report = analyse(exam.exam.exam, works, slot_kinds(exam), given_code(exam), threshold)
     html, csv = write_report(report, out)
@@ -57,7 +60,7 @@ def _cmd_similarity(args: argparse.Namespace) -> int:
         f"{len(report.clusters)} group(s) of more than two: {html} (CSV: {csv}). "
         "This is evidence for a person to judge, not a finding."
     )
-    return ExitCode.OK
+    return ExitCode.PROBLEMS if left_out else ExitCode.OK
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

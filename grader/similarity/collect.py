@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from grader.classroom import content_hash
 from grader.gradebook import Gradebook
 from grader.loading import LoadedExam
 from grader.notebooks.slots import exam_slots
@@ -20,7 +21,15 @@ from grader.schema import CodeQuestion, MultipartQuestion, Question
 from grader.similarity.model import AnswerKind, StudentWork
 from grader.submissions import Submission, read_submission
 
-__all__ = ["slot_kinds", "given_code", "student_work", "class_work"]
+__all__ = ["ClassWork", "slot_kinds", "given_code", "student_work", "class_work"]
+
+
+class ClassWork(NamedTuple):
+    """The class as graded, and who could not be compared."""
+
+    works: list[StudentWork]
+    left_out: list[str]
+    """One line per student left out, for the TA: who, why and what to do."""
 
 
 def _slots(exam: LoadedExam) -> Iterator[tuple[str, str, Question]]:
@@ -92,19 +101,32 @@ def _correct_slots(gradebook: Gradebook, exam_id: str) -> dict[str, set[str]]:
     return out
 
 
-def class_work(exam: LoadedExam, gradebook: Gradebook) -> list[StudentWork]:
-    """Every graded submission of ``exam`` in the gradebook whose folder can still be read."""
+def class_work(exam: LoadedExam, gradebook: Gradebook) -> ClassWork:
+    """Every graded submission of ``exam`` in the gradebook, read again from its folder; a
+    folder that is gone or changed since grading is left out (its grades would not match)."""
     exam_id = exam.exam.exam
     correct = _correct_slots(gradebook, exam_id)
+    hashes = gradebook.stored_hashes(exam_id)
     known = set(exam.ordered_ids())
     slots = exam_slots(exam)  # a notebook's code cells, read as grading reads them
-    works = []
+    works, left_out = [], []
     for stored in gradebook.submissions(exam_id):
         folder = Path(stored.folder)
         if not folder.is_dir():
+            left_out.append(
+                f"{stored.student}: folder {stored.folder} is gone; grade the class again "
+                "from where the submissions are now"
+            )
             continue
         sub = read_submission(folder, exam_id=exam_id, known_questions=known, code_slots=slots)
+        graded = hashes.get(stored.student)
+        if graded is not None and graded.content_hash != content_hash(sub):
+            left_out.append(
+                f"{stored.student}: {stored.folder} changed since it was graded; "
+                f"run `grader grade {exam_id}` again first"
+            )
+            continue
         works.append(
             student_work(exam, sub, stored.variant, frozenset(correct.get(stored.student, ())))
         )
-    return works
+    return ClassWork(works, left_out)

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from grader.classroom import content_hash
 from grader.cli import main
 from grader.gradebook import Environment, Gradebook
 from grader.results import SubmissionResult
+from grader.submissions import read_submission
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "submissions" / "midsem-2025"
 
@@ -26,7 +28,9 @@ def graded_class(tmp_path: Path) -> Path:
     run = book.start_run("midsem-2025", env, {})
     for i, name in enumerate(["paper", "weak", "copyist"]):
         result = SubmissionResult(student=name, exam="midsem-2025", variant=i)
-        book.record(result, folder=str(class_dir / name), content_hash=name, run_id=run, env=env)
+        folder = class_dir / name
+        digest = content_hash(read_submission(folder, exam_id="midsem-2025"))
+        book.record(result, folder=str(folder), content_hash=digest, run_id=run, env=env)
     book.finish_run(run)
     book.close()
     return out
@@ -43,6 +47,18 @@ def test_similarity_writes_a_ranked_report_of_the_copied_pair(
     assert float(rows[0]["evidence_score"]) > max(float(r["evidence_score"]) for r in rows[1:])
     assert "evidence for a person to judge" in (out / "similarity.html").read_text()
     assert "not a finding" in capsys.readouterr().out
+
+
+def test_a_submission_changed_since_grading_is_left_out_and_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = graded_class(tmp_path)
+    b1a = tmp_path / "class" / "copyist" / "b1a.py"
+    b1a.write_text(b1a.read_text() + "\n# edited after grading\n")
+    assert main(["similarity", "midsem-2025", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "left out: copyist:" in captured.err and "changed since it was graded" in captured.err
+    assert "among 2 submissions" in captured.out
 
 
 def test_without_a_gradebook_the_command_says_to_grade_first(
