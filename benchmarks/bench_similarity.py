@@ -333,16 +333,45 @@ def random_program(rng: random.Random, statements: int = 22) -> str:
 # --------------------------------------------------------------------------- the class
 
 
+_WORDS = [
+    f"{a}{b}"
+    for a in ("gra", "lay", "tok", "vec", "mod", "att", "los", "opt", "emb", "pos")
+    for b in ("dient", "er", "en", "tor", "el", "ention", "s", "imizer", "ed", "ition")
+]
+
+
+def random_answers(rng: random.Random, kinds: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    """Independent non-code answers: the key often, else one of 20 wrong values (common
+    mistakes exist), MCQ choices at random, text as 15 random words; and the correct slots."""
+    answers, correct = {}, set()
+    for slot, kind in kinds.items():
+        if kind == "text":
+            answers[slot] = " ".join(rng.choice(_WORDS) for _ in range(15))
+        elif kind == "mcq":
+            answers[slot] = ", ".join(sorted(rng.sample("ABCDE", rng.randint(1, 2))))
+            if answers[slot] == "A":
+                correct.add(slot)
+        elif kind != "code":
+            right = rng.random() < 0.6
+            answers[slot] = "key" if right else f"wrong{rng.randint(0, 19)}"
+            if right:
+                correct.add(slot)
+    return answers, correct
+
+
 def build_class(
     size: int, seed: int = 0, copy_share: float = 0.3
 ) -> tuple[list[StudentWork], set[tuple[str, str]]]:
-    """A class of ``size`` (code answers only) and the true copy pairs (a < b).
+    """A class of ``size`` and the true copy pairs (a < b).
 
-    Authors: the examples, ``INDEPENDENT``, then random programs; about ``copy_share`` of
-    the class are copies (of an author, or of an earlier copy)."""
+    Authors: the examples, ``INDEPENDENT``, then random programs, each with random
+    non-code answers (``random_answers``); about ``copy_share`` of the class are copies of
+    code and answers (of an author, or of an earlier copy). The example ``weak`` was written
+    from ``paper`` (its B1a shares half of paper's): they count as one family."""
     rng = random.Random(seed)
     exam = load_exam(ROOT / "questions" / "midsem-2025" / "exam.yaml")
     slots = sorted(given_code(exam))
+    kinds = dict(slot_kinds(exam))
     authors: list[tuple[str, dict[str, str]]] = []
     for name in ("paper", "weak", "cheating"):  # typical shares paper's code: left out
         sub = read_submission(EXAMPLES / name, exam_id="midsem-2025")
@@ -360,14 +389,15 @@ def build_class(
         else:
             name = f"rand{i}"
             code = {s: random_program(rng) for s in slots if rng.random() < 0.8}
-        works.append(StudentWork(name, i, {}, code))
-        family[name] = name
+        answers, correct = random_answers(rng, kinds)
+        works.append(StudentWork(name, i, answers, code, frozenset(correct)))
+        family[name] = "paper" if name == "weak" else name
     for i in range(n_copies):
-        pool = works[: min(len(works), 12)] if rng.random() < 0.5 else works
+        pool = works[: min(len(works), 12)] if rng.random() < 0.3 else works
         source = rng.choice(pool)  # sometimes a copy: a copy of a copy
         code = {s: disguise(src, rng) for s, src in source.code.items()}
         name = f"copy{i}"
-        works.append(StudentWork(name, originals + i, {}, code))
+        works.append(StudentWork(name, originals + i, source.answers, code, source.correct))
         family[name] = family[source.student]
     truth = {
         (a.student, b.student) if a.student < b.student else (b.student, a.student)
@@ -380,7 +410,7 @@ def build_class(
 def measure(size: int, seed: int) -> dict[str, float]:
     exam = load_exam(ROOT / "questions" / "midsem-2025" / "exam.yaml")
     works, truth = build_class(size, seed)
-    kinds = {s: k for s, k in slot_kinds(exam).items() if k == "code"}
+    kinds = slot_kinds(exam)
     started = time.perf_counter()
     report = analyse("midsem-2025", works, kinds, given_code(exam), DEFAULT_THRESHOLD)
     seconds = time.perf_counter() - started

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from grader.similarity.answer_pairs import answer_matches, chance_bar
+from grader.similarity.answer_pairs import answer_matches, chance_bar, pair_digits, wrong_slots
 from grader.similarity.code_pairs import code_matches
 from grader.similarity.model import AnswerKind, PairEvidence, SimilarityReport, StudentWork
 
@@ -48,10 +48,11 @@ def analyse(
     code = code_matches(works, given, threshold)
     answers = answer_matches(works, kinds)
     bar = chance_bar(len(works))
+    wrong = wrong_slots(works, kinds)
     pairs = []
     for pair in sorted(set(code) | set(answers)):
         found = answers.get(pair, [])
-        digits = sum(m.weight for m in found if m.reason != "near-identical text")
+        digits = pair_digits(found, (wrong[pair[0]] & wrong[pair[1]]).bit_count())
         strong = any(m.reason in ("near-identical text", "other variant's key") for m in found)
         if pair in code or strong or digits >= bar:
             pairs.append(PairEvidence(pair[0], pair[1], tuple(code.get(pair, ())), tuple(found)))

@@ -27,7 +27,15 @@ from itertools import combinations
 from grader.similarity.code_pairs import common_limit
 from grader.similarity.model import AnswerKind, AnswerMatch, StudentWork
 
-__all__ = ["TEXT_SIMILARITY", "MIN_TEXT_CHARS", "chance_bar", "answer_matches", "value_key"]
+__all__ = [
+    "TEXT_SIMILARITY",
+    "MIN_TEXT_CHARS",
+    "chance_bar",
+    "answer_matches",
+    "pair_digits",
+    "value_key",
+    "wrong_slots",
+]
 
 TEXT_SIMILARITY = 0.7
 """Least 5-gram Jaccard similarity of two text answers reported as near-identical."""
@@ -50,6 +58,32 @@ def chance_bar(students: int) -> float:
     """Digits of improbability a pair's shared answers need, in a class of ``students``."""
     pairs = max(1, students * (students - 1) // 2)
     return math.log10(pairs) + 1
+
+
+def wrong_slots(works: Sequence[StudentWork], kinds: Mapping[str, AnswerKind]) -> dict[str, int]:
+    """Student -> bit mask of the value slots (not text, not code) answered and wrong."""
+    order = [s for s, k in sorted(kinds.items()) if k not in ("text", "code")]
+    masks = {}
+    for w in works:
+        masks[w.student] = sum(
+            1 << i
+            for i, s in enumerate(order)
+            if w.answers.get(s, "").strip() and s not in w.correct
+        )
+    return masks
+
+
+def pair_digits(matches: Sequence[AnswerMatch], both_wrong: int) -> float:
+    """Digits of improbability of a pair's shared values, the chance of where they agree
+    counted: the product of each shared wrong value's frequency, times the number of ways
+    to pick that many slots among the ``both_wrong`` slots both got wrong
+    (``log10(1/prod p) - log10(C(m, k))``); MCQ patterns add their own digits."""
+    rare = [m for m in matches if m.reason == "rare wrong answer"]
+    other = [m for m in matches if m.reason in ("rare MCQ pattern", "other variant's key")]
+    digits = sum(m.weight for m in rare) - math.log10(
+        math.comb(max(both_wrong, len(rare)), len(rare))
+    )
+    return max(0.0, digits) + sum(m.weight for m in other)
 
 
 def _p_other(count: int, answered: int) -> float:

@@ -26,9 +26,10 @@ MIN_SHARED = 3
 
 
 def common_limit(students: int) -> int:
-    """Most students that may hold a fingerprint for it to count: at least 5, or 5% of the
-    class; a passage more students wrote is the course's idiom, not a copy."""
-    return max(5, math.ceil(0.05 * students))
+    """Most students that may hold a fingerprint for it to count: 10 (MOSS's default ``-m``)
+    or 5% of the class when more; a passage more students wrote is the course's idiom, not
+    a copy (so a ring of more copiers than that is seen only through its other passages)."""
+    return max(10, math.ceil(0.05 * students))
 
 
 def _given_hashes(given: Iterable[str]) -> set[int]:
