@@ -361,13 +361,14 @@ def random_answers(rng: random.Random, kinds: dict[str, str]) -> tuple[dict[str,
 
 def build_class(
     size: int, seed: int = 0, copy_share: float = 0.3
-) -> tuple[list[StudentWork], set[tuple[str, str]]]:
-    """A class of ``size`` and the true copy pairs (a < b).
+) -> tuple[list[StudentWork], set[tuple[str, str]], set[tuple[str, str]]]:
+    """A class of ``size``, the true copy pairs (a < b) and the pairs left unjudged.
 
     Authors: the examples, ``INDEPENDENT``, then random programs, each with random
     non-code answers (``random_answers``); about ``copy_share`` of the class are copies of
     code and answers (of an author, or of an earlier copy). The example ``weak`` was written
-    from ``paper`` (its B1a shares half of paper's): they count as one family."""
+    as an edit of ``paper`` (its B1a shares half of paper's): a pair between the two
+    families is neither a true pair nor a false one, and is left out of both counts."""
     rng = random.Random(seed)
     exam = load_exam(ROOT / "questions" / "midsem-2025" / "exam.yaml")
     slots = sorted(given_code(exam))
@@ -391,7 +392,7 @@ def build_class(
             code = {s: random_program(rng) for s in slots if rng.random() < 0.8}
         answers, correct = random_answers(rng, kinds)
         works.append(StudentWork(name, i, answers, code, frozenset(correct)))
-        family[name] = "paper" if name == "weak" else name
+        family[name] = name
     for i in range(n_copies):
         pool = works[: min(len(works), 12)] if rng.random() < 0.3 else works
         source = rng.choice(pool)  # sometimes a copy: a copy of a copy
@@ -399,23 +400,25 @@ def build_class(
         name = f"copy{i}"
         works.append(StudentWork(name, originals + i, source.answers, code, source.correct))
         family[name] = family[source.student]
-    truth = {
-        (a.student, b.student) if a.student < b.student else (b.student, a.student)
-        for a, b in combinations(works, 2)
-        if family[a.student] == family[b.student]
-    }
-    return works, truth
+    truth, unjudged = set(), set()
+    for a, b in combinations(works, 2):
+        pair = (a.student, b.student) if a.student < b.student else (b.student, a.student)
+        if family[a.student] == family[b.student]:
+            truth.add(pair)
+        elif {family[a.student], family[b.student]} == {"paper", "weak"}:
+            unjudged.add(pair)
+    return works, truth, unjudged
 
 
 def measure(size: int, seed: int) -> dict[str, float]:
     exam = load_exam(ROOT / "questions" / "midsem-2025" / "exam.yaml")
-    works, truth = build_class(size, seed)
+    works, truth, unjudged = build_class(size, seed)
     kinds = slot_kinds(exam)
     started = time.perf_counter()
     report = analyse("midsem-2025", works, kinds, given_code(exam), DEFAULT_THRESHOLD)
     seconds = time.perf_counter() - started
-    flagged = {(p.a, p.b) for p in report.pairs}
-    negatives = size * (size - 1) // 2 - len(truth)
+    flagged = {(p.a, p.b) for p in report.pairs} - unjudged
+    negatives = size * (size - 1) // 2 - len(truth) - len(unjudged)
     false = flagged - truth
     return {
         "size": size,
@@ -425,6 +428,7 @@ def measure(size: int, seed: int) -> dict[str, float]:
         "flagged": len(flagged),
         "false_share_of_flagged": len(false) / max(1, len(flagged)),
         "false_positive_rate": len(false) / max(1, negatives),
+        "unjudged_flagged": len({(p.a, p.b) for p in report.pairs} & unjudged),
         "missed": sorted(truth - flagged)[:5],
         "false": sorted(false)[:5],
     }
@@ -442,7 +446,8 @@ def main() -> None:
             f"{r['size']:>4} submissions: {r['seconds']:6.2f} s  recall {r['recall']:.1%} "
             f"({r['true_pairs']} true pairs)  flagged {r['flagged']}  false pairs "
             f"{r['false_share_of_flagged']:.1%} of flagged, {r['false_positive_rate']:.3%} of "
-            f"negatives  missed {r['missed']}  false {r['false']}"
+            f"negatives  missed {r['missed']}  false {r['false']}  (paper~weak edits: "
+            f"{r['unjudged_flagged']} flagged, not counted)"
         )
 
 
