@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_verbs() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from grader import cli_course, cli_export, cli_grade, cli_import, cli_papers
+    from grader import cli_course, cli_export, cli_grade, cli_import, cli_papers, cli_similarity
 
     return [
         cli_grade.register,
@@ -209,6 +209,7 @@ def _extra_verbs() -> list[Callable[[argparse._SubParsersAction[argparse.Argumen
         cli_export.register,
         cli_import.register,
         cli_course.register,
+        cli_similarity.register,
     ]
 
 
