@@ -25,7 +25,6 @@ from review_class import EXAM_ID, HOSTILE, Course
 
 from grader.gradebook import Gradebook
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 SPLIT_COMMENT = "split off: j k s 1 2 ? are typed, not shortcuts"
 
@@ -94,19 +93,6 @@ def served(course: Course) -> Iterator[Served]:
     if process.poll() is None:
         process.kill()
         process.wait()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="needs playwright (the dev extra: pip install -e '.[dev]')"
-    )
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def wanted_points(text: str) -> list[str]:
