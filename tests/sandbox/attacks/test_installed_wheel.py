@@ -301,6 +301,15 @@ def test_a_new_course_validates_and_grades_with_the_installed_wheel(
     header = rows[0].split(",")
     totals = {r.split(",")[0]: float(r.split(",")[header.index("Total")]) for r in rows[2:]}
     assert totals == {"ada": 10.0, "ben": 0.0}, totals
+    # the verbs added since, as installed: a notebook kit and the similarity report
+    exam_file = f"questions/{exam}/exam.yaml"
+    for argv in (
+        ["kit", exam_file, "--out", "kit", "--format", "ipynb"],
+        ["similarity", exam_file, "--out", "out"],
+    ):
+        _run([grader, *argv], timeout=300, env=wheel_venv.env, cwd=course)
+    assert json.loads((course / "kit" / f"{exam}.ipynb").read_text())["cells"]
+    assert "evidence" in (course / "out" / "similarity.html").read_text()
 
 
 PROBE = """
