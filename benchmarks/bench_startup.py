@@ -39,6 +39,7 @@ OTTER_RECORDED_S_PER_SUB = 4.682
 
 
 def _run(checkout: Path, args: list[str], cwd: Path) -> tuple[float, int, str]:
+    """``python -m grader ARGS`` from ``checkout`` (``cwd`` must not hold another one)."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
     t0 = time.perf_counter()
     proc = subprocess.run(
@@ -107,10 +108,12 @@ def main() -> int:
                 out = work / f"out-{label}"
                 grade = ["grade", str(EXAM_FILE), str(subs), "--quiet", *flag]
                 if make == "noop":
-                    _run(checkout, [*grade, "--out", str(out)], ROOT)  # graded once, not timed
-                    cells.append(_median(checkout, [*grade, "--out", str(out)], ROOT, args.reps))
+                    _run(checkout, [*grade, "--out", str(out)], checkout)  # graded once, not timed
+                    cells.append(
+                        _median(checkout, [*grade, "--out", str(out)], checkout, args.reps)
+                    )
                 elif make == "validate":
-                    cells.append(_median(checkout, ["validate", "questions"], ROOT, args.reps))
+                    cells.append(_median(checkout, ["validate", "questions"], checkout, args.reps))
                 elif make in ("no-code", "with-code"):
                     folder = no_code if make == "no-code" else with_code
                     cells.append(_median(checkout, ["check"], folder, args.reps))
@@ -118,7 +121,7 @@ def main() -> int:
                     times = []
                     for rep in range(args.reps):
                         fresh = work / f"fresh-{label}-{rep}"
-                        seconds, _, _ = _run(checkout, [*grade, "--out", str(fresh)], ROOT)
+                        seconds, _, _ = _run(checkout, [*grade, "--out", str(fresh)], checkout)
                         times.append(seconds)
                     cells.append(f"{statistics.median(times):.2f}")
             rows.append((name, target, cells))
