@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from grader.deferred_runner import DeferredRunner
 from grader.errors import InfrastructureError
 from grader.gradebook import Environment, Gradebook, Regrade, StoredHashes
-from grader.grading import GradingOptions, grade_submission
+from grader.grading_options import GradingOptions
 from grader.loading import LoadedExam
 from grader.notebooks.slots import exam_slots
 from grader.results import SubmissionResult
-from grader.sandbox import InProcessRunner, Runner, SandboxRunner, sandbox_available
+from grader.schema.questions import CodeQuestion, MultipartQuestion
 from grader.submissions import (
     SYMLINK_NOT_GRADED,
     Submission,
@@ -37,12 +39,19 @@ from grader.submissions import (
 )
 from grader.variants import variant_seed
 
+if TYPE_CHECKING:  # the grading machinery imports torch and sympy: only when there is work
+    from grader.sandbox import Runner
+
+log = logging.getLogger(__name__)
+
 __all__ = [
     "Backend",
     "ClassReport",
     "LocalBackend",
     "Plan",
     "grade_class",
+    "deferred_runner",
+    "has_code",
     "make_runner",
     "content_hash",
     "plan_student",
@@ -98,6 +107,10 @@ class LocalBackend:
     def run(
         self, exam: LoadedExam, plans: Sequence[Plan], opts: GradingOptions, on_result: OnResult
     ) -> None:
+        if not plans:
+            return
+        from grader.grading import grade_submission
+
         def work(plan: Plan) -> SubmissionResult:
             return grade_submission(
                 exam,
@@ -144,16 +157,62 @@ def content_hash(sub: Submission) -> str:
 
 
 def make_runner(workers: int, *, no_sandbox: bool = False, gpu: bool | None = None) -> Runner:
-    """A sandboxed runner, or refuse with what to install; ``no_sandbox`` for self-checks."""
+    """A started sandboxed runner, or refuse with what to install or change; ``no_sandbox``
+    for self-checks. The real start-up is the proof that the sandbox works (``grader doctor``
+    runs a separate probe): a sandbox that cannot start raises ``InfrastructureError``."""
+    from grader.sandbox import InProcessRunner, SandboxRunner, SandboxUnavailable
+
     if no_sandbox:
         return InProcessRunner(workers=workers)
-    ok, detail = sandbox_available()
-    if not ok:
+    try:
+        return SandboxRunner(workers=workers, gpu=gpu)
+    except SandboxUnavailable as exc:
         raise InfrastructureError(
-            f"refusing to run other people's code without a sandbox: {detail.rstrip('.')}. "
+            f"refusing to run other people's code without a sandbox: {str(exc).rstrip('.')}. "
             "`grader doctor` shows what this machine offers."
-        )
-    return SandboxRunner(workers=workers, gpu=gpu)
+        ) from exc
+
+
+def deferred_runner(
+    workers: int, *, no_sandbox: bool = False, gpu: bool | None = None
+) -> DeferredRunner:
+    """``make_runner``'s runner, made only when there is code to run (see ``grade_class``)."""
+    return DeferredRunner(
+        lambda: make_runner(workers, no_sandbox=no_sandbox, gpu=gpu), sandboxed=not no_sandbox
+    )
+
+
+def has_code(exam: LoadedExam) -> bool:
+    """Whether any question of ``exam`` (a part included) runs students' code."""
+
+    def runs_code(question: object) -> bool:
+        parts = getattr(question, "parts", None)
+        if isinstance(question, MultipartQuestion) and parts:
+            return any(runs_code(p) for p in parts)
+        return isinstance(question, CodeQuestion)
+
+    return any(runs_code(q) for q in exam.questions.values())
+
+
+def _start_runner_while_resolving(
+    exam: LoadedExam, plans: Sequence[Plan], runner: DeferredRunner, first: int
+) -> None:
+    """Start the sandbox pool in the background while this thread computes the keys the
+    first plans need (memoized, so their grading reuses them; the rest are computed by the
+    grading threads, in parallel), then wait for the pool: a pool that cannot start stops
+    the run here, before any mark is recorded."""
+    runner.start_in_background()
+    from grader.keys import resolve_in
+
+    for plan in plans[:first]:
+        for qid in exam.ordered_ids():
+            if plan.only is not None and qid not in plan.only:
+                continue
+            try:
+                resolve_in(exam, qid, plan.variant)
+            except Exception:  # noqa: BLE001 - the grading reports it for that question
+                log.debug("could not resolve %s for variant %s", qid, plan.variant, exc_info=True)
+    runner.wait_until_started()
 
 
 def plan_student(
@@ -188,7 +247,7 @@ def grade_class(
     roster_path: Path | None = None,
     secret: bytes | None = None,
     regrade: Sequence[str] | None = None,
-    opts: GradingOptions = GradingOptions(),
+    opts: GradingOptions | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
     args: dict[str, object] | None = None,
     backend: Backend | None = None,
@@ -208,9 +267,7 @@ def grade_class(
     if roster_path is None and (submissions_dir / "roster.csv").is_file():
         roster_path = submissions_dir / "roster.csv"
     roster = read_roster(roster_path) if roster_path is not None else None
-    env = Environment.current()
-    run_id = gradebook.start_run(exam_id, env, args or {})
-    report = ClassReport(run_id)
+    report = ClassReport(run_id=0)
     stored = gradebook.stored_hashes(exam_id)
     known = set(exam.ordered_ids())
     slots = exam_slots(exam)  # a notebook's code cells (grader.notebooks)
@@ -233,6 +290,9 @@ def grade_class(
             plans.append(plan)
     total = len(plans)
     done = 0
+    # nothing to grade: neither torch (for the device) nor the sandboxes are started
+    env = Environment.current() if plans else Environment.without_device()
+    run_id = report.run_id = gradebook.start_run(exam_id, env, args or {})
 
     def on_result(plan: Plan, outcome: SubmissionResult | BaseException) -> None:
         nonlocal done
@@ -258,7 +318,9 @@ def grade_class(
         if runner is None:
             raise ValueError("grade_class needs a runner or a backend")
         backend = LocalBackend(runner, workers)
-    backend.run(exam, plans, opts, on_result)
+        if plans and isinstance(runner, DeferredRunner) and has_code(exam):
+            _start_runner_while_resolving(exam, plans, runner, first=max(1, workers))
+    backend.run(exam, plans, opts or GradingOptions(), on_result)
     gradebook.finish_run(run_id)
     report.changes = gradebook.regrades(run_id)
     report.seconds = time.perf_counter() - started

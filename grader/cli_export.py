@@ -21,8 +21,6 @@ from grader.cli_args import existing_file, output_file
 from grader.cli_grade import _add_db_option, _out_paths
 from grader.errors import InfrastructureError
 from grader.lms.grades_out import GRADE_TARGETS, GradesWriter
-from grader.lms.moodle_xml import moodle_xml
-from grader.lms.qti import qti_package
 
 if TYPE_CHECKING:
     from grader.gradebook import Gradebook
@@ -106,6 +104,21 @@ def _grades_target(writer: GradesWriter) -> Target:
     return export
 
 
+def _imported_when_used(module: str, name: str) -> Callable[[LoadedExam, int | None], str | bytes]:
+    """``module.name``, imported on first call: the writers import torch (for the keys), which
+    every other verb's start-up would otherwise pay for."""
+
+    def write(exam: LoadedExam, variants: int | None) -> str | bytes:
+        import importlib
+
+        writer: Callable[[LoadedExam, int | None], str | bytes] = getattr(
+            importlib.import_module(module), name
+        )
+        return writer(exam, variants)
+
+    return write
+
+
 def _questions_target(write: Callable[[LoadedExam, int | None], str | bytes]) -> Target:
     """A target writing the exam's questions and keys (``--variants`` of each randomized one)."""
 
@@ -141,8 +154,8 @@ def _gradescope_autograder(args: argparse.Namespace, exam: LoadedExam) -> int:
 
 TARGETS: dict[str, Target] = {
     **{name: _grades_target(w) for name, w in GRADE_TARGETS.items()},
-    "moodle-xml": _questions_target(moodle_xml),
-    "qti": _questions_target(qti_package),
+    "moodle-xml": _questions_target(_imported_when_used("grader.lms.moodle_xml", "moodle_xml")),
+    "qti": _questions_target(_imported_when_used("grader.lms.qti", "qti_package")),
     "gradescope-autograder": _gradescope_autograder,
 }
 """``--to`` targets by name."""

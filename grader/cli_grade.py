@@ -60,9 +60,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     )
     from rich.table import Table
 
-    from grader.classroom import grade_class, make_runner
+    from grader.classroom import deferred_runner, grade_class
     from grader.gradebook import Gradebook
-    from grader.grading import GradingOptions
+    from grader.grading_options import GradingOptions
     from grader.loading import load_exam
     from grader.reports import read_table, write_reports
     from grader.review import error_results, grader_errors, question_of
@@ -91,7 +91,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         backend = RayBackend(args.address, no_sandbox=args.no_sandbox)
         runner = None
     else:
-        runner = make_runner(args.workers, no_sandbox=args.no_sandbox)
+        runner = deferred_runner(args.workers, no_sandbox=args.no_sandbox)
     gradebook = Gradebook(db_path)
     regrade = args.regrade
     try:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.cli import add_exam_argument, add_questions_option
 from grader.cli_args import existing_file, existing_folder, output_folder, whole_number
 from grader.errors import InfrastructureError, SubmissionError
+
+if TYPE_CHECKING:
+    from grader.sandbox import Runner
 
 __all__ = ["register", "print_result"]
 
@@ -109,32 +114,25 @@ def print_result(result: object, note: str) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from grader.kit import SELF_CHECK_NOTE, build_kit, check_kit
-    from grader.sandbox import (
-        NO_SANDBOX_WARNING,
-        InProcessRunner,
-        Runner,
-        SandboxRunner,
-        sandbox_available,
-    )
+    from grader.deferred_runner import DeferredRunner
 
     folder = Path(args.folder)
     if not (folder / "answers.yaml").is_file():
         raise SubmissionError(
             f"no answers.yaml in {folder}; run `grader check` in your kit folder or pass it"
         )
-    runner: Runner
-    if args.sandbox:
-        ok, detail = sandbox_available()
-        if not ok:
-            raise InfrastructureError(detail)
-        runner = SandboxRunner(workers=1)
-    else:
+    # the worker (its own torch import) starts while this process imports the checks
+    runner = DeferredRunner(lambda: _check_runner(args.sandbox), sandboxed=args.sandbox)
+    runner.start_in_background()
+    from grader.kit import SELF_CHECK_NOTE, build_kit, check_kit
+    from grader.sandbox import NO_SANDBOX_WARNING
+
+    if not args.sandbox:
         print(
             f"note: {NO_SANDBOX_WARNING} (--no-sandbox is implied for a self-check)",
             file=sys.stderr,
         )
-        runner = InProcessRunner(workers=1)
+
     try:
         if args.exam:
             from grader.loading import load_exam
@@ -152,6 +150,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
         runner.close()
     print_result(result, SELF_CHECK_NOTE)
     return 0
+
+
+def _check_runner(sandboxed: bool) -> Runner:
+    """The self-check's one worker: in the sandbox with ``--sandbox``, else a plain process."""
+    from grader.sandbox import InProcessRunner, SandboxRunner, sandbox_available
+
+    if sandboxed:
+        ok, detail = sandbox_available()
+        if not ok:
+            raise InfrastructureError(detail)
+        return SandboxRunner(workers=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # said above, before the start-up
+        return InProcessRunner(workers=1)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

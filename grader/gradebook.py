@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
-import torch
 
 from grader._version import __version__
 from grader.errors import InfrastructureError
@@ -151,8 +150,23 @@ class Environment:
 
     @classmethod
     def current(cls) -> Environment:
+        """This machine, torch and its device included (imports torch: seconds, once)."""
+        import torch
+
         device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
         return cls(__version__, platform.python_version(), str(torch.__version__), device)
+
+    @classmethod
+    def without_device(cls) -> Environment:
+        """This machine for a run that graded nothing: torch's version from its installed
+        metadata, no import of torch and no device probe (``device`` says so)."""
+        import importlib.metadata
+
+        try:
+            version = importlib.metadata.version("torch")
+        except importlib.metadata.PackageNotFoundError:
+            version = "not installed"
+        return cls(__version__, platform.python_version(), version, "not probed: nothing graded")
 
 
 @dataclass(frozen=True)

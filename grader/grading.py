@@ -20,6 +20,7 @@ from grader import checks
 from grader.code_jobs import CodeSpec, NotRunnable, built_cases, entry_file, judge, status_of
 from grader.cost_check import run_cost_check
 from grader.errors import InfrastructureError
+from grader.grading_options import GradingOptions
 from grader.keys import ResolvedQuestion, resolve_in
 from grader.loading import LoadedBank, LoadedExam
 from grader.results import (
@@ -44,18 +45,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class GradingOptions:
-    """Switches that apply to a whole grading run."""
-
-    release: bool = False
-    """Show keys and worked solutions in feedback (after the deadline)."""
-    hidden: bool = True
-    """Run hidden cases (False for a student's self-check)."""
-    secret_checks: bool = True
-    """Run checks that need secret data (complexity on hidden sizes)."""
 
 
 def answer_hash(answer: Any, files: Mapping[str, bytes]) -> str:

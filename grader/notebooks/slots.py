@@ -3,10 +3,14 @@ part), the file its cells become and the function that finds an untagged cell.""
 
 from __future__ import annotations
 
-from grader.kit_manifest import KitCode, KitManifest, KitMultipart
+from typing import TYPE_CHECKING
+
 from grader.loading import LoadedExam
 from grader.notebooks.reader import CodeSlot
 from grader.schema import CodeQuestion, MultipartQuestion
+
+if TYPE_CHECKING:
+    from grader.kit_manifest import KitManifest
 
 __all__ = ["exam_slots", "kit_slots"]
 
@@ -27,6 +31,8 @@ def exam_slots(exam: LoadedExam) -> dict[str, CodeSlot]:
 
 def kit_slots(manifest: KitManifest) -> dict[str, CodeSlot]:
     """The same slots, from what a kit says about its questions."""
+    from grader.kit_manifest import KitCode, KitMultipart  # imports torch: only for kits
+
     slots: dict[str, CodeSlot] = {}
     for d in manifest.questions:
         if isinstance(d, KitCode):

@@ -8,6 +8,7 @@ item does not correlate with itself. Near zero or negative flags a question to r
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,13 +143,34 @@ def _save_figure(fig: Any, path: Path) -> Path:
     return path
 
 
+PLOT_STYLE = "1"
+"""Bump when the plots' drawing code changes: every plot is then drawn again."""
+
+
+def _data_hash(*data: object) -> str:
+    """Identity of what a plot shows (its data, labels and ``PLOT_STYLE``)."""
+    return hashlib.sha256(repr((PLOT_STYLE, *data)).encode()).hexdigest()
+
+
+def _unchanged(path: Path, data_hash: str) -> bool:
+    """Whether ``path`` exists and was drawn from data with this hash (stored beside it in
+    ``.<name>.data-hash``)."""
+    stamp = path.with_name(f".{path.name}.data-hash")
+    try:
+        return path.is_file() and stamp.read_text(encoding="utf-8").strip() == data_hash
+    except OSError:
+        return False
+
+
+def _stamp(path: Path, data_hash: str) -> None:
+    path.with_name(f".{path.name}.data-hash").write_text(data_hash + "\n", encoding="utf-8")
+
+
 def write_statistics(exam: LoadedExam, table: ClassTable, out: Path) -> list[Path]:
-    """statistics.md (table + summary), statistics.csv, histogram.png, items.png."""
-    import matplotlib
+    """statistics.md (table + summary), statistics.csv, histogram.png, items.png.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    A plot whose data did not change since it was drawn is not drawn again (matplotlib is
+    not even imported): its data's hash is stored next to it."""
     out.mkdir(parents=True, exist_ok=True)
     stats = item_analysis(table)
     md = out / "statistics.md"
@@ -157,27 +179,41 @@ def write_statistics(exam: LoadedExam, table: ClassTable, out: Path) -> list[Pat
     csv_path.write_text(statistics_csv(stats), encoding="utf-8")
     totals = _totals(table)
     total_marks = exam.exam.total_marks
-
-    plt.rcParams["svg.hashsalt"] = "grader"
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
     bins = max(5, min(20, int(math.ceil(total_marks))))
-    ax.hist(totals, bins=bins, range=(0, total_marks), color="#4c72b0", edgecolor="white")
-    ax.set_xlabel(f"total marks (out of {total_marks:g})")
-    ax.set_ylabel("students")
-    ax.set_title(f"{exam.exam.exam}: score distribution")
-    hist = _save_figure(fig, out / "histogram.png")
-
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    hist = out / "histogram.png"
+    hist_hash = _data_hash("histogram", exam.exam.exam, totals.tolist(), total_marks, bins)
     xs = [s.difficulty for s in stats]
     ys = [s.discrimination if s.discrimination is not None else 0.0 for s in stats]
-    ax.scatter(xs, ys, color="#dd8452")
-    for s, x, y in zip(stats, xs, ys, strict=True):
-        ax.annotate(s.question_id, (x, y), fontsize=7, xytext=(3, 2), textcoords="offset points")
-    ax.axhline(0.2, color="grey", lw=0.8, ls="--")
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_xlabel("difficulty p (share of marks earned)")
-    ax.set_ylabel("discrimination (item-rest correlation)")
-    ax.set_title(f"{exam.exam.exam}: item analysis")
-    items = _save_figure(fig, out / "items.png")
+    ids = [s.question_id for s in stats]
+    items = out / "items.png"
+    items_hash = _data_hash("items", exam.exam.exam, ids, xs, ys)
+    if _unchanged(hist, hist_hash) and _unchanged(items, items_hash):
+        return [md, csv_path, hist, items]
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.hashsalt"] = "grader"
+    if not _unchanged(hist, hist_hash):
+        fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+        ax.hist(totals, bins=bins, range=(0, total_marks), color="#4c72b0", edgecolor="white")
+        ax.set_xlabel(f"total marks (out of {total_marks:g})")
+        ax.set_ylabel("students")
+        ax.set_title(f"{exam.exam.exam}: score distribution")
+        _stamp(_save_figure(fig, hist), hist_hash)
+
+    if not _unchanged(items, items_hash):
+        fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+        ax.scatter(xs, ys, color="#dd8452")
+        for qid, x, y in zip(ids, xs, ys, strict=True):
+            ax.annotate(qid, (x, y), fontsize=7, xytext=(3, 2), textcoords="offset points")
+        ax.axhline(0.2, color="grey", lw=0.8, ls="--")
+        ax.set_xlim(-0.05, 1.05)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_xlabel("difficulty p (share of marks earned)")
+        ax.set_ylabel("discrimination (item-rest correlation)")
+        ax.set_title(f"{exam.exam.exam}: item analysis")
+        _stamp(_save_figure(fig, items), items_hash)
     return [md, csv_path, hist, items]

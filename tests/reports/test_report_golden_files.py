@@ -105,6 +105,8 @@ def test_write_reports_writes_every_report_and_a_page_per_student(written: Path)
         "statistics/statistics.csv",
         "statistics/histogram.png",
         "statistics/items.png",
+        "statistics/.histogram.png.data-hash",  # what each plot was drawn from (issue 18)
+        "statistics/.items.png.data-hash",
     }
     assert len(feedback) == 2 * len(TABLE.students)
 
