@@ -24,7 +24,13 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from grader._yaml import Located, YamlSyntaxError, format_path, load_located
 from grader.errors import AuthoringError, Problem
-from grader.references import REFERENCE_PACKAGE, course_module_file, resolve_ref
+from grader.references import (
+    REFERENCE_PACKAGE,
+    check_ref,
+    course_module_file,
+    defines,
+    resolve_ref,
+)
 from grader.schema import Bank, CodeQuestion, Exam, MultipartQuestion, Question
 from grader.schema._base import REF_PATTERN
 from grader.schema.cases import ConstructSpec, Generated
@@ -331,11 +337,17 @@ def _support_function_exists(folder: Path, support: Sequence[str], ref: str) -> 
     module_name, _, func_name = ref.partition(":")
     files = {Path(s).stem: folder / s for s in support}
     if module_name not in files:
-        known = ", ".join(files) or "none"
-        return f"{ref!r}: {module_name!r} is not one of this question's support modules ({known})"
+        names = ", ".join(files) or "none"
+        return f"{ref!r}: {module_name!r} is not one of this question's support modules ({names})"
     path = files[module_name]
     if not path.is_file():
         return None  # reported as a missing support file
+    try:  # from the source first: a support module may import torch
+        known = defines(path, func_name)
+    except (SyntaxError, ValueError, OSError) as exc:
+        return f"{ref!r}: reading {path} failed: {type(exc).__name__}: {exc}"
+    if known is not None:
+        return None if known else f"{ref!r}: {path.name} has no function {func_name!r}"
     spec = importlib.util.spec_from_file_location(f"_support_{module_name}", path)
     if spec is None or spec.loader is None:
         return f"{ref!r}: cannot import {path}"
@@ -363,7 +375,7 @@ def _raw_ref_problems(
             for where, ref in refs:
                 if isinstance(ref, str) and re.match(REF_PATTERN, ref):
                     try:
-                        resolve_ref(ref, folders)
+                        check_ref(ref, folders)
                     except LookupError as exc:
                         problems.append(located.problem(where, f"unresolvable reference: {exc}"))
             if not refs:
@@ -409,7 +421,7 @@ def _check_bank_semantics(loaded: LoadedBank) -> list[Problem]:
         for path, kind, ref in _walk_refs(question, base):
             if kind == "reference":
                 try:
-                    resolve_ref(ref, folders)
+                    check_ref(ref, folders)  # from the source: loading imports no torch
                 except LookupError as exc:
                     problems.append(loaded.located.problem(path, f"unresolvable reference: {exc}"))
             else:

@@ -12,15 +12,17 @@ never in the sandbox.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
+import importlib.util
 import sys
 import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REFERENCE_PACKAGE", "resolve_ref", "course_module_file"]
+__all__ = ["REFERENCE_PACKAGE", "check_ref", "course_module_file", "defines", "resolve_ref"]
 
 REFERENCE_PACKAGE = "reference_impls"
 """The installed library of references: a module not found in a course's folders is here."""
@@ -89,3 +91,64 @@ def resolve_ref(ref: str, folders: Sequence[Path] = ()) -> Any:
     if not callable(func):
         raise LookupError(f"{ref!r}: module {shown!r} has no function {func_name!r}")
     return func
+
+
+def _package_module_file(module_name: str) -> Path | None:
+    """The source file of ``reference_impls.<module_name>``, found without importing it
+    (nor its packages, whose modules import torch)."""
+    spec = importlib.util.find_spec(REFERENCE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        base = Path(root).joinpath(*module_name.split("."))
+        for file in (base.with_name(base.name + ".py"), base / "__init__.py"):
+            if file.is_file():
+                return file
+    return None
+
+
+def defines(file: Path, name: str) -> bool | None:
+    """Whether the module ``file`` defines ``name`` at its top level (a def, class,
+    assignment or import), read from its syntax tree without running it; None when that
+    cannot be told so (a star import, a module ``__getattr__``). Raises ``SyntaxError``."""
+    tree = ast.parse(file.read_bytes(), filename=str(file))
+    unsure = False
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name == name:
+                return True
+            unsure |= node.name == "__getattr__"
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    unsure = True
+                elif (alias.asname or alias.name.split(".")[0]) == name:
+                    return True
+        elif isinstance(node, ast.If | ast.Try):
+            unsure = True  # a conditional definition: leave it to the import
+    return None if unsure else False
+
+
+def check_ref(ref: str, folders: Sequence[Path] = ()) -> None:
+    """Check that ``ref`` names a function the way ``resolve_ref`` would find it, from the
+    module's source alone (no import: loading a bank must not import torch); raise
+    ``LookupError`` as ``resolve_ref`` does. Where the source cannot tell, it imports.
+    A module that fails only when imported is caught by ``validate --deep`` and grading."""
+    module_name, _, func_name = ref.partition(":")
+    found = course_module_file(module_name, folders)
+    file = found[1] if found is not None else _package_module_file(module_name)
+    if file is None:
+        resolve_ref(ref, folders)  # says where it looked
+        return
+    try:
+        known = defines(file, func_name)
+    except (SyntaxError, ValueError, OSError) as exc:
+        raise LookupError(f"{ref!r}: reading {file} failed: {type(exc).__name__}: {exc}") from None
+    if known is None:
+        resolve_ref(ref, folders)
+    elif not known:
+        raise LookupError(f"{ref!r}: module {str(file)!r} has no function {func_name!r}")

@@ -4,6 +4,8 @@ run before any mark, and an unchanged plot is not drawn again (issue 18)."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,11 @@ from grader.deferred_runner import DeferredRunner
 from grader.errors import InfrastructureError
 from grader.gradebook import Gradebook
 from grader.loading import load_exam
+from grader.references import check_ref, defines
 from grader.reports import read_table, write_statistics
 from grader.sandbox import InProcessRunner, Runner, SandboxUnavailable
 
+ROOT = Path(__file__).resolve().parents[2]
 FIX = Path(__file__).parent / "fixtures"
 EXAM = FIX / "good" / "exam.yaml"
 
@@ -103,3 +107,49 @@ def test_unchanged_plots_are_not_drawn_again_and_changed_ones_are(
     write_statistics(exam, read_table(exam, gb2), out)
     assert not hist.read_bytes().endswith(b"kept")
     assert hist.read_bytes().startswith(b"\x89PNG")
+
+
+def test_loading_the_seed_exams_imports_neither_torch_nor_sympy() -> None:
+    # references are checked from their source: a no-op grade and `validate` stay fast
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\nfrom grader.loading import load_exam\n"
+        "for exam in ('midsem-2025', 'quiz-2025'):\n"
+        "    load_exam(exam, Path('questions'))\n"
+        "print(sorted(m for m in ('torch', 'sympy') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ("def other():\n    return 1\n", "has no function 'target'"),
+        ("def target(:\n", "SyntaxError"),
+    ],
+)
+def test_a_reference_the_source_lacks_is_a_located_problem(
+    tmp_path: Path, source: str, said: str
+) -> None:
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    (refs / "mine.py").write_text(source)
+    with pytest.raises(LookupError, match=said):
+        check_ref("mine:target", [refs])
+
+
+def test_a_reference_defined_out_of_sight_of_the_source_is_imported_to_check() -> None:
+    # a star import or module __getattr__ cannot be read from the tree: the import decides
+    refs_dir = Path(__file__).parent / "fixtures"
+    assert defines(refs_dir.parent / "test_startup.py", "missing_name") is False
+    check_ref("exam_tasks.q3:instruction_tuning_loss")  # the installed package, statically
+    with pytest.raises(LookupError, match="no function"):
+        check_ref("exam_tasks.q3:no_such_function")
