@@ -103,6 +103,15 @@ def question_checker_problems(
                 (*where, "compare", "tolerances", key), f"question {code.id!r}: {message}"
             )
             problems.setdefault(str(p), p)
+        for i, mutant in enumerate(code.mutants):
+            if not mutant.message.strip():
+                p = bank.located.problem(
+                    (*where, "mutants", i),
+                    f"question {code.id!r}: mutant {mutant.fn!r} has no message; write it as "
+                    f"{{fn: {mutant.fn!r}, message: ...}} with the mistake in words a student "
+                    "reads when their code behaves like it",
+                )
+                problems.setdefault(str(p), p)
     return list(problems.values())
 
 
@@ -227,11 +236,11 @@ def mutant_survivors(question: CodeQuestion, bank: LoadedBank, variant: int = 0)
     rq = resolve(question, variant, folders=folders)
     cases = [c for c in build_cases(question, bank, rq.params, variant) if not c.visible]
     if not cases:
-        return list(question.mutants)
+        return [m.fn for m in question.mutants]
     expected = expected_outputs(question, cases, folders=folders)
     rule = CaseRule.of(question, folders)
     survivors = []
-    for ref in question.mutants:
+    for ref in (m.fn for m in question.mutants):
         fn = resolve_ref(ref, folders)
         killed = False
         for case, exp in zip(cases, expected, strict=True):
