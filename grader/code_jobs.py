@@ -378,25 +378,42 @@ def _group_line(group: list[_Failing]) -> str:
     return f"{label}: {text}"
 
 
-def preview(value: Any, limit: int = 120) -> str:
-    """A short rendering of a visible case's value for feedback: small arrays in full,
-    larger ones by shape and dtype."""
+def _number(x: Any, digits: int = 4) -> str:
+    """``x`` to ``digits`` significant digits (17 or more: every digit it has)."""
+    if not isinstance(x, float):
+        return str(x)
+    return repr(x) if digits >= 17 else f"{x:.{digits}g}"
+
+
+def _nested(values: Any, digits: int) -> str:
+    """Nested lists of numbers, each to ``digits`` significant digits."""
+    if isinstance(values, list):
+        return "[" + ", ".join(_nested(v, digits) for v in values) + "]"
+    return _number(values, digits)
+
+
+def preview(value: Any, limit: int = 120, digits: int = 4) -> str:
+    """A short rendering of a visible case's value for feedback: small arrays in full (to
+    ``digits`` significant digits), larger ones by shape, dtype and first values."""
     if isinstance(value, (torch.Tensor, np.ndarray)):
         kind = "tensor" if isinstance(value, torch.Tensor) else "array"
+        dtype = str(value.dtype).replace("torch.", "")
         shape = tuple(value.shape)
-        if value.size == 0 if isinstance(value, np.ndarray) else value.numel() == 0:
-            return f"empty {kind} of shape {shape}"
-        flat = value.flatten().tolist() if isinstance(value, torch.Tensor) else value.ravel()
-        if len(flat) <= 8:
-            text = f"{kind}({value.tolist()}, dtype={value.dtype})".replace("torch.", "")
+        size = value.numel() if isinstance(value, torch.Tensor) else value.size
+        flat = (
+            value.flatten().tolist() if isinstance(value, torch.Tensor) else value.ravel().tolist()
+        )
+        if size == 0:
+            text = f"empty {kind} of shape {shape}"
+        elif size <= 8:
+            text = f"{kind}({_nested(value.tolist(), digits)}, {dtype})"
         else:
-            head = ", ".join(f"{float(x):.4g}" for x in list(flat)[:4])
-            text = f"{kind} of shape {shape}, dtype {value.dtype} ([{head}, ...])"
-            text = text.replace("torch.", "")
-    elif isinstance(value, (list, tuple)) and not isinstance(value, str):
-        text = "(" + ", ".join(preview(v, limit) for v in value) + ")"
+            head = ", ".join(_number(x, digits) for x in flat[:4])
+            text = f"{kind} of shape {shape}, {dtype} ([{head}, ...])"
+    elif isinstance(value, (list, tuple)):
+        text = "(" + ", ".join(preview(v, limit, digits) for v in value) + ")"
     elif value is None or isinstance(value, (bool, int, float, str)):
-        text = repr(value)
+        text = _number(value, digits) if isinstance(value, float) else repr(value)
     else:
         text = f"a {type(value).__name__}"
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -413,10 +430,12 @@ def _source_line(files: Mapping[str, bytes], file: str | None, line: int | None)
 def _in_full(f: _Failing, expected: Any, files: Mapping[str, bytes]) -> str:
     """The first failing visible case, in full: its line, its input, what was expected and
     what came back, and the student's line where their code failed."""
-    parts = [_failure(f), f"  input: {preview(list(f.case.args))}"]
+    parts = [_failure(f), f"  input: {preview(list(f.case.args), 300)}"]
     if f.outcome.status == "ok":
-        parts.append(f"  expected: {preview(expected)}")
-        parts.append(f"  got: {preview(f.outcome.value)}")
+        shown, got = preview(expected), preview(f.outcome.value)
+        if shown == got:  # they differ beyond 4 digits: show them all
+            shown, got = preview(expected, digits=17), preview(f.outcome.value, digits=17)
+        parts += [f"  expected: {shown}", f"  got: {got}"]
     source = _source_line(files, f.outcome.error_file, f.outcome.error_line)
     if source is not None:
         parts.append(f"  line {f.outcome.error_line} of {f.outcome.error_file}: {source}")
