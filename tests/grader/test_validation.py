@@ -217,6 +217,5 @@ def test_a_mutant_without_a_message_is_reported_at_its_line(tmp_path: Path) -> N
     (problem,) = checker_problems(load_bank(bank))
     assert problem.path == "questions[5].mutants[0]"
     assert problem.line == _line_of(bank, '- "preferences:ranking_log_likelihood"')
-    assert "has no message; write it as {fn: 'preferences:ranking_log_likelihood', message: ...}" in (
-        problem.message
-    )
+    fix = "{fn: 'preferences:ranking_log_likelihood', message: ...}"
+    assert f"has no message; write it as {fix}" in problem.message
