@@ -154,8 +154,7 @@ def test_a_tolerance_for_a_dtype_that_is_never_used_is_reported(tmp_path: Path) 
     bank = _bank_with(
         tmp_path,
         'ranking log-likelihood."}\n',
-        'ranking log-likelihood."}\n'
-        "    compare: {tolerances: {float23: {rtol: 0.1, atol: 0.1}}}\n",
+        'ranking log-likelihood."}\n    compare: {tolerances: {float23: {rtol: 0.1, atol: 0.1}}}\n',
     )
     (problem,) = checker_problems(load_bank(bank))
     assert problem.path == "questions[5].compare.tolerances.float23"
