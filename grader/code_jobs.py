@@ -12,8 +12,11 @@ here, so a self-check says what grading will say about the same case:
   is replaced by the question's own.
 * ``judge``: each case's outcome compared with its expected value (rule, tolerances, a
   custom compare, the determinism repeat) as ``CaseResult``s, with the student's lines:
-  "passed k of n cases", then each failing case, labelled "case N" when hidden and by the
-  author's name when visible; a run of hidden cases that were never called is said once.
+  "passed k of n cases", then the failing cases, at most about six lines: the first failing
+  visible case in full (input, expected, got, the student's line where their code raised),
+  hidden cases that failed the same way as one line ("cases 2-14: raised TypeError"), and the
+  limits when a case hit one. A hidden case reads "case N" unless its name may be shown
+  (``names_shown``); ``CaseResult.name`` keeps the author's name for TAs.
 """
 
 from __future__ import annotations

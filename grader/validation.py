@@ -35,6 +35,7 @@ from grader.code_jobs import CaseRule
 from grader.cost_check import FLOP_SEED, flop_exponents, flops_of, sized_args
 from grader.errors import AuthoringError, Problem
 from grader.keys import ResolvedQuestion, resolve
+from grader.known_mistakes import matching_distractor
 from grader.loading import (
     LoadedBank,
     _yaml_files,
@@ -97,6 +98,15 @@ def question_checker_problems(
                 call.where(found.field), f"question {call.question_id!r}: {found.message}"
             )
             problems.setdefault(str(p), p)
+    if isinstance(question, NumericQuestion) and rq.key is not None:
+        for i, d in enumerate(question.distractors):
+            if matching_distractor(question, rq.key) is d:
+                p = bank.located.problem(
+                    (*at, "distractors", i, "value"),
+                    f"question {question.id!r}: distractor {i + 1} is accepted as the right "
+                    "answer (within the tolerance); give the wrong value the mistake gives",
+                )
+                problems.setdefault(str(p), p)
     for code, where in _code_parts(question, at):
         for key, message in tolerance_problems(code.compare.tolerances).items():
             p = bank.located.problem(

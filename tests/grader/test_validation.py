@@ -218,3 +218,17 @@ def test_a_mutant_without_a_message_is_reported_at_its_line(tmp_path: Path) -> N
     assert problem.line == _line_of(bank, '- "preferences:ranking_log_likelihood"')
     fix = "{fn: 'preferences:ranking_log_likelihood', message: ...}"
     assert f"has no message; write it as {fix}" in problem.message
+
+
+def test_a_distractor_the_key_check_accepts_is_reported_at_its_value(tmp_path: Path) -> None:
+    bank = _bank_with(
+        tmp_path,
+        "    tolerance: {abs: 0.001}\n",
+        "    tolerance: {abs: 0.001}\n"
+        "    distractors:\n"
+        "      - {value: 0.145, message: You dropped the sign.}\n"
+        "      - {value: -0.1452, message: Rounded too early.}\n",
+    )
+    (problem,) = checker_problems(load_bank(bank))
+    assert problem.path == "questions[1].distractors[1].value"
+    assert "distractor 2 is accepted as the right answer" in problem.message
