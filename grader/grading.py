@@ -22,7 +22,7 @@ from grader.code_jobs import CodeSpec, NotRunnable, built_cases, entry_file, jud
 from grader.cost_check import run_cost_check
 from grader.errors import InfrastructureError
 from grader.keys import ResolvedQuestion, resolve_in
-from grader.known_mistakes import matching_distractor, matching_mutant
+from grader.known_mistakes import matching_distractor, matching_formula, matching_mutant
 from grader.loading import LoadedBank, LoadedExam
 from grader.results import (
     CheckResult,
@@ -31,7 +31,13 @@ from grader.results import (
     SubmissionResult,
 )
 from grader.sandbox import CaseOutcome, CodeJob, Runner
-from grader.schema import CodeQuestion, MultipartQuestion, NumericQuestion, Question
+from grader.schema import (
+    CodeQuestion,
+    ExpressionQuestion,
+    MultipartQuestion,
+    NumericQuestion,
+    Question,
+)
 from grader.scoring import Policy, score
 from grader.submissions import Submission
 from grader.variants import PAPER_VARIANT
@@ -440,24 +446,32 @@ def _grade(
         )
     result, default_policy = _check_simple(question, rq, answer, opts)
     graded = _from_check(question, rq, qid, result, opts, default_policy)
-    if isinstance(question, NumericQuestion) and graded.status == "incorrect":
+    if isinstance(question, (NumericQuestion, ExpressionQuestion)) and graded.status in (
+        "incorrect",
+        "partially_correct",
+    ):
         return _with_distractor(question, answer, graded)
     return graded
 
 
 def _with_distractor(
-    question: NumericQuestion, answer: Any, graded: QuestionResult
+    question: NumericQuestion | ExpressionQuestion, answer: Any, graded: QuestionResult
 ) -> QuestionResult:
     """``graded`` with the message of the distractor the answer equals, if any."""
-    for i, distractor in enumerate(question.distractors):
-        if matching_distractor(question, answer) is distractor:
-            return graded.model_copy(
-                update={
-                    "feedback": "\n".join(x for x in (graded.feedback, distractor.message) if x),
-                    "known_mistake": f"distractor {i + 1}",
-                }
-            )
-    return graded
+    found = (
+        matching_distractor(question, answer)
+        if isinstance(question, NumericQuestion)
+        else matching_formula(question, answer)
+    )
+    if found is None:
+        return graded
+    number = next(i for i, d in enumerate(question.distractors) if d is found) + 1
+    return graded.model_copy(
+        update={
+            "feedback": "\n".join(x for x in (graded.feedback, found.message) if x),
+            "known_mistake": f"distractor {number}",
+        }
+    )
 
 
 def grade_exam_question(

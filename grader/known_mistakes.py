@@ -11,8 +11,8 @@ the author's message.
 A mutant's output is computed lazily, only for failing answers, once per (question,
 variant, case) and mutant in a process.
 
-Numeric questions have the same idea as ``distractors``: wrong values a common mistake
-gives (``matching_distractor``).
+Numeric and expression questions have the same idea as ``distractors``: wrong values or
+formulas a common mistake gives (``matching_distractor``, ``matching_formula``).
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from grader.cases import BuiltCase
-from grader.checks import check_numeric
+from grader.checks import check_expression, check_numeric
 from grader.code_jobs import CaseRule
 from grader.loading import resolve_ref
 from grader.sandbox import CaseOutcome
-from grader.schema import CodeQuestion, NumericQuestion
-from grader.schema.questions import Distractor, Mutant
+from grader.schema import CodeQuestion, ExpressionQuestion, NumericQuestion
+from grader.schema.questions import Distractor, FormulaDistractor, Mutant
 
-__all__ = ["matching_distractor", "matching_mutant"]
+__all__ = ["matching_distractor", "matching_formula", "matching_mutant"]
 
 _RAISED = object()
 """A mutant's output on a case where it raised: matches nothing."""
@@ -109,6 +109,29 @@ def matching_distractor(question: NumericQuestion, answer: Any) -> Distractor | 
                 answer, expected=distractor.value, atol=tolerance.abs, rtol=tolerance.rel
             )
         except ValueError:  # a distractor that is not a number: validate reports it
+            continue
+        if result.status == "correct":
+            return distractor
+    return None
+
+
+def matching_formula(question: ExpressionQuestion, answer: Any) -> FormulaDistractor | None:
+    """The first of the question's formula distractors that ``answer`` equals under the
+    question's own equivalence (the expression checker, as for the key); None otherwise."""
+    variables = {
+        name: v.model_dump(exclude={"description"}) for name, v in question.variables.items()
+    }
+    for distractor in question.distractors:
+        try:
+            result = check_expression(
+                answer,
+                expected=distractor.formula,
+                variables=variables,
+                mode=question.equivalence,
+                functions=question.functions,
+                allow_sum=question.allow_sum,
+            )
+        except ValueError:  # a distractor that does not parse: validate reports it
             continue
         if result.status == "correct":
             return distractor

@@ -23,7 +23,13 @@ from grader.loading import LoadedExam
 from grader.reports._csv import Cell, csv_text, number
 from grader.reports.table import ClassTable
 from grader.results import QuestionResult
-from grader.schema import CodeQuestion, MultipartQuestion, NumericQuestion, Question
+from grader.schema import (
+    CodeQuestion,
+    ExpressionQuestion,
+    MultipartQuestion,
+    NumericQuestion,
+    Question,
+)
 
 __all__ = [
     "ItemStats",
@@ -107,6 +113,8 @@ def _known_mistakes(question: Question, qid: str) -> list[tuple[str, str, str]]:
     if isinstance(question, CodeQuestion):
         return [(qid, m.fn, m.message) for m in question.mutants]
     if isinstance(question, NumericQuestion):
+        return [(qid, f"distractor {i + 1}", d.message) for i, d in enumerate(question.distractors)]
+    if isinstance(question, ExpressionQuestion):
         return [(qid, f"distractor {i + 1}", d.message) for i, d in enumerate(question.distractors)]
     return []
 

@@ -34,6 +34,7 @@ __all__ = [
     "CodeQuestion",
     "Mutant",
     "Distractor",
+    "FormulaDistractor",
     "PartQuestion",
     "MultipartQuestion",
     "Question",
@@ -169,6 +170,19 @@ class Variable(Strict):
     description: str = Field(default="", description="What the symbol means.")
 
 
+class FormulaDistractor(Strict):
+    """A wrong formula a common mistake gives, and what to tell a student who wrote it."""
+
+    formula: str = Field(
+        min_length=1,
+        description="The wrong formula, compared as the key is (the question's equivalence).",
+    )
+    message: str = Field(
+        min_length=1,
+        description="Student-facing: the mistake that gives this formula, in the author's words.",
+    )
+
+
 class ExpressionQuestion(_Base):
     """A formula or big-O answer checked symbolically and at random points."""
 
@@ -188,6 +202,11 @@ class ExpressionQuestion(_Base):
     accepted_forms: list[str] = Field(
         default_factory=list,
         description="Other correct keys, e.g. one counting K and V separately.",
+    )
+    distractors: list[FormulaDistractor] = Field(
+        default_factory=list,
+        description="Known wrong formulas with a message naming the mistake; a wrong answer "
+        "equal to one gets its message.",
     )
 
 

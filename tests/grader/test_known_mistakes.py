@@ -14,8 +14,8 @@ from grader.grading import GradingOptions, grade_question
 from grader.keys import resolve_in
 from grader.loading import LoadedBank, LoadedExam, load_exam, resolve_ref
 from grader.sandbox import CaseOutcome, CodeJob
-from grader.schema import CodeQuestion, MultipartQuestion, NumericQuestion
-from grader.schema.questions import Distractor
+from grader.schema import CodeQuestion, ExpressionQuestion, MultipartQuestion, NumericQuestion
+from grader.schema.questions import Distractor, FormulaDistractor
 from grader.submissions import Submission
 
 QUESTIONS = Path(__file__).resolve().parents[2] / "questions"
@@ -130,3 +130,27 @@ def test_a_numeric_answer_equal_to_a_distractor_gets_its_message(
     assert hit.feedback.endswith("You doubled it.")
     miss = grade_question(with_distractor, bank, qid, wrong + 1, submission, rq, 0, None, opts)
     assert miss.known_mistake is None and "You doubled it." not in miss.feedback
+
+
+def test_a_formula_equal_to_a_distractor_gets_its_message() -> None:
+    exam = load_exam(Path(__file__).parent / "fixtures" / "good" / "exam.yaml")
+    q = exam.questions["E1"]  # key 2*n*r
+    assert isinstance(q, ExpressionQuestion)
+    with_distractor = q.model_copy(
+        update={
+            "distractors": [
+                FormulaDistractor(formula="n*r", message="LoRA trains two factors, A and B.")
+            ]
+        }
+    )
+    rq = resolve_in(exam, "E1", 0)
+    bank = exam.question_bank["E1"]
+    submission = Submission(
+        folder=Path("."), student="s", exam=None, variant=0, answers={}, files={}
+    )
+    opts = GradingOptions()
+    hit = grade_question(with_distractor, bank, "E1", "r*n", submission, rq, 0, None, opts)
+    assert hit.known_mistake == "distractor 1"
+    assert hit.feedback.endswith("LoRA trains two factors, A and B.")
+    right = grade_question(with_distractor, bank, "E1", "2*r*n", submission, rq, 0, None, opts)
+    assert right.status == "correct" and right.known_mistake is None
