@@ -89,7 +89,7 @@ def matching_mutant(
         matched = True
         for i in failing:
             case = cases[i]
-            key = (*where, case.visible, case.name, case.seed)
+            key = (*where, i, case.visible, case.name, case.seed)
             got = _mutant_output(question, mutant, case, key, folders)
             if got is _RAISED or not rule.matches(got, outcomes[i].value, device).passed:
                 matched = False
