@@ -299,4 +299,4 @@ def test_a_limit_hit_on_a_visible_case_says_the_limits_and_the_time_it_ran() -> 
 
 def test_expected_and_got_that_agree_to_four_digits_are_shown_in_full() -> None:
     judged = judge(spec(), cases(1, visible=1), [1.0], [ok(0, 1.00001)])
-    assert judged.lines[1].split("\n")[2:] == ["  expected: 1", "  got: 1.00001"]
+    assert judged.lines[1].split("\n")[2:] == ["  expected: 1.0", "  got: 1.00001"]
