@@ -63,6 +63,8 @@ class BuiltCase:
     sandbox: CaseInput
     reference_args: tuple[Any, ...]
     seed: int
+    show_name: bool = False
+    """Whether students may read a hidden case's name before solutions are released."""
 
 
 def device_for(question: CodeQuestion) -> Device:
@@ -227,7 +229,12 @@ def _one(
 ) -> BuiltCase:
     ref_args, box_args = build_args(question, bank, spec.args, spec.dims, seed, params, device)
     return BuiltCase(
-        name, visible, CaseInput(args=box_args, visible=visible, name=name), ref_args, seed
+        name,
+        visible,
+        CaseInput(args=box_args, visible=visible, name=name),
+        ref_args,
+        seed,
+        spec.show_name,
     )
 
 

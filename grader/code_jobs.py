@@ -12,19 +12,24 @@ here, so a self-check says what grading will say about the same case:
   is replaced by the question's own.
 * ``judge``: each case's outcome compared with its expected value (rule, tolerances, a
   custom compare, the determinism repeat) as ``CaseResult``s, with the student's lines:
-  "passed k of n cases", then each failing case, labelled "case N" when hidden and by the
-  author's name when visible; a run of hidden cases that were never called is said once.
+  "passed k of n cases", then the failing cases, at most about six lines: the first failing
+  visible case in full (input, expected, got, the student's line where their code raised),
+  hidden cases that failed the same way as one line ("cases 2-14: raised TypeError"), and the
+  limits when a case hit one. A hidden case reads "case N" unless its name may be shown
+  (``names_shown``); ``CaseResult.name`` keeps the author's name for TAs.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 
 from grader.cases import BuiltCase, build_cases, device_for, expected_outputs
@@ -41,7 +46,6 @@ from grader.sandbox import (
     Tolerance,
     check_determinism,
     compare,
-    not_run_reason,
 )
 from grader.sandbox._compare import Checker, Rule
 from grader.schema import CodeQuestion
@@ -315,49 +319,181 @@ def status_of(fraction: float) -> CheckStatus:
     return "incorrect" if fraction == 0.0 else "partially_correct"
 
 
-def _label(index: int, case: CaseInput) -> str:
-    return case.name if case.visible else f"case {index + 1}"
+MAX_FAILURE_LINES = 4
+"""Failure lines per question after "passed k of n": with the summary, a known mistake and
+the "more" line, a question says at most about 6 lines."""
 
 
-def _failure(index: int, case: CaseInput, outcome: CaseOutcome, text: str) -> str:
-    """A failing case's line. A hidden case that was never called already says which case
-    it is ("case 7 was not run: ...")."""
-    if not case.visible and not outcome.ran:
-        return text
-    return f"{_label(index, case)}: {text}"
+def _label(index: int, case: CaseInput, name_shown: bool = False) -> str:
+    """What the student reads for a case: its author's name when visible (or a hidden case
+    whose name may be shown), else "case N"."""
+    return case.name if (case.visible or name_shown) and case.name else f"case {index + 1}"
 
 
-def _not_run_together(a: tuple[CaseInput, CaseOutcome], b: tuple[CaseInput, CaseOutcome]) -> bool:
-    """Whether failing case ``b`` continues ``a``'s run of hidden cases not run for the same
-    reason."""
-    (case_a, out_a), (case_b, out_b) = a, b
-    return (
-        not case_a.visible
-        and not case_b.visible
-        and not out_a.ran
-        and not out_b.ran
-        and out_a.phase == out_b.phase
-        and out_b.index == out_a.index + 1
-    )
+def _author_name(index: int, case: CaseInput) -> str:
+    """The case's name as the author wrote it (what TAs read), "case N" when it has none."""
+    return case.name or f"case {index + 1}"
 
 
-def _failure_lines(failing: list[tuple[CaseInput, CaseOutcome, str]], limits: Limits) -> list[str]:
-    """One line per failing case, except that a run of hidden cases not run for the same
-    reason (``CaseOutcome.phase``) is one line: "cases 6-16 were not run: <reason>"."""
-    lines: list[str] = []
-    start = 0
-    while start < len(failing):
-        end = start + 1
-        while end < len(failing) and _not_run_together(failing[end - 1][:2], failing[end][:2]):
-            end += 1
-        first, last = failing[start][1], failing[end - 1][1]
-        if end - start == 1:
-            lines.append(failing[start][2])
+def _without_case_number(text: str, index: int) -> str:
+    """``text`` without its mention of case ``index`` ("exceeded 5 s ... on case 3"), so
+    that the same failure on several cases reads the same."""
+    n = index + 1
+    return re.sub(rf"^case {n} (?=was not run)|(?: on| during| by) case {n}\b", "", text)
+
+
+def _ranges(numbers: Sequence[int]) -> str:
+    """1-based case numbers as runs: "2-4, 7"."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
         else:
-            reason = not_run_reason(first.phase, limits)
-            lines.append(f"cases {first.index + 1}-{last.index + 1} were not run: {reason}")
-        start = end
-    return lines
+            runs.append([n, n])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+
+
+class _Failing(NamedTuple):
+    position: int
+    case: CaseInput
+    outcome: CaseOutcome
+    text: str
+    """The failure as worded for this case (the sandbox's or the comparison's message)."""
+    name_shown: bool
+
+
+def _failure(f: _Failing) -> str:
+    """A failing case's own line. A hidden case that was never called already says which
+    case it is ("case 7 was not run: ...")."""
+    if not f.case.visible and not f.outcome.ran and not f.name_shown:
+        return f.text
+    return f"{_label(f.position, f.case, f.name_shown)}: {f.text}"
+
+
+def _group_line(group: list[_Failing]) -> str:
+    """One line for hidden cases that failed the same way: "cases 2-14: raised TypeError"."""
+    if len(group) == 1:
+        return _failure(group[0])
+    text = _without_case_number(group[0].text, group[0].position)
+    label = "cases " + _ranges([f.position + 1 for f in group])
+    if text.startswith("was not run"):
+        return f"{label} were not run{text[len('was not run') :]}"
+    return f"{label}: {text}"
+
+
+def _number(x: Any, digits: int = 4) -> str:
+    """``x`` to ``digits`` significant digits (17 or more: every digit it has)."""
+    if not isinstance(x, float):
+        return str(x)
+    return repr(x) if digits >= 17 else f"{x:.{digits}g}"
+
+
+def _nested(values: Any, digits: int) -> str:
+    """Nested lists of numbers, each to ``digits`` significant digits."""
+    if isinstance(values, list):
+        return "[" + ", ".join(_nested(v, digits) for v in values) + "]"
+    return _number(values, digits)
+
+
+def preview(value: Any, limit: int = 120, digits: int = 4) -> str:
+    """A short rendering of a visible case's value for feedback: small arrays in full (to
+    ``digits`` significant digits), larger ones by shape, dtype and first values."""
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        kind = "tensor" if isinstance(value, torch.Tensor) else "array"
+        dtype = str(value.dtype).replace("torch.", "")
+        shape = tuple(value.shape)
+        size = value.numel() if isinstance(value, torch.Tensor) else value.size
+        flat = (
+            value.flatten().tolist() if isinstance(value, torch.Tensor) else value.ravel().tolist()
+        )
+        if size == 0:
+            text = f"empty {kind} of shape {shape}"
+        elif size <= 8:
+            text = f"{kind}({_nested(value.tolist(), digits)}, {dtype})"
+        else:
+            head = ", ".join(_number(x, digits) for x in flat[:4])
+            text = f"{kind} of shape {shape}, {dtype} ([{head}, ...])"
+    elif isinstance(value, (list, tuple)):
+        text = "(" + ", ".join(preview(v, limit, digits) for v in value) + ")"
+    elif value is None or isinstance(value, (bool, int, float, str)):
+        text = _number(value, digits) if isinstance(value, float) else repr(value)
+    else:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _source_line(files: Mapping[str, bytes], file: str | None, line: int | None) -> str | None:
+    """The student's own line ``line`` of ``file``, stripped, or None."""
+    if not file or not line or file not in files:
+        return None
+    lines = files[file].decode("utf-8", errors="replace").splitlines()
+    return lines[line - 1].strip()[:160] if 0 < line <= len(lines) else None
+
+
+def _in_full(f: _Failing, expected: Any, files: Mapping[str, bytes]) -> str:
+    """The first failing visible case, in full: its line, its input, what was expected and
+    what came back, and the student's line where their code failed."""
+    parts = [_failure(f), f"  input: {preview(list(f.case.args), 300)}"]
+    if f.outcome.status == "ok":
+        shown, got = preview(expected), preview(f.outcome.value)
+        if shown == got:  # they differ beyond 4 digits: show them all
+            shown, got = preview(expected, digits=17), preview(f.outcome.value, digits=17)
+        parts += [f"  expected: {shown}", f"  got: {got}"]
+    source = _source_line(files, f.outcome.error_file, f.outcome.error_line)
+    if source is not None:
+        parts.append(f"  line {f.outcome.error_line} of {f.outcome.error_file}: {source}")
+    return "\n".join(parts)
+
+
+_LIMIT_STATUSES = frozenset({"timeout", "cpu_limit", "memory_limit"})
+
+
+def _limits_line(failing: Sequence[_Failing], limits: Limits) -> str | None:
+    """When a case hit a limit: the limits, and the time a visible case used against them
+    (a hidden case's time is never shown: the student's code could make it carry data)."""
+    hit = [f for f in failing if f.outcome.status in _LIMIT_STATUSES and f.outcome.ran]
+    if not hit:
+        return None
+    line = (
+        f"limits per case: {limits.cpu_seconds:g} s CPU, {limits.wall_seconds:g} s "
+        f"wall-clock, {limits.memory_mb} MB memory"
+    )
+    seen = next((f for f in hit if f.case.visible and f.outcome.seconds > 0), None)
+    if seen is not None:
+        line += f"; {seen.case.name or 'a visible case'} ran {seen.outcome.seconds:.2f} s"
+    return line
+
+
+def _failure_lines(
+    failing: list[_Failing],
+    expected: Sequence[Any],
+    limits: Limits,
+    files: Mapping[str, bytes],
+) -> list[str]:
+    """The failing cases, at most ``MAX_FAILURE_LINES`` and a "more" line: the first failing
+    visible case in full, each other visible case on its line, hidden cases that failed the
+    same way on one line ("cases 6-16 were not run: <reason>"), then the limits when one
+    was hit."""
+    entries: list[tuple[str, list[_Failing]]] = []
+    groups: dict[str, list[_Failing]] = {}
+    in_full = next((f for f in failing if f.case.visible and f.outcome.ran), None)
+    for f in failing:
+        if f is in_full:
+            entries.append((_in_full(f, expected[f.position], files), [f]))
+        elif f.case.visible or f.name_shown:
+            entries.append((_failure(f), [f]))
+        else:
+            key = f"{f.outcome.ran}|{_without_case_number(f.text, f.position)}"
+            if key not in groups:
+                groups[key] = []
+                entries.append((key, groups[key]))
+            groups[key].append(f)
+    lines = [_group_line(group) if text in groups else text for text, group in entries]
+    if len(lines) > MAX_FAILURE_LINES + 1:
+        rest = sum(len(group) for _, group in entries[MAX_FAILURE_LINES:])
+        lines = [*lines[:MAX_FAILURE_LINES], f"... and {rest} more failing case(s)"]
+    limit = _limits_line(failing, limits)
+    return [*lines, limit] if limit else lines
 
 
 def judge(
@@ -367,10 +503,16 @@ def judge(
     outcomes: Sequence[CaseOutcome],
     *,
     counted: str = "cases",
+    names_shown: Sequence[bool] = (),
+    files: Mapping[str, bytes] | None = None,
 ) -> Judged:
     """Judge a job's ``outcomes`` against the ``expected`` value of each of its ``cases``.
 
-    ``counted`` names what the summary counts ("passed 3 of 4 cases"). Raises
+    ``counted`` names what the summary counts ("passed 3 of 4 cases"). ``names_shown``:
+    per case, whether the student may read a hidden case's name (the exam releases
+    solutions, or the case sets ``show_name``); the results keep every author's name for
+    TAs. ``files``: the student's sources, to quote the line where their code failed on a
+    visible case. Raises
     ``InfrastructureError`` when the sandbox itself failed on a case: the grader's failure,
     never counted against the student.
     """
@@ -380,19 +522,21 @@ def judge(
             f"the sandbox failed on {len(broken)} case(s): {broken[0].message}"
         )
     results: list[CaseResult] = []
-    failing: list[tuple[CaseInput, CaseOutcome, str]] = []
+    failing: list[_Failing] = []
     for i, (case, exp, out) in enumerate(zip(cases, expected, outcomes, strict=True)):
         if out.status == "ok":
             verdict = spec.rule.verdict(exp, out, spec.device, visible=case.visible)
             passed, text = verdict.passed, verdict.message
         else:
             passed, text = False, out.message
-        message = "" if passed else _failure(i, case, out, text)
+        shown = i < len(names_shown) and names_shown[i]
+        failure = _Failing(i, case, out, text, shown)
+        message = "" if passed else _failure(failure)
         if not passed:
-            failing.append((case, out, message))
+            failing.append(failure)
         results.append(
             CaseResult(
-                name=_label(i, case),
+                name=_author_name(i, case),
                 visible=case.visible,
                 passed=passed,
                 status=out.status,
@@ -403,7 +547,7 @@ def judge(
     n_passed = sum(r.passed for r in results)
     lines = [
         f"passed {n_passed} of {len(results)} {counted}",
-        *_failure_lines(failing, spec.limits),
+        *_failure_lines(failing, expected, spec.limits, files or {}),
     ]
     forbidden = any(o.status == "forbidden" for o in outcomes)
     if forbidden:

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from grader import checks
+from grader.cases import BuiltCase
 from grader.code_jobs import CodeSpec, NotRunnable, built_cases, entry_file, judge, status_of
 from grader.cost_check import run_cost_check
 from grader.errors import InfrastructureError
 from grader.grading_options import GradingOptions
 from grader.keys import ResolvedQuestion, resolve_in
+from grader.known_mistakes import matching_distractor, matching_formula, matching_mutant
 from grader.loading import LoadedBank, LoadedExam
 from grader.results import (
     CheckResult,
@@ -30,7 +32,13 @@ from grader.results import (
     SubmissionResult,
 )
 from grader.sandbox import CaseOutcome, CodeJob, Runner
-from grader.schema import CodeQuestion, MultipartQuestion, Question
+from grader.schema import (
+    CodeQuestion,
+    ExpressionQuestion,
+    MultipartQuestion,
+    NumericQuestion,
+    Question,
+)
 from grader.scoring import Policy, score
 from grader.submissions import Submission
 from grader.variants import PAPER_VARIANT
@@ -133,6 +141,8 @@ class _CodeTask:
 
     spec: CodeSpec
     """The question's job settings."""
+    cases: list[BuiltCase]
+    """The job's cases as built (names, reference arguments: never sent to the sandbox)."""
     expected: list[Any]
     """The reference's output on each of the job's cases (never sent to the sandbox)."""
     job: CodeJob
@@ -165,7 +175,7 @@ def _prepare_code(
         return entry.result(qid, question.marks)
     cases, expected = built_cases(question, bank, params, variant, opts.hidden)
     job = spec.job(submission.files, entry, [c.sandbox for c in cases])
-    return _CodeTask(spec, expected, job)
+    return _CodeTask(spec, cases, expected, job)
 
 
 def _code_marks(
@@ -220,9 +230,31 @@ def grade_code(
     job = task.job
     if outcomes is None:
         outcomes = runner.run(job)
-    judged = judge(task.spec, job.cases, task.expected, outcomes)
+    judged = judge(
+        task.spec,
+        job.cases,
+        task.expected,
+        outcomes,
+        names_shown=[c.show_name or opts.release for c in task.cases],
+        files=job.files,
+    )
     lines = list(judged.lines)
     fraction = 0.0 if judged.forbidden else judged.fraction
+    mistake = None
+    if not judged.forbidden and fraction < 1.0:
+        mistake = matching_mutant(
+            question,
+            task.spec.rule,
+            task.spec.device,
+            task.cases,
+            outcomes,
+            [i for i, c in enumerate(judged.cases) if not c.passed],
+            params=params,
+            variant=variant,
+            folders=bank.reference_folders,
+        )
+    if mistake is not None:  # after "passed k of n cases"
+        lines.insert(1, mistake.message)
     review_note: str | None = None
     if question.complexity is not None and fraction > 0 and opts.secret_checks:
         cost = run_cost_check(question, bank, task.spec, job.files, job.entry, params, runner)
@@ -243,6 +275,7 @@ def grade_code(
         feedback="\n".join(lines),
         solution="",
         cases=judged.cases,
+        known_mistake=mistake.fn if mistake is not None else None,
         answer_hash=answer_hash(answer, {job.entry: job.files[job.entry]}),
         needs_review=review_note is not None,
         author_note=review_note,
@@ -401,7 +434,33 @@ def _grade(
             prefetched.get(qid),
         )
     result, default_policy = _check_simple(question, rq, answer, opts)
-    return _from_check(question, rq, qid, result, opts, default_policy)
+    graded = _from_check(question, rq, qid, result, opts, default_policy)
+    if isinstance(question, (NumericQuestion, ExpressionQuestion)) and graded.status in (
+        "incorrect",
+        "partially_correct",
+    ):
+        return _with_distractor(question, answer, graded)
+    return graded
+
+
+def _with_distractor(
+    question: NumericQuestion | ExpressionQuestion, answer: Any, graded: QuestionResult
+) -> QuestionResult:
+    """``graded`` with the message of the distractor the answer equals, if any."""
+    found = (
+        matching_distractor(question, answer)
+        if isinstance(question, NumericQuestion)
+        else matching_formula(question, answer)
+    )
+    if found is None:
+        return graded
+    number = next(i for i, d in enumerate(question.distractors) if d is found) + 1
+    return graded.model_copy(
+        update={
+            "feedback": "\n".join(x for x in (graded.feedback, found.message) if x),
+            "known_mistake": f"distractor {number}",
+        }
+    )
 
 
 def grade_exam_question(

@@ -266,9 +266,10 @@ def _check_code(
     cases = [
         CaseInput(args=tuple(decode_value(c.args)), visible=True, name=c.name) for c in d.cases
     ]
-    outcomes = runner.run(spec.job(submission.files, entry, cases))
+    job = spec.job(submission.files, entry, cases)
+    outcomes = runner.run(job)
     expected = [decode_value(c.expected) for c in d.cases]
-    judged = judge(spec, cases, expected, outcomes, counted="visible cases")
+    judged = judge(spec, cases, expected, outcomes, counted="visible cases", files=job.files)
     return QuestionResult(
         question_id=qid,
         marks=0.0,

@@ -317,7 +317,7 @@ def _walk_refs(
     elif isinstance(value, CodeQuestion):
         yield (*path, "reference"), "reference", value.reference
         for i, m in enumerate(value.mutants):
-            yield (*path, "mutants", i), "reference", m
+            yield (*path, "mutants", i, "fn"), "reference", m.fn
         if value.compare.custom:
             yield (*path, "compare", "custom"), "reference", value.compare.custom
         for name in ("visible", "hidden", "complexity"):
@@ -371,7 +371,10 @@ def _raw_ref_problems(
             here = (*path, key)
             refs = [(here, sub)] if key in ("ref", "reference", "custom") else []
             if key == "mutants" and isinstance(sub, list):
-                refs = [((*here, j), m) for j, m in enumerate(sub)]
+                refs = [
+                    ((*here, j), m.get("fn") if isinstance(m, dict) else m)
+                    for j, m in enumerate(sub)
+                ]
             for where, ref in refs:
                 if isinstance(ref, str) and re.match(REF_PATTERN, ref):
                     try:

@@ -111,7 +111,10 @@ class CaseResult(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(description="`case 3` for hidden cases; the author's name for visible ones.")
+    name: str = Field(
+        description="The author's name of the case (`case 3` when it has none); students read "
+        "a hidden case's name only in the feedback lines, once allowed."
+    )
     visible: bool = Field(description="Visible cases show full detail.")
     passed: bool = Field(description="Whether the output was accepted.")
     status: str = Field(description="How the run ended (ok, exception, timeout, cpu_limit, ...).")
@@ -140,6 +143,11 @@ class QuestionResult(BaseModel):
     seconds: float = Field(default=0.0, description="Time spent grading it.")
     author_note: str | None = Field(
         default=None, description="TA-only detail; never shown to students."
+    )
+    known_mistake: str | None = Field(
+        default=None,
+        description="The known mistake the answer matched: a mutant's `module:function`, or "
+        "`distractor N`; its message is in the feedback.",
     )
 
     def unsettled(self) -> tuple[QuestionResult, ...]:

@@ -35,6 +35,7 @@ from grader.code_jobs import CaseRule
 from grader.cost_check import FLOP_SEED, flop_exponents, flops_of, sized_args
 from grader.errors import AuthoringError, Problem
 from grader.keys import ResolvedQuestion, resolve
+from grader.known_mistakes import matching_distractor
 from grader.loading import (
     LoadedBank,
     _yaml_files,
@@ -97,12 +98,30 @@ def question_checker_problems(
                 call.where(found.field), f"question {call.question_id!r}: {found.message}"
             )
             problems.setdefault(str(p), p)
+    if isinstance(question, NumericQuestion) and rq.key is not None:
+        for i, d in enumerate(question.distractors):
+            if matching_distractor(question, rq.key) is d:
+                p = bank.located.problem(
+                    (*at, "distractors", i, "value"),
+                    f"question {question.id!r}: distractor {i + 1} is accepted as the right "
+                    "answer (within the tolerance); give the wrong value the mistake gives",
+                )
+                problems.setdefault(str(p), p)
     for code, where in _code_parts(question, at):
         for key, message in tolerance_problems(code.compare.tolerances).items():
             p = bank.located.problem(
                 (*where, "compare", "tolerances", key), f"question {code.id!r}: {message}"
             )
             problems.setdefault(str(p), p)
+        for i, mutant in enumerate(code.mutants):
+            if not mutant.message.strip():
+                p = bank.located.problem(
+                    (*where, "mutants", i),
+                    f"question {code.id!r}: mutant {mutant.fn!r} has no message; write it as "
+                    f"{{fn: {mutant.fn!r}, message: ...}} with the mistake in words a student "
+                    "reads when their code behaves like it",
+                )
+                problems.setdefault(str(p), p)
     return list(problems.values())
 
 
@@ -227,11 +246,11 @@ def mutant_survivors(question: CodeQuestion, bank: LoadedBank, variant: int = 0)
     rq = resolve(question, variant, folders=folders)
     cases = [c for c in build_cases(question, bank, rq.params, variant) if not c.visible]
     if not cases:
-        return list(question.mutants)
+        return [m.fn for m in question.mutants]
     expected = expected_outputs(question, cases, folders=folders)
     rule = CaseRule.of(question, folders)
     survivors = []
-    for ref in question.mutants:
+    for ref in (m.fn for m in question.mutants):
         fn = resolve_ref(ref, folders)
         killed = False
         for case, exp in zip(cases, expected, strict=True):

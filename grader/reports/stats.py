@@ -1,5 +1,9 @@
 """Class statistics: score histogram and item analysis (difficulty and discrimination).
 
+The known-mistakes table counts, per question, how many students' answers matched each
+known mistake the author wrote (a code question's ``mutants``, a numeric question's
+``distractors``; ``QuestionResult.known_mistake``): what went wrong in this class.
+
 Difficulty is the classical *p*-value: the mean share of an item's marks the class
 earned (1 = everyone got it). Discrimination is the corrected item-total correlation:
 the Pearson correlation between the item score and the total *without* that item, so an
@@ -19,10 +23,20 @@ import numpy as np
 from grader.loading import LoadedExam
 from grader.reports._csv import Cell, csv_text, number
 from grader.reports.table import ClassTable
+from grader.results import QuestionResult
+from grader.schema import (
+    CodeQuestion,
+    ExpressionQuestion,
+    MultipartQuestion,
+    NumericQuestion,
+    Question,
+)
 
 __all__ = [
     "ItemStats",
+    "KnownMistakeCount",
     "item_analysis",
+    "known_mistake_counts",
     "statistics_csv",
     "statistics_markdown",
     "write_statistics",
@@ -80,6 +94,73 @@ def item_analysis(table: ClassTable) -> list[ItemStats]:
     return out
 
 
+@dataclass(frozen=True)
+class KnownMistakeCount:
+    """How many students' answers to one question matched one known mistake."""
+
+    question_id: str
+    """The question, or ``id/part``."""
+    mistake: str
+    """The mutant's ``module:function``, or ``distractor N``."""
+    message: str
+    """The author's message, as students read it."""
+    students: int
+
+
+def _known_mistakes(question: Question, qid: str) -> list[tuple[str, str, str]]:
+    """(question id, mistake, message) of every known mistake ``question`` defines."""
+    if isinstance(question, MultipartQuestion):
+        return [m for part in question.parts for m in _known_mistakes(part, f"{qid}/{part.id}")]
+    if isinstance(question, CodeQuestion):
+        return [(qid, m.fn, m.message) for m in question.mutants]
+    if isinstance(question, NumericQuestion):
+        return [(qid, f"distractor {i + 1}", d.message) for i, d in enumerate(question.distractors)]
+    if isinstance(question, ExpressionQuestion):
+        return [(qid, f"distractor {i + 1}", d.message) for i, d in enumerate(question.distractors)]
+    return []
+
+
+def _matched(result: QuestionResult) -> list[tuple[str, str]]:
+    """(question id, mistake) of every known mistake ``result`` (and its parts) matched."""
+    found = [(result.question_id, result.known_mistake)] if result.known_mistake else []
+    return found + [m for part in result.parts for m in _matched(part)]
+
+
+def known_mistake_counts(exam: LoadedExam, table: ClassTable) -> list[KnownMistakeCount]:
+    """Every known mistake of the exam's questions, in exam order, with how many students'
+    answers matched it (0 included: a mistake nobody made is worth knowing too)."""
+    counts: dict[tuple[str, str], int] = {}
+    for row in table.students:
+        for qid in table.question_ids:
+            a = row.answer(qid)
+            if a is not None:
+                for key in _matched(a.result):
+                    counts[key] = counts.get(key, 0) + 1
+    return [
+        KnownMistakeCount(qid, mistake, message, counts.get((qid, mistake), 0))
+        for top in table.question_ids
+        if top in exam.questions
+        for qid, mistake, message in _known_mistakes(exam.questions[top], top)
+    ]
+
+
+def _known_mistakes_section(counts: list[KnownMistakeCount]) -> str:
+    """The "known mistakes" section of statistics.md; empty when the exam defines none."""
+    if not counts:
+        return ""
+    lines = [
+        "",
+        "## Known mistakes",
+        "",
+        "| question | students | mistake | message |",
+        "|---|---|---|---|",
+    ]
+    for c in counts:
+        message = c.message.replace("|", "\\|")
+        lines.append(f"| {c.question_id} | {c.students} | `{c.mistake}` | {message} |")
+    return "\n".join(lines) + "\n"
+
+
 def _table(stats: list[ItemStats]) -> str:
     lines = [
         "| question | marks | mean | difficulty (p) | discrimination |",
@@ -110,7 +191,11 @@ def statistics_markdown(exam: LoadedExam, table: ClassTable, stats: list[ItemSta
             f"std {totals.std():.2f}, min {totals.min():.2f}, max {totals.max():.2f}",
             "",
         ]
-    return "\n".join(summary) + _table(stats)
+    return (
+        "\n".join(summary)
+        + _table(stats)
+        + _known_mistakes_section(known_mistake_counts(exam, table))
+    )
 
 
 def statistics_csv(stats: list[ItemStats]) -> str:

@@ -138,6 +138,11 @@ class CaseSpec(Strict):
     """One hand-written case."""
 
     name: str = Field(default="", description="Short label shown in feedback.")
+    show_name: bool = Field(
+        default=False,
+        description="Show a hidden case's name to students at once (otherwise 'case N' until "
+        "the exam releases solutions; TAs always see it).",
+    )
     args: dict[str, ValueSpec] = Field(
         description="The function's arguments in order, each a literal or a generator."
     )

@@ -32,6 +32,9 @@ __all__ = [
     "LimitsSpec",
     "ComplexitySpec",
     "CodeQuestion",
+    "Mutant",
+    "Distractor",
+    "FormulaDistractor",
     "PartQuestion",
     "MultipartQuestion",
     "Question",
@@ -121,6 +124,19 @@ class Tolerance(Strict):
     rel: float = Field(default=1e-6, ge=0.0, description="Relative tolerance.")
 
 
+class Distractor(Strict):
+    """A wrong value a common mistake gives, and what to tell a student who wrote it."""
+
+    value: float | int | list[Any] = Field(
+        description="The wrong value (a number, or nested list), matched with the question's "
+        "tolerance."
+    )
+    message: str = Field(
+        min_length=1,
+        description="Student-facing: the mistake that gives this value, in the author's words.",
+    )
+
+
 class NumericQuestion(_Base):
     """A number, vector or matrix answer."""
 
@@ -130,6 +146,11 @@ class NumericQuestion(_Base):
     )
     tolerance: Tolerance = Field(default_factory=Tolerance, description="Accepted error.")
     unit: str = Field(default="", description="Unit shown after the answer box, if any.")
+    distractors: list[Distractor] = Field(
+        default_factory=list,
+        description="Known wrong values with a message naming the mistake; a wrong answer "
+        "matching one gets its message.",
+    )
 
 
 class Variable(Strict):
@@ -147,6 +168,19 @@ class Variable(Strict):
         default_factory=list, description="Other spellings accepted, e.g. `\\pi^*` for pi_star."
     )
     description: str = Field(default="", description="What the symbol means.")
+
+
+class FormulaDistractor(Strict):
+    """A wrong formula a common mistake gives, and what to tell a student who wrote it."""
+
+    formula: str = Field(
+        min_length=1,
+        description="The wrong formula, compared as the key is (the question's equivalence).",
+    )
+    message: str = Field(
+        min_length=1,
+        description="Student-facing: the mistake that gives this formula, in the author's words.",
+    )
 
 
 class ExpressionQuestion(_Base):
@@ -168,6 +202,11 @@ class ExpressionQuestion(_Base):
     accepted_forms: list[str] = Field(
         default_factory=list,
         description="Other correct keys, e.g. one counting K and V separately.",
+    )
+    distractors: list[FormulaDistractor] = Field(
+        default_factory=list,
+        description="Known wrong formulas with a message naming the mistake; a wrong answer "
+        "equal to one gets its message.",
     )
 
 
@@ -323,6 +362,27 @@ class ComplexitySpec(Strict):
     )
 
 
+class Mutant(Strict):
+    """A known-wrong version of the reference, and what to tell a student whose code
+    behaves like it."""
+
+    fn: str = Field(
+        pattern=REF_PATTERN,
+        description="`module:function`: the wrong version, found like the reference.",
+    )
+    message: str = Field(
+        default="",
+        description="Student-facing: the mistake, in the author's words (e.g. 'Your weights "
+        "match softmax without the 1/sqrt(d_k) scaling'); `grader validate` requires it.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_reference(cls, value: Any) -> Any:
+        """A bare `module:function` is a mutant without a message (validate reports it)."""
+        return {"fn": value} if isinstance(value, str) else value
+
+
 class CodeQuestion(_Base):
     """A function the student writes, run in a sandbox against visible and hidden cases."""
 
@@ -349,9 +409,11 @@ class CodeQuestion(_Base):
     )
     complexity: ComplexitySpec | None = Field(default=None, description="Asymptotic-cost check.")
     determinism: bool = Field(default=False, description="Run one case twice; outputs must match.")
-    mutants: list[str] = Field(
+    mutants: list[Mutant] = Field(
         default_factory=list,
-        description="Known-wrong variants (`module:function`); validate fails if any passes.",
+        description="Known-wrong variants ({fn: `module:function`, message: ...}); validate "
+        "fails if any passes the hidden cases; a failing answer that behaves like one gets "
+        "its message.",
     )
 
     @model_validator(mode="after")

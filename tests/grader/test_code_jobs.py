@@ -73,6 +73,7 @@ def test_a_run_of_hidden_cases_never_called_is_one_line() -> None:
         "passed 1 of 6 cases",
         "case 2: exceeded 5 s wall-clock time on case 2",
         f"cases 3-6 were not run: {NOT_RUN}",
+        "limits per case: 1 s CPU, 5 s wall-clock, 4096 MB memory",
     )
     assert [c.message for c in judged.cases[2:]] == [
         f"case {i} was not run: {NOT_RUN}" for i in range(3, 7)
@@ -98,7 +99,7 @@ def test_only_a_timeout_in_a_not_run_phase_counts_as_never_called() -> None:
     forged = [replace(o, phase="job") for o in raised]
     assert all(o.ran for o in forged)
     judged = judge(spec(), cases(2), [1.0] * 2, forged)
-    assert judged.lines[1:] == ("case 1: raised on case 1", "case 2: raised on case 2")
+    assert judged.lines[1:] == ("cases 1-2: raised",)
 
 
 def test_a_visible_case_not_run_keeps_its_name_and_its_own_line() -> None:
@@ -234,3 +235,68 @@ def test_the_entry_file_or_why_nothing_can_run(
 def test_an_unreadable_file_is_invalid_with_the_reason_it_was_not_taken() -> None:
     found = entry_file(spec(), None, submission({}, {"attn.py": "attn.py is a symbolic link"}))
     assert found == NotRunnable("invalid", "attn.py is a symbolic link")
+
+
+def raised(i: int, visible: bool = False, **fields: Any) -> CaseOutcome:
+    where = " at line 2 of attn.py" if visible else ""
+    return CaseOutcome(
+        name="",
+        index=i,
+        status="exception",
+        message=f"raised TypeError{where} on case {i + 1}",
+        error_type="TypeError",
+        **fields,
+    )
+
+
+def test_identical_hidden_failures_are_one_line_naming_the_cases() -> None:
+    outcomes = [ok(0, 1.0), *(raised(i) for i in range(1, 14)), ok(14, 5.0)]
+    judged = judge(spec(), cases(15), [1.0] * 15, outcomes)
+    assert judged.lines[1] == "cases 2-14: raised TypeError"
+    assert judged.lines[2].startswith("case 15: ")
+    assert len(judged.lines) == 3
+
+
+def test_many_kinds_of_failure_stay_within_six_lines() -> None:
+    outcomes = [ok(i, float(i)) for i in range(10)]
+    judged = judge(spec(), cases(10, visible=10), [100.0] * 10, outcomes)
+    assert len(judged.lines) <= 6
+    assert judged.lines[-1] == "... and 6 more failing case(s)"
+
+
+def test_the_first_failing_visible_case_shows_its_input_expected_and_got() -> None:
+    judged = judge(
+        spec(), cases(3, visible=2), [1.0, 7.5, 1.0], [ok(0, 1.0), ok(1, 2.25), ok(2, 9.0)]
+    )
+    shown = judged.lines[1].split("\n")
+    assert shown[0].startswith("named 2: ")
+    assert shown[1:] == ["  input: (1)", "  expected: 7.5", "  got: 2.25"]
+
+
+def test_a_visible_failure_in_the_students_code_quotes_their_line() -> None:
+    files = {"attn.py": b"def attend(x):\n    return x + 'a'\n"}
+    failed = raised(0, True, error_line=2, error_file="attn.py")
+    judged = judge(spec(), cases(1, visible=1), [1.0], [failed], files=files)
+    assert judged.lines[1].split("\n")[-1] == "  line 2 of attn.py: return x + 'a'"
+
+
+def test_hidden_case_names_are_kept_for_tas_and_said_to_students_only_when_allowed() -> None:
+    named = [CaseInput(args=(0,), visible=False, name="large values (overflow)")]
+    for shown, label in ((False, "case 1"), (True, "large values (overflow)")):
+        judged = judge(spec(), named, [1.0], [ok(0, 2.0)], names_shown=[shown])
+        assert judged.cases[0].name == "large values (overflow)"
+        assert judged.lines[1].startswith(f"{label}: ")
+        assert judged.cases[0].message.startswith(f"{label}: ")
+
+
+def test_a_limit_hit_on_a_visible_case_says_the_limits_and_the_time_it_ran() -> None:
+    slow = replace(timed_out(0), seconds=5.31)
+    judged = judge(spec(), cases(1, visible=1), [1.0], [slow])
+    assert judged.lines[-1] == (
+        "limits per case: 1 s CPU, 5 s wall-clock, 4096 MB memory; named 1 ran 5.31 s"
+    )
+
+
+def test_expected_and_got_that_agree_to_four_digits_are_shown_in_full() -> None:
+    judged = judge(spec(), cases(1, visible=1), [1.0], [ok(0, 1.00001)])
+    assert judged.lines[1].split("\n")[2:] == ["  expected: 1.0", "  got: 1.00001"]

@@ -42,7 +42,7 @@ def grade_c1(tmp_path: Path, runner: InProcessRunner, code: bytes, scoring: str)
     course = tmp_path / "q"
     shutil.copytree(FIX / "good", course)
     bank = course / "bank.yaml"
-    mutants = '    mutants: ["preferences:bradley_terry_prob"]\n'
+    mutants = 'ranking log-likelihood."}\n'
     text = bank.read_text()
     assert mutants in text
     bank.write_text(

@@ -34,8 +34,8 @@ def test_a_mutant_that_passes_every_hidden_case_fails_validation_by_name(tmp_pat
     # The reference itself as a "mutant": no hidden case can tell them apart.
     bank.write_text(
         bank.read_text().replace(
-            'mutants: ["preferences:bradley_terry_prob"]',
-            'mutants: ["preferences:ranking_log_likelihood"]',
+            '{fn: "preferences:bradley_terry_prob",',
+            '{fn: "preferences:ranking_log_likelihood",',
         )
     )
     report = deep_validate([q])
@@ -153,9 +153,8 @@ def test_a_function_the_checker_does_not_know_is_reported_at_functions(tmp_path:
 def test_a_tolerance_for_a_dtype_that_is_never_used_is_reported(tmp_path: Path) -> None:
     bank = _bank_with(
         tmp_path,
-        '    mutants: ["preferences:bradley_terry_prob"]\n',
-        '    mutants: ["preferences:bradley_terry_prob"]\n'
-        "    compare: {tolerances: {float23: {rtol: 0.1, atol: 0.1}}}\n",
+        'ranking log-likelihood."}\n',
+        'ranking log-likelihood."}\n    compare: {tolerances: {float23: {rtol: 0.1, atol: 0.1}}}\n',
     )
     (problem,) = checker_problems(load_bank(bank))
     assert problem.path == "questions[5].compare.tolerances.float23"
@@ -205,3 +204,31 @@ def test_grading_calls_the_registered_checker_with_the_configuration_validate_ch
                 ], leaf.id
                 n += 1
     assert n > 30
+
+
+def test_a_mutant_without_a_message_is_reported_at_its_line(tmp_path: Path) -> None:
+    bank = _bank_with(
+        tmp_path,
+        '      - {fn: "preferences:bradley_terry_prob", message:',
+        '      - "preferences:ranking_log_likelihood"\n'
+        '      - {fn: "preferences:bradley_terry_prob", message:',
+    )
+    (problem,) = checker_problems(load_bank(bank))
+    assert problem.path == "questions[5].mutants[0]"
+    assert problem.line == _line_of(bank, '- "preferences:ranking_log_likelihood"')
+    fix = "{fn: 'preferences:ranking_log_likelihood', message: ...}"
+    assert f"has no message; write it as {fix}" in problem.message
+
+
+def test_a_distractor_the_key_check_accepts_is_reported_at_its_value(tmp_path: Path) -> None:
+    bank = _bank_with(
+        tmp_path,
+        "    tolerance: {abs: 0.001}\n",
+        "    tolerance: {abs: 0.001}\n"
+        "    distractors:\n"
+        "      - {value: 0.145, message: You dropped the sign.}\n"
+        "      - {value: -0.1452, message: Rounded too early.}\n",
+    )
+    (problem,) = checker_problems(load_bank(bank))
+    assert problem.path == "questions[1].distractors[1].value"
+    assert "distractor 2 is accepted as the right answer" in problem.message

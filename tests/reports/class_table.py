@@ -138,9 +138,19 @@ OHARA_C1 = _q(
     1.0,
     2.0,
     "partially_correct",
+    feedback="passed 1 of 2 cases\n"
+    "Your function returns the pairwise probability instead of the ranking log-likelihood.\n"
+    "case 2: wrong shape",
+    known_mistake="preferences:bradley_terry_prob",
     cases=(
         CaseResult(name="the seed's triple", visible=True, passed=True, status="ok"),
-        CaseResult(name="case 2", visible=False, passed=False, status="ok", message="wrong shape"),
+        CaseResult(
+            name="large rewards (overflow)",
+            visible=False,
+            passed=False,
+            status="ok",
+            message="case 2: wrong shape",
+        ),
     ),
 )
 OHARA_P1 = _p1(

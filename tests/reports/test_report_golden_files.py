@@ -150,3 +150,12 @@ def test_a_ta_decision_shows_on_the_page_with_its_comment_for_a_question_and_for
     why = p1.split("#### P1/why", 1)[1].split("\n#", 1)[0]
     assert why.startswith(" — 1 / 1") and "*reviewed by a TA*" in why
     assert "TA's comment" not in why  # the TA left none
+
+
+def test_the_known_mistakes_table_counts_each_mistake_per_question(exam: LoadedExam) -> None:
+    from grader.reports.stats import KnownMistakeCount, known_mistake_counts
+
+    mutant = exam.questions["C1"].mutants[0]  # type: ignore[union-attr]
+    assert known_mistake_counts(exam, TABLE) == [
+        KnownMistakeCount("C1", mutant.fn, mutant.message, 1)
+    ]
