@@ -282,6 +282,14 @@ def _scalar(
         return None
 
 
+def _not_valid(file: str, exc: yaml.MarkedYAMLError) -> YamlSyntaxError:
+    """The located error for YAML that does not parse, at the mark PyYAML gives."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    col = mark.column + 1 if mark else None
+    return YamlSyntaxError([Problem(file, line, col, "", f"not valid YAML: {exc.problem or exc}")])
+
+
 def load_located(text: str, file: str, *, aliases: bool = True) -> Located:
     """Parse one YAML document from ``text``; raise ``YamlSyntaxError`` naming file and line.
 
@@ -296,12 +304,7 @@ def load_located(text: str, file: str, *, aliases: bool = True) -> Located:
         field = format_path(exc.path) + ("..." if len(exc.path) == _PATH_SHOWN else "")
         raise YamlSyntaxError([Problem(file, line, col, field, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        col = mark.column + 1 if mark else None
-        raise YamlSyntaxError(
-            [Problem(file, line, col, "", f"not valid YAML: {exc.problem or exc}")]
-        ) from None
+        raise _not_valid(file, exc) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError([Problem(file, None, None, "", f"not valid YAML: {exc}")]) from None
     finally:
@@ -313,12 +316,7 @@ def load_located(text: str, file: str, *, aliases: bool = True) -> Located:
     try:
         value = _construct(node, (), positions, problems, file, loader)
     except yaml.MarkedYAMLError as exc:  # a merge key (<<) that names no mapping
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        col = mark.column + 1 if mark else None
-        raise YamlSyntaxError(
-            [Problem(file, line, col, "", f"not valid YAML: {exc.problem or exc}")]
-        ) from None
+        raise _not_valid(file, exc) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError([Problem(file, None, None, "", f"not valid YAML: {exc}")]) from None
     if problems:

@@ -38,6 +38,8 @@ _RAISED = object()
 _cache: dict[tuple[Any, ...], tuple[object, Any]] = {}
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 4096
+"""Mutant outputs are kept apart from ``code_jobs.memoized``'s keys: a class's failing
+answers must not push the reference outputs every student needs out of that smaller cache."""
 
 
 def _mutant_output(

@@ -17,19 +17,10 @@ from grader.sandbox import CaseOutcome, CodeJob
 from grader.schema import CodeQuestion, ExpressionQuestion, MultipartQuestion, NumericQuestion
 from grader.schema.questions import Distractor, FormulaDistractor
 from grader.submissions import Submission
+from tests.questions._cases import CODE_TASKS
 
 QUESTIONS = Path(__file__).resolve().parents[2] / "questions"
-TASKS = [
-    ("midsem-2025", "B1a", None),
-    ("midsem-2025", "B4a", "code"),
-    ("midsem-2025", "B4d-ii", None),
-    ("midsem-2025", "B5a-i-1", None),
-    ("midsem-2025", "B5a-i-2", None),
-    ("quiz-2025", "Q3", None),
-    ("quiz-2025", "Q6b", None),
-    ("quiz-2025", "Q6c", "grpo-advantages"),
-    ("quiz-2025", "Q6c", "grpo-objective"),
-]
+TASKS = CODE_TASKS
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,19 @@ from typing import Any
 import numpy as np
 import torch
 
+CODE_TASKS: list[tuple[str, str, str | None]] = [
+    ("midsem-2025", "B1a", None),
+    ("midsem-2025", "B4a", "code"),
+    ("midsem-2025", "B4d-ii", None),
+    ("midsem-2025", "B5a-i-1", None),
+    ("midsem-2025", "B5a-i-2", None),
+    ("quiz-2025", "Q3", None),
+    ("quiz-2025", "Q6b", None),
+    ("quiz-2025", "Q6c", "grpo-advantages"),
+    ("quiz-2025", "Q6c", "grpo-objective"),
+]
+"""Every code task of the seed exams: (exam, question, part or None)."""
+
 from grader.schema.cases import CaseSpec, Generated, HiddenCases
 from grader.schema.questions import CodeQuestion, ComplexitySpec
 

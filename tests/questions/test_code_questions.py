@@ -13,19 +13,10 @@ import torch
 from grader.loading import LoadedExam, resolve_ref
 from grader.schema import CodeQuestion, MultipartQuestion
 from tests.questions import _cases
+from tests.questions._cases import CODE_TASKS
 from tests.questions._answers import growth_exponent, outputs_match
 
-TASKS = [
-    ("midsem-2025", "B1a", None),
-    ("midsem-2025", "B4a", "code"),
-    ("midsem-2025", "B4d-ii", None),
-    ("midsem-2025", "B5a-i-1", None),
-    ("midsem-2025", "B5a-i-2", None),
-    ("quiz-2025", "Q3", None),
-    ("quiz-2025", "Q6b", None),
-    ("quiz-2025", "Q6c", "grpo-advantages"),
-    ("quiz-2025", "Q6c", "grpo-objective"),
-]
+TASKS = CODE_TASKS
 IDS = [f"{q}/{p}" if p else q for _, q, p in TASKS]
 SLOW_TASKS = {"B5a-i-1", "B5a-i-2"}
 
