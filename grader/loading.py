@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from grader._yaml import Located, YamlSyntaxError, format_path, load_located
+from grader.authoring_slips import CodePart, input_kind_problems, stub_clash_problems
 from grader.errors import AuthoringError, Problem
 from grader.references import (
     REFERENCE_PACKAGE,
@@ -391,6 +392,7 @@ def _raw_ref_problems(
 
 def _check_bank_semantics(loaded: LoadedBank) -> list[Problem]:
     problems: list[Problem] = []
+    code_parts: list[CodePart] = []
     folders = loaded.reference_folders
     for i, rel in enumerate(loaded.bank.references):
         if not (loaded.folder / rel).is_dir():
@@ -413,6 +415,8 @@ def _check_bank_semantics(loaded: LoadedBank) -> list[Problem]:
             subs += [((*base, "parts", pi), p) for pi, p in enumerate(question.parts)]
         for path, sub in subs:
             if isinstance(sub, CodeQuestion):
+                code_parts.append(CodePart(loaded.located, path, sub))
+                problems += input_kind_problems(loaded.located, sub, path)
                 for si, rel in enumerate(sub.support):
                     if not (loaded.folder / rel).is_file():
                         problems.append(
@@ -428,13 +432,26 @@ def _check_bank_semantics(loaded: LoadedBank) -> list[Problem]:
                 except LookupError as exc:
                     problems.append(loaded.located.problem(path, f"unresolvable reference: {exc}"))
             else:
-                support = next((c.support for c in _code_parts(question)), [])
-                msg = _support_function_exists(loaded.folder, support, ref)
+                msg = _support_function_exists(loaded.folder, _support_at(subs, path), ref)
                 if msg:
                     problems.append(
                         loaded.located.problem(path, f"unresolvable support function: {msg}")
                     )
-    return problems
+    return problems + stub_clash_problems(code_parts)
+
+
+def _support_at(
+    subs: Sequence[tuple[tuple[str | int, ...], Any]], path: tuple[str | int, ...]
+) -> list[str]:
+    """The support modules of the code part that the field at ``path`` belongs to (a
+    multipart question's parts each have their own)."""
+    owner = max(
+        (p for p, sub in subs if isinstance(sub, CodeQuestion) and path[: len(p)] == p),
+        key=len,
+        default=None,
+    )
+    found = dict(subs).get(owner) if owner is not None else None
+    return found.support if isinstance(found, CodeQuestion) else []
 
 
 # ------------------------------------------------------------------------- loading
@@ -634,6 +651,7 @@ def _load_exam_located(path: Path, located: Located) -> LoadedExam:
                     f"but its questions add up to {total:g}",
                 )
             )
+    problems += _exam_stub_clashes(exam, questions, owner)
     if problems:
         raise AuthoringError(problems)
     used = {q for s in exam.sections for q in s.questions}
@@ -644,6 +662,29 @@ def _load_exam_located(path: Path, located: Located) -> LoadedExam:
         {k: v for k, v in questions.items() if k in used},
         {k: v for k, v in owner.items() if k in used},
     )
+
+
+def _exam_stub_clashes(
+    exam: Exam, questions: dict[str, Question], owner: dict[str, LoadedBank]
+) -> list[Problem]:
+    """Code parts of different banks of ``exam`` that name one file with different stubs
+    (each bank's own clashes are reported when it loads), in the exam's order."""
+    parts: list[CodePart] = []
+    for qid in dict.fromkeys(q for s in exam.sections for q in s.questions):
+        if qid not in questions:
+            continue
+        bank = owner[qid]
+        qi = next(i for i, q in enumerate(bank.bank.questions) if q.id == qid)
+        question = questions[qid]
+        if isinstance(question, CodeQuestion):
+            parts.append(CodePart(bank.located, ("questions", qi), question))
+        elif isinstance(question, MultipartQuestion):
+            parts += [
+                CodePart(bank.located, ("questions", qi, "parts", pi), p)
+                for pi, p in enumerate(question.parts)
+                if isinstance(p, CodeQuestion)
+            ]
+    return stub_clash_problems(parts)
 
 
 def find_exam_file(exam: str | Path, questions_dir: Path = DEFAULT_QUESTIONS_DIR) -> Path:

@@ -395,11 +395,12 @@ def deep_validate(paths: Iterable[str | Path], variants: int = 0) -> DeepReport:
         if not _is_bank_text(text):
             continue
         bank = load_bank(path, exam_references.get(path.resolve(), ()))
-        n_code = sum(1 for q in bank.bank.questions if isinstance(q, CodeQuestion))
+        # Every code question and every code part of a multipart question: each is checked.
+        n_code = sum(1 for q in bank.bank.questions for _ in _code_parts(q, ()))
         for q in bank.bank.questions:
             report.problems += check_question(q, bank, variants)
         report.lines.append(
-            f"{path}: {len(bank.bank.questions)} questions ({n_code} code) checked at "
+            f"{path}: {len(bank.bank.questions)} questions ({n_code} code parts) checked at "
             f"{variants + 1} variant(s)"
         )
     return report
