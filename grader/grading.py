@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from grader import checks
+from grader.case_groups import case_weights, group_line, group_scores, weighted_share
 from grader.cases import BuiltCase
 from grader.code_jobs import CodeSpec, NotRunnable, built_cases, entry_file, judge, status_of
 from grader.cost_check import run_cost_check
@@ -40,6 +41,7 @@ from grader.schema import (
     Question,
 )
 from grader.scoring import Policy, score
+from grader.scoring import total as total_marks
 from grader.submissions import Submission
 from grader.variants import PAPER_VARIANT
 
@@ -202,6 +204,22 @@ def _code_marks(
     return marks, shown, note
 
 
+def _grouped_marks(
+    question: CodeQuestion, passed: list[bool], lines: list[str], at: int
+) -> tuple[float, QuestionStatus, str | None]:
+    """(marks, status, note) of a code answer scored per group of cases; each group's line
+    ("stability: 0 of 1 mark (2 of 3 cases)") goes into ``lines`` at ``at``."""
+    groups = group_scores(question, passed)
+    lines[at:at] = [group_line(g) for g in groups]
+    marks = total_marks(g.marks for g in groups)
+    status: QuestionStatus = (
+        "correct"
+        if marks >= question.marks
+        else ("incorrect" if marks <= 0 else "partially_correct")
+    )
+    return marks, status, None
+
+
 def grade_code(
     question: CodeQuestion,
     bank: LoadedBank,
@@ -239,7 +257,9 @@ def grade_code(
         files=job.files,
     )
     lines = list(judged.lines)
-    fraction = 0.0 if judged.forbidden else judged.fraction
+    passed = [c.passed for c in judged.cases]
+    share = weighted_share(case_weights(question, len(passed)), passed)
+    fraction = 0.0 if judged.forbidden else share
     mistake = None
     if not judged.forbidden and fraction < 1.0:
         mistake = matching_mutant(
@@ -264,7 +284,12 @@ def grade_code(
         review_note = cost.note
         if not cost.passed:
             fraction = 0.0
-    marks, status, note = _code_marks(question, fraction)
+    if question.groups and fraction > 0:  # a forbidden API or a failed cost check: no marks
+        # after "passed k of n cases" and the known mistake
+        at = 1 + (mistake is not None)
+        marks, status, note = _grouped_marks(question, passed, lines, at)
+    else:
+        marks, status, note = _code_marks(question, fraction)
     if note is not None:
         lines.append(note)
     return QuestionResult(

@@ -150,6 +150,13 @@ class CaseSpec(Strict):
         default_factory=dict, description="Dimension sizes used by shapes in `args`."
     )
     seed: Seed = Field(default=0, description="Seed for generators used in this case.")
+    weight: float = Field(
+        default=1.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="The case's share in a proportional group (or a partially scored "
+        "question) relative to the others; 1 by default.",
+    )
 
 
 class HiddenCases(Strict):
@@ -163,6 +170,12 @@ class HiddenCases(Strict):
     args: dict[str, ValueSpec] = Field(description="Argument generators, in the function's order.")
     extra: list[CaseSpec] = Field(
         default_factory=list, description="Hand-written hidden edge cases, run as well."
+    )
+    weight: float = Field(
+        default=1.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="The weight of each random case (see a case's `weight`).",
     )
 
     @field_validator("dims")

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from grader.schema._base import ID_PATTERN, REF_PATTERN, Strict, repeated
 from grader.schema.cases import CaseSpec, HiddenCases
+from grader.schema.groups import RANDOM_CASES, group_problem
 from grader.schema.params import ParamSpec, RefCall
 from grader.scoring import DEFAULT_PENALTY
 
@@ -32,6 +40,7 @@ __all__ = [
     "LimitsSpec",
     "ComplexitySpec",
     "CodeQuestion",
+    "CaseGroup",
     "Mutant",
     "Distractor",
     "FormulaDistractor",
@@ -383,6 +392,24 @@ class Mutant(Strict):
         return {"fn": value} if isinstance(value, str) else value
 
 
+class CaseGroup(Strict):
+    """Cases that earn marks together: all or nothing, or in proportion to the weight of
+    those that pass."""
+
+    name: str = Field(min_length=1, description="Shown to students with what the group earned.")
+    cases: list[str] = Field(
+        min_length=1,
+        description="Names of visible and `hidden.extra` cases; "
+        f"`{RANDOM_CASES}` stands for the seeded random hidden cases.",
+    )
+    marks: float = Field(gt=0, allow_inf_nan=False, description="Marks the group is worth.")
+    scoring: Literal["all_or_nothing", "proportional"] = Field(
+        default="all_or_nothing",
+        description="all_or_nothing: the marks only when every case passes; proportional: "
+        "the marks times the passing cases' share of the group's weight.",
+    )
+
+
 class CodeQuestion(_Base):
     """A function the student writes, run in a sandbox against visible and hidden cases."""
 
@@ -415,12 +442,28 @@ class CodeQuestion(_Base):
         "fails if any passes the hidden cases; a failing answer that behaves like one gets "
         "its message.",
     )
+    groups: list[CaseGroup] = Field(
+        default_factory=list,
+        description="Marks per group of cases instead of for the question as a whole; cases "
+        "in no group form an implicit 'other cases' group worth the marks the groups leave.",
+    )
 
     @model_validator(mode="after")
     def _has_cases(self) -> Self:
         if not self.visible and self.hidden is None:
             raise ValueError("a code question needs visible cases, hidden cases, or both")
         return self
+
+    @field_validator("groups")
+    @classmethod
+    def _groups_fit_the_cases(
+        cls, groups: list[CaseGroup], info: ValidationInfo
+    ) -> list[CaseGroup]:
+        if groups:
+            problem = group_problem(groups, info.data)
+            if problem is not None:
+                raise ValueError(problem)
+        return groups
 
 
 PartQuestion = Annotated[

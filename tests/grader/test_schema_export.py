@@ -73,3 +73,18 @@ def test_a_rubric_point_needs_no_keywords_and_may_carry_examples(
         "counter_examples": ["positions are small"],
     }
     validator.validate(data)
+
+
+def test_schema_accepts_grouped_and_weighted_code_cases(
+    validator: jsonschema.Draft202012Validator,
+) -> None:
+    data = yaml.safe_load((GOOD / "bank.yaml").read_text())
+    code = next(q for q in data["questions"] if q["type"] == "code")
+    code["visible"][0]["weight"] = 2
+    code["groups"] = [
+        {"name": "seed", "cases": [code["visible"][0]["name"]], "marks": 1},
+        {"name": "rest", "cases": ["random hidden cases"], "marks": 1, "scoring": "proportional"},
+    ]
+    validator.validate(data)
+    code["groups"][1]["scoring"] = "sometimes"
+    assert not validator.is_valid(data)
