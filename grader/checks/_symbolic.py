@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, Literal
 
-import sympy  # imported here, not in the child, so a check does not pay for the import
-
 from grader.checks._mathparse import BigO, Call, Neg, Node, Num, SumOf, Sym
 
 __all__ = ["SymbolicVerdict", "symbolic_equivalent"]
@@ -37,7 +35,18 @@ class _TooLarge(Exception):
     pass
 
 
+def _sympy() -> Any:
+    """sympy, imported by the first symbolic check (about 0.7 s: a command that checks no
+    formula never pays it). ``symbolic_equivalent`` calls it in the grader before forking,
+    so the child that runs ``simplify`` inherits the module instead of importing it."""
+    import sympy
+
+    return sympy
+
+
 def _to_sympy(node: Node, symbols: Mapping[str, Any]) -> Any:
+    sympy = _sympy()
+
     def build(n: Node, bound: Mapping[str, Any]) -> Any:
         if isinstance(n, Num):
             exact = Fraction(n.text)
@@ -94,6 +103,7 @@ def _to_sympy(node: Node, symbols: Mapping[str, Any]) -> Any:
 def _decide(
     answer: Node, expected: Node, variables: Mapping[str, Mapping[str, object]], mode: Mode
 ) -> SymbolicVerdict:
+    sympy = _sympy()
     symbols = {
         name: sympy.Symbol(name, **{k: bool(v) for k, v in spec.items() if k in _SYMPY_ASSUMPTIONS})
         for name, spec in variables.items()
@@ -143,6 +153,7 @@ def symbolic_equivalent(
     """Whether sympy shows ``answer`` equivalent to ``expected`` within ``time_limit_s``."""
     if time_limit_s <= 0.05:
         return "timeout"
+    _sympy()  # here, not in the child: a check does not pay for the import
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:
