@@ -39,6 +39,8 @@ SOURCE = REPO
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in", "README.md", "LICENSE")
 PACKAGES = ("grader", "reference_impls")
 EXAM = "quiz-2025"
+HERE = Path(__file__).resolve().parent
+Q3_FN = "instruction_tuning_loss(logits, input_ids, prompt_lens, response_lens)"
 MARKER = "@@RESULT@@"
 
 
@@ -205,6 +207,15 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> WheelVenv:
     course = root / "course"
     shutil.copytree(SOURCE / "questions", course / "questions")
     shutil.copytree(SOURCE / "submissions" / EXAM, course / "submissions" / EXAM)
+    # A student whose Q3 claims the sandbox broke, to turn its zero into a grader `error`.
+    forger = course / "submissions" / EXAM / "forger"
+    shutil.copytree(SOURCE / "submissions" / EXAM / "paper", forger)
+    (forger / "answers.yaml").write_text(
+        (forger / "answers.yaml").read_text().replace("student: paper", "student: forger")
+    )
+    (forger / "q3.py").write_text(
+        (HERE / "fake_sandbox_failure.py").read_text().replace("def solve(x)", "def " + Q3_FN)
+    )
 
     # The new venv imports grader and reference_impls from the wheel, torch from this venv.
     where = json.loads(
@@ -258,6 +269,9 @@ def test_cheating_student_gets_nothing_from_the_installed_wheel(wheel_venv: Whee
     cheat = q3["cheating"]
     assert cheat["marks"] == 0, f"the cheater got {cheat['marks']}/2 on Q3: {cheat['feedback']}"
     assert cheat["cases"] and not any(c["passed"] for c in cheat["cases"]), cheat["feedback"]
+
+    # A forged sandbox failure is the forger's own zero, not a grader error (the run exits 0).
+    assert (q3["forger"]["status"], q3["forger"]["marks"]) == ("incorrect", 0), q3["forger"]
 
     rows = (out / "gradebook.csv").read_text().splitlines()
     header = rows[0].split(",")
