@@ -11,9 +11,8 @@ class only when it is one of Python, torch or numpy.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, cast
-
-import torch
 
 from grader.sandbox import _wire
 from grader.sandbox._protocol import (
@@ -59,7 +58,8 @@ def case_outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> 
             value = decoder.decode(h.get("value"))
             if job.repeat_for_determinism:
                 repeat = decoder.decode(h.get("value2"))
-            if isinstance(value, torch.Tensor):
+            torch = sys.modules.get("torch")  # a tensor came back: torch is imported
+            if torch is not None and isinstance(value, torch.Tensor):
                 device = str(value.device)
         except _wire.WireError as exc:
             status = "bad_output"
