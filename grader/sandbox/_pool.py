@@ -267,6 +267,12 @@ class _PoolRunner(abc.ABC):
                     return
                 self._idle.put(worker)
 
+    def wait_for_all_workers(self) -> None:
+        """Block until the workers started in the background are up (or failed to start):
+        for benchmarks that time a full pool, not its first worker."""
+        if self._adder is not None:
+            self._adder.join()
+
     @abc.abstractmethod
     def _spawn(self) -> _Worker:
         """Start one warm worker: sandboxed (``SandboxRunner``) or plain (``InProcessRunner``)."""
