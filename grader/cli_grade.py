@@ -65,6 +65,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.grading_options import GradingOptions
     from grader.loading import load_exam
     from grader.reports import read_table, write_reports
+    from grader.reports.stats import import_plotting_in_background
     from grader.review import error_results, grader_errors, question_of
     from grader.variants import read_secret
 
@@ -113,6 +114,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
 
             def on_progress(done: int, total: int, student: str) -> None:
+                if done == 1:  # the sandboxes are up; this process mostly waits for them
+                    import_plotting_in_background()
                 rate = done / max(time.perf_counter() - t0, 1e-9)
                 progress.update(
                     task, completed=done, total=total, rate=f"{rate:.1f}/s", student=student

@@ -228,7 +228,17 @@ class _PoolRunner(abc.ABC):
         self._failing = False  # the last batch failed in the sandbox on two workers
         self._tmp = "/tmp"
         self._starting: _Worker | None = None  # the worker being started in the background
-        self._idle.put(self._fresh_worker())  # the proof that this machine can start one
+        # Every worker is started from this one thread, alive as long as the pool: bubblewrap
+        # runs with --die-with-parent, and Linux kills a child when the *thread* that started
+        # it ends. Started from a short-lived thread (the background start of ``grader
+        # grade``, a grading thread), a worker died with it, and the next batch waited for a
+        # fresh sandbox (seconds) every time.
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-spawner")
+        try:
+            self._idle.put(self._fresh_worker())  # the proof that this machine can start one
+        except BaseException:
+            self._spawner.shutdown(wait=False)
+            raise
         self._adder: threading.Thread | None = None
         if workers > 1:
             self._adder = threading.Thread(
@@ -248,7 +258,7 @@ class _PoolRunner(abc.ABC):
                 if self._closed:
                     return
                 try:
-                    worker = self._starting = self._spawn()
+                    worker = self._starting = self._spawn_in_spawner()
                 except Exception as exc:  # noqa: BLE001 - the pool runs with fewer workers
                     log.warning("a sandbox worker could not start: %s", exc)
                     return
@@ -277,8 +287,12 @@ class _PoolRunner(abc.ABC):
     def _spawn(self) -> _Worker:
         """Start one warm worker: sandboxed (``SandboxRunner``) or plain (``InProcessRunner``)."""
 
+    def _spawn_in_spawner(self) -> _Worker:
+        """``_spawn`` run in the pool's own long-lived thread (see ``__init__``)."""
+        return self._spawner.submit(self._spawn).result()
+
     def _fresh_worker(self) -> _Worker:
-        worker = self._spawn()
+        worker = self._spawn_in_spawner()
         worker.wait_ready()
         return worker
 
@@ -397,9 +411,10 @@ class _PoolRunner(abc.ABC):
             try:
                 worker = self._idle.get_nowait()
             except queue.Empty:
-                return
+                break
             if worker is not None:
                 worker.kill()
+        self._spawner.shutdown(wait=False)
 
     def __enter__(self) -> _PoolRunner:
         return self

@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -119,3 +120,35 @@ def test_unsandboxed_workers_running_at_once_do_not_wipe_each_others_files() -> 
         assert [o.status for out in results for o in out] == ["ok"] * 30
     finally:
         runner.close()
+
+
+@pytest.mark.sandbox
+def test_sandboxes_started_from_a_thread_that_ended_stay_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``grader grade`` starts its pool in a background thread that then ends; bubblewrap's
+    --die-with-parent follows the starting *thread*, so such sandboxes died at once and
+    every batch after that waited for a fresh one (seconds each)."""
+    from grader.sandbox import SandboxRunner
+
+    spawned: list[int] = []
+    spawn = SandboxRunner._spawn
+
+    def counting(self: SandboxRunner) -> object:
+        spawned.append(1)
+        return spawn(self)
+
+    monkeypatch.setattr(SandboxRunner, "_spawn", counting)
+    made: list[SandboxRunner] = []
+    starter = threading.Thread(target=lambda: made.append(SandboxRunner(workers=1)))
+    starter.start()
+    starter.join()
+    runner = made[0]
+    try:
+        time.sleep(1.0)  # time for a killed sandbox to be gone
+        cases = inputs()
+        for _ in range(3):
+            assert score(runner.run(job(HONEST, cases)), cases) == len(cases)
+    finally:
+        runner.close()
+    assert len(spawned) == 1, f"the sandbox was started {len(spawned)} times"
