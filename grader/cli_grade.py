@@ -88,7 +88,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if args.backend == "ray":
         from grader.ray_backend import RayBackend
 
-        backend = RayBackend(args.address, no_sandbox=args.no_sandbox)
+        backend = RayBackend(
+            args.address, no_sandbox=args.no_sandbox, cpus_per_actor=args.ray_cpus_per_actor
+        )
         runner = None
     else:
         runner = deferred_runner(args.workers, no_sandbox=args.no_sandbox)
@@ -150,6 +152,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     finally:
         if runner is not None:
             runner.close()
+        if backend is not None:
+            backend.close()
     table = Table(
         title=f"{exam.exam.exam}: {len(report.graded)} graded, {len(report.skipped)} unchanged, "
         f"{len(report.failed)} failed in {report.seconds:.1f} s"
@@ -461,6 +465,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="local process pool or a Ray cluster",
     )
     p.add_argument("--address", metavar="ADDR", help="Ray cluster address (with --backend ray)")
+    p.add_argument(
+        "--ray-cpus-per-actor",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="CPUs each Ray grading actor takes: a node runs its CPUs / N actors (default 1)",
+    )
     add_questions_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     p.set_defaults(func=_cmd_grade)

@@ -50,7 +50,7 @@ def test_ray_and_local_give_identical_gradebooks_even_when_a_worker_dies(
     ray_cluster: Path, tmp_path: Path
 ) -> None:
     from grader.classroom import make_runner
-    from grader.ray_backend import RayBackend
+    from grader.ray_backend import DEPTH, RayBackend
 
     # The bundled example class of the quiz, graded in the sandbox by both backends.
     klass = tmp_path / "class"
@@ -66,11 +66,15 @@ def test_ray_and_local_give_identical_gradebooks_even_when_a_worker_dies(
         runner.close()
     distributed = Gradebook(tmp_path / "ray.sqlite")
     # Every Ray worker wraps student code in its own bubblewrap sandbox, as in production.
-    report = grade_class(
-        exam, klass, distributed, None, backend=RayBackend(no_sandbox=not sandboxed)
-    )
+    backend = RayBackend(no_sandbox=not sandboxed)
+    try:
+        report = grade_class(exam, klass, distributed, None, backend=backend)
+    finally:
+        backend.close()
     distributed.close()
-    assert ray_cluster.exists(), "the fault injection should have killed one worker mid-task"
+    assert ray_cluster.exists(), "the fault injection should have killed one actor mid-task"
+    # the killed actor's units (the one it was grading, and one queued) went to another
+    assert backend.actors_lost == 1 and 1 <= backend.resubmitted <= DEPTH
     assert report.failed == {}
     assert rows(tmp_path / "ray.sqlite") == rows(tmp_path / "local.sqlite")
     # complete and unduplicated: one row per student and question
@@ -99,7 +103,10 @@ def test_ray_tasks_receive_the_submission_and_options_and_return_question_result
     plan = Plan(submission=submission, variant=PAPER_VARIANT, content="", only=only)
     got: list[SubmissionResult | BaseException] = []
     backend = RayBackend(no_sandbox=shutil.which("bwrap") is None)
-    backend.run(exam, [plan], opts, lambda _plan, result: got.append(result))
+    try:
+        backend.run(exam, [plan], opts, lambda _plan, result: got.append(result))
+    finally:
+        backend.close()
     local = grade_submission(exam, submission, None, opts=opts, only=set(only))
     assert len(got) == 1 and isinstance(got[0], SubmissionResult)
     remote = got[0]
