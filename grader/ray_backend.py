@@ -184,6 +184,21 @@ class RayBackend:
         """Units sent again after their actor was lost (over this backend's life)."""
         self.actors_lost = 0
 
+    def warm(self, actors: int, timeout_s: float = 300.0) -> int:
+        """Start CPU actors until ``actors`` are warm (or ``timeout_s`` passes, or no more
+        can start); how many are warm. ``run`` starts them itself: this is for a caller
+        that wants the pools' start-up out of the way (a benchmark, a warm-up)."""
+        kind = self._kinds[False]
+        kind.target = max(kind.target, actors)
+        kind.spawn_budget += actors
+        kind.fill(self._slots)
+        while len(kind.load) < actors and kind.starting:
+            ready, _ = self.ray.wait(list(kind.starting), num_returns=1, timeout=timeout_s)
+            if not ready:
+                break
+            self._started(ready[0], gpu=False)
+        return len(kind.load)
+
     def in_flight_nodes(self) -> set[str]:
         """Ray node ids of the actors now holding work (for tests that kill a node)."""
         return {
