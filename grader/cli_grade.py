@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.cli import ExitCode, add_exam_argument, add_questions_option
-from grader.cli_args import existing_file, output_folder, port_number, positive_number
+from grader.cli_args import (
+    existing_file,
+    output_folder,
+    port_number,
+    positive_number,
+    positive_real,
+)
 from grader.errors import InfrastructureError, UsageError
 
 if TYPE_CHECKING:
@@ -467,7 +473,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--address", metavar="ADDR", help="Ray cluster address (with --backend ray)")
     p.add_argument(
         "--ray-cpus-per-actor",
-        type=float,
+        type=positive_real,
         default=1.0,
         metavar="N",
         help="CPUs each Ray grading actor takes: a node runs its CPUs / N actors (default 1)",
