@@ -52,8 +52,9 @@ def timed(
         t0 = time.perf_counter()
 
         def progress(done: int, total: int, student: str) -> None:
-            if done in checkpoints or done == total:
-                curve[done] = time.perf_counter() - t0
+            if done in checkpoints or (checkpoints and done == total):
+                curve[done] = seconds = time.perf_counter() - t0
+                print(f"{done:>8} {seconds:>9.1f} {done / seconds:>8.1f}  ({load()})", flush=True)
 
         report = grade_class(exam, klass, gb, None, backend=backend, on_progress=progress)
         seconds = time.perf_counter() - t0
@@ -189,15 +190,13 @@ def main() -> None:
             klass = otter_class(Path(tmp) / "class", args.large)
             made = time.perf_counter() - t0
             backend = ray_backend(ray, cpus, n_actors)
+            print(f"(class written in {made:.0f} s, not counted)")
+            print(f"{'graded':>8} {'seconds':>9} {'subs/s':>8}", flush=True)
             try:
                 timed(exam, otter_class(Path(tmp) / "w" / "class", 20), backend)  # warm-up
                 big = timed(exam, klass, backend, CURVE)
             finally:
                 backend.close()
-        print(f"(class written in {made:.0f} s, not counted; {load()})")
-        print(f"{'graded':>8} {'seconds':>9} {'subs/s':>8}")
-        for done, seconds in sorted(big["curve"].items()):
-            print(f"{done:>8} {seconds:>9.1f} {done / seconds:>8.1f}")
         print(
             f"total: {big['n']} submissions in {big['seconds']:.1f} s, "
             f"{big['per_second']:.1f} subs/s, {big['failed']} failed ({load()})"
