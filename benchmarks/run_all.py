@@ -13,6 +13,8 @@ Runs, one after the other (never part of the test suite):
   6. bench_notebooks.py  the mid-sem example class as notebooks vs as .py files (target 1.2x)
   7. bench_startup.py  whole commands, start-up included: a no-op grade, validate, check,
                        20 submissions graded fresh against Otter's seconds per submission
+  8. bench_ray.py      the Ray backend: 1 local worker vs N Ray actors on the mid-sem class,
+                       and 5,000 Otter-class submissions with the cost curve (--quick: 500)
 Each prints its table; the combined output goes to benchmarks/results/latest.md together
 with the machine it ran on.
 """
@@ -55,6 +57,7 @@ def main() -> None:
         ["bench_otter.py", "--reps", "5"],
         ["bench_notebooks.py"] + (["--copies", "3"] if args.quick else []),
         ["bench_startup.py"] + (["--reps", "1"] if args.quick else []),
+        ["bench_ray.py", "--json", str(out_dir / "ray.json")] + (["--quick"] if args.quick else []),
     ]
     lines = [f"# benchmarks, {time.strftime('%Y-%m-%d %H:%M')}", f"machine: {machine}", ""]
     print(lines[1], flush=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 __all__ = [
     "whole_number",
     "positive_number",
+    "positive_real",
     "port_number",
     "existing_file",
     "existing_folder",
@@ -43,6 +44,17 @@ def positive_number(text: str) -> int:
     value = _integer(text, "a whole number, 1 or more")
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number, 1 or more, got {text!r}")
+    return value
+
+
+def positive_real(text: str) -> float:
+    """A number more than 0, fractions allowed (``0.5``, ``2``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number more than 0, got {text!r}")
     return value
 
 

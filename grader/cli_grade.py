@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.cli import ExitCode, add_exam_argument, add_questions_option
-from grader.cli_args import existing_file, output_folder, port_number, positive_number
+from grader.cli_args import (
+    existing_file,
+    output_folder,
+    port_number,
+    positive_number,
+    positive_real,
+)
 from grader.errors import InfrastructureError, UsageError
 
 if TYPE_CHECKING:
@@ -89,7 +95,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if args.backend == "ray":
         from grader.ray_backend import RayBackend
 
-        backend = RayBackend(args.address, no_sandbox=args.no_sandbox)
+        backend = RayBackend(
+            args.address, no_sandbox=args.no_sandbox, cpus_per_actor=args.ray_cpus_per_actor
+        )
         runner = None
     else:
         runner = deferred_runner(args.workers, no_sandbox=args.no_sandbox)
@@ -153,6 +161,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     finally:
         if runner is not None:
             runner.close()
+        if backend is not None:
+            backend.close()
     table = Table(
         title=f"{exam.exam.exam}: {len(report.graded)} graded, {len(report.skipped)} unchanged, "
         f"{len(report.failed)} failed in {report.seconds:.1f} s"
@@ -464,6 +474,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="local process pool or a Ray cluster",
     )
     p.add_argument("--address", metavar="ADDR", help="Ray cluster address (with --backend ray)")
+    p.add_argument(
+        "--ray-cpus-per-actor",
+        type=positive_real,
+        default=1.0,
+        metavar="N",
+        help="CPUs each Ray grading actor takes: a node runs its CPUs / N actors (default 1)",
+    )
     add_questions_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     p.set_defaults(func=_cmd_grade)

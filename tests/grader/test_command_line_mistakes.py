@@ -31,6 +31,11 @@ MISTAKES = [
     (["grade", EXAM, CLASS, "--out", "FILE/sub"], "--out"),
     (["grade", EXAM, CLASS, "--workers", "0"], "--workers"),
     (["grade", EXAM, CLASS, "--workers", "two"], "--workers"),
+    (
+        ["grade", EXAM, CLASS, "--backend", "ray", "--ray-cpus-per-actor", "0"],
+        "--ray-cpus-per-actor",
+    ),
+    (["grade", EXAM, CLASS, "--ray-cpus-per-actor", "half"], "--ray-cpus-per-actor"),
     (["grade", EXAM, CLASS, "--roster", "NOWHERE.csv"], "--roster"),
     (["grade", EXAM, CLASS, "--secret-file", "NOWHERE"], "--secret-file"),
     (["grade", EXAM, CLASS, "--regrade", "Q99"], "--regrade"),
