@@ -70,6 +70,7 @@ class Grader:
             self.backend = RayBackend()
         else:
             self.runner = make_runner(workers)
+            getattr(self.runner, "wait_for_all_workers", lambda: None)()
             self.backend = LocalBackend(self.runner, workers)
         self.startup = time.perf_counter() - t0
 

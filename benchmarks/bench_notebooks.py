@@ -68,6 +68,7 @@ def main() -> None:
     workers = min(2, os.cpu_count() or 1)
     exam = load_exam("midsem-2025", ROOT / "questions")
     runner = make_runner(workers)
+    getattr(runner, "wait_for_all_workers", lambda: None)()  # the class on a full pool
     try:
         with tempfile.TemporaryDirectory() as tmp:
             py_class, nb_class = make_classes(exam, Path(tmp), args.copies)

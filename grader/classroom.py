@@ -195,21 +195,25 @@ def has_code(exam: LoadedExam) -> bool:
 
 
 def _start_runner_while_resolving(
-    exam: LoadedExam, plans: Sequence[Plan], runner: DeferredRunner, first: int
+    exam: LoadedExam,
+    plans: Sequence[Plan],
+    runner: DeferredRunner,
+    opts: GradingOptions,
+    first: int,
 ) -> None:
-    """Start the sandbox pool in the background while this thread computes the keys the
-    first plans need (memoized, so their grading reuses them; the rest are computed by the
-    grading threads, in parallel), then wait for the pool: a pool that cannot start stops
-    the run here, before any mark is recorded."""
+    """Start the sandbox pool in the background while this thread computes the keys and
+    the code cases' expected outputs the first plans need (memoized, so their grading
+    reuses them; the rest are computed by the grading threads, in parallel), then wait for
+    the pool: a pool that cannot start stops the run here, before any mark is recorded."""
     runner.start_in_background()
-    from grader.keys import resolve_in
+    from grader.grading import warm_keys
 
     for plan in plans[:first]:
         for qid in exam.ordered_ids():
             if plan.only is not None and qid not in plan.only:
                 continue
             try:
-                resolve_in(exam, qid, plan.variant)
+                warm_keys(exam, qid, plan.variant, opts)
             except Exception:  # noqa: BLE001 - the grading reports it for that question
                 log.debug("could not resolve %s for variant %s", qid, plan.variant, exc_info=True)
     runner.wait_until_started()
@@ -290,6 +294,13 @@ def grade_class(
             plans.append(plan)
     total = len(plans)
     done = 0
+    opts = opts or GradingOptions()
+    deferred = backend is None and isinstance(runner, DeferredRunner)
+    if deferred and plans and has_code(exam):
+        # first, so that the sandboxes start while this process imports torch (seconds on
+        # each side, in parallel on two cores) and computes the first students' keys
+        assert isinstance(runner, DeferredRunner)
+        runner.start_in_background()
     # nothing to grade: neither torch (for the device) nor the sandboxes are started
     env = Environment.current() if plans else Environment.without_device()
     run_id = report.run_id = gradebook.start_run(exam_id, env, args or {})
@@ -319,8 +330,8 @@ def grade_class(
             raise ValueError("grade_class needs a runner or a backend")
         backend = LocalBackend(runner, workers)
         if plans and isinstance(runner, DeferredRunner) and has_code(exam):
-            _start_runner_while_resolving(exam, plans, runner, first=max(1, workers))
-    backend.run(exam, plans, opts or GradingOptions(), on_result)
+            _start_runner_while_resolving(exam, plans, runner, opts, first=max(1, workers))
+    backend.run(exam, plans, opts, on_result)
     gradebook.finish_run(run_id)
     report.changes = gradebook.regrades(run_id)
     report.seconds = time.perf_counter() - started

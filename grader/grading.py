@@ -585,6 +585,25 @@ def _code_tasks(
     return {qid: task} if isinstance(task, _CodeTask) else {}
 
 
+def warm_keys(exam: LoadedExam, qid: str, variant: int, opts: GradingOptions) -> None:
+    """Compute now (memoized per process) what grading ``qid`` in ``variant`` needs from the
+    references: its key, and for code questions (parts included) the cases with the
+    reference's output on each. ``grade_class`` calls this while the sandboxes start, so
+    the first students do not wait for it; a failure is left for the grading to report."""
+    rq = resolve_in(exam, qid, variant)
+    _warm_code(exam.questions[qid], exam.question_bank[qid], rq, variant, opts)
+
+
+def _warm_code(
+    question: Question, bank: LoadedBank, rq: ResolvedQuestion, variant: int, opts: GradingOptions
+) -> None:
+    if isinstance(question, MultipartQuestion):
+        for part in question.parts:
+            _warm_code(part, bank, rq.parts[part.id], variant, opts)
+    elif isinstance(question, CodeQuestion):
+        built_cases(question, bank, rq.params, variant, opts.hidden)
+
+
 def _run_code_batch(
     exam: LoadedExam,
     submission: Submission,

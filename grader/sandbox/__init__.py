@@ -7,7 +7,11 @@ enters the sandbox. ``InProcessRunner`` is the unisolated twin for tests and for
 checking their own code. See ``_bwrap.py`` and ``_worker.py`` for what is isolated and how.
 """
 
-from grader.sandbox._compare import DEFAULT_TOLERANCES, Tolerance, compare, tolerance_for
+from __future__ import annotations
+
+import importlib as _importlib
+import typing as _typing
+
 from grader.sandbox._messages import not_run_reason
 from grader.sandbox._pool import (
     NO_SANDBOX_WARNING,
@@ -15,13 +19,6 @@ from grader.sandbox._pool import (
     Runner,
     SandboxRunner,
     sandbox_available,
-)
-from grader.sandbox._probes import (
-    build_value,
-    check_determinism,
-    fit_growth_exponent,
-    numerical_gradient,
-    resolve_device,
 )
 from grader.sandbox._types import (
     CaseInput,
@@ -34,6 +31,44 @@ from grader.sandbox._types import (
     Limits,
     SandboxUnavailable,
 )
+
+if _typing.TYPE_CHECKING:
+    from grader.sandbox._compare import DEFAULT_TOLERANCES, Tolerance, compare, tolerance_for
+    from grader.sandbox._probes import (
+        build_value,
+        check_determinism,
+        fit_growth_exponent,
+        numerical_gradient,
+        resolve_device,
+    )
+
+_IMPORTS_TORCH = {
+    "DEFAULT_TOLERANCES": "_compare",
+    "Tolerance": "_compare",
+    "compare": "_compare",
+    "tolerance_for": "_compare",
+    "build_value": "_probes",
+    "check_determinism": "_probes",
+    "fit_growth_exponent": "_probes",
+    "numerical_gradient": "_probes",
+    "resolve_device": "_probes",
+}
+"""Names whose modules import torch at once: loaded on first use, so that a grader can
+start its sandboxes (``SandboxRunner``) while it imports torch itself, in parallel."""
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _IMPORTS_TORCH.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_IMPORTS_TORCH})
+
 
 __all__ = [
     "CaseInput",

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from typing import Any, cast
-
-import torch
 
 from grader.sandbox import _wire
 from grader.sandbox._protocol import (
@@ -109,7 +108,8 @@ def case_outcome(job: CodeJob, i: int, h: dict[str, Any], bufs: list[bytes]) -> 
             value = decoder.decode(h.get("value"))
             if job.repeat_for_determinism:
                 repeat = decoder.decode(h.get("value2"))
-            if isinstance(value, torch.Tensor):
+            torch = sys.modules.get("torch")  # a tensor came back: torch is imported
+            if torch is not None and isinstance(value, torch.Tensor):
                 device = str(value.device)
         except _wire.WireError as exc:
             status = "bad_output"

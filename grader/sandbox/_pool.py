@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import glob
+import logging
 import os
 import platform
 import queue
@@ -27,8 +29,6 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-import torch
-
 from grader.sandbox import _bwrap, _seccomp, _wire
 from grader.sandbox._messages import case_outcome, record_message
 from grader.sandbox._protocol import CONTROL_FRAME_BYTES, MAX_BATCH_RESULT_BYTES, ONE_THREAD_ENV
@@ -39,6 +39,8 @@ NO_SANDBOX_WARNING = (
     "environment; limits are best effort and a hostile submission can read or change "
     "anything you can. Use this only to check your own code."
 )
+log = logging.getLogger(__name__)
+
 _STARTUP_SECONDS = 120.0
 _GRACE_SECONDS = 15.0
 _CLEAN_SECONDS = 30.0
@@ -225,16 +227,51 @@ class _PoolRunner(abc.ABC):
         self._job_ids = 0
         self._failing = False  # the last batch failed in the sandbox on two workers
         self._tmp = "/tmp"
-        started = [self._spawn() for _ in range(workers)]
-        try:
-            for worker in started:
+        self._starting: _Worker | None = None  # the worker being started in the background
+        self._idle.put(self._fresh_worker())  # the proof that this machine can start one
+        self._adder: threading.Thread | None = None
+        if workers > 1:
+            self._adder = threading.Thread(
+                target=self._add_workers, args=(workers - 1,), name="sandbox-pool-add", daemon=True
+            )
+            self._adder.start()
+
+    def _add_workers(self, count: int) -> None:
+        """Start the pool's other workers one after another, each joining as it is ready.
+
+        Grading begins on the first: a small class is done before a second sandbox would
+        be up (each one imports torch: seconds of CPU that the first worker and the grader
+        need), and a big class gains a worker every few seconds. A worker that cannot start
+        is left out, with a warning; the pool goes on with those it has."""
+        for _ in range(count):
+            with self._lock:
+                if self._closed:
+                    return
+                try:
+                    worker = self._starting = self._spawn()
+                except Exception as exc:  # noqa: BLE001 - the pool runs with fewer workers
+                    log.warning("a sandbox worker could not start: %s", exc)
+                    return
+            try:
                 worker.wait_ready()
-        except BaseException:
-            for worker in started:
-                worker.kill()
-            raise
-        for worker in started:
-            self._idle.put(worker)
+            except Exception as exc:  # noqa: BLE001 - as above; wait_ready killed it
+                if not self._closed:  # else ``close`` killed it on purpose
+                    log.warning("a sandbox worker could not start: %s", exc)
+                return
+            finally:
+                with self._lock:
+                    self._starting = None
+            with self._lock:
+                if self._closed:
+                    worker.kill()
+                    return
+                self._idle.put(worker)
+
+    def wait_for_all_workers(self) -> None:
+        """Block until the workers started in the background are up (or failed to start):
+        for benchmarks that time a full pool, not its first worker."""
+        if self._adder is not None:
+            self._adder.join()
 
     @abc.abstractmethod
     def _spawn(self) -> _Worker:
@@ -269,7 +306,7 @@ class _PoolRunner(abc.ABC):
         results: list[list[CaseOutcome] | None] = [None] * len(jobs)
         todo: list[int] = []
         for j, job in enumerate(jobs):
-            if job.device == "cuda" and not torch.cuda.is_available():
+            if job.device == "cuda" and not _torch_sees_cuda():
                 results[j] = [
                     case_outcome(job, i, {"status": "not_runnable"}, [])
                     for i in range(len(job.cases))
@@ -351,9 +388,11 @@ class _PoolRunner(abc.ABC):
             return list(pool.map(self.run, jobs))
 
     def close(self) -> None:
-        """Stop every worker (idempotent)."""
+        """Stop every worker (idempotent), one still starting included."""
         with self._lock:
             self._closed = True
+            if self._starting is not None:
+                self._starting.kill()
         while True:
             try:
                 worker = self._idle.get_nowait()
@@ -463,7 +502,7 @@ class SandboxRunner(_PoolRunner):
                 "(x86_64 and aarch64 have one); grade on one of those"
             )
         self._mechanism = _bwrap.process_limit_mechanism()
-        self._gpu = torch.cuda.is_available() if gpu is None else gpu
+        self._gpu = _torch_sees_cuda() if gpu is None else gpu
         super().__init__(workers)
 
     def _spawn(self) -> _Worker:
@@ -496,11 +535,24 @@ class InProcessRunner(_PoolRunner):
         super().__init__(workers)
 
     def _spawn(self) -> _Worker:
-        return _Worker(lambda fds: _bwrap.worker_command(False, self._tmpdir.name, fds), None)
+        # a folder per worker: a worker wipes its folder after each batch, and must not wipe
+        # the files of a batch running on another worker at the same time
+        tmp = tempfile.mkdtemp(prefix="worker-", dir=self._tmpdir.name)
+        return _Worker(lambda fds: _bwrap.worker_command(False, tmp, fds), None)
 
     def close(self) -> None:
         super().close()
         self._tmpdir.cleanup()
+
+
+def _torch_sees_cuda() -> bool:
+    """Whether torch can use a CUDA device here. Where there are no NVIDIA device nodes
+    there is none, and torch is not imported: starting the sandboxes does not wait for it."""
+    if not glob.glob("/dev/nvidia[0-9]*"):
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
 def sandbox_available() -> tuple[bool, str]:
