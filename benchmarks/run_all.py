@@ -11,7 +11,9 @@ Runs, one after the other (never part of the test suite):
   4. bench_cost_check.py  whether the cost check's CPU timing tells O(T) from O(T^2)
   5. bench_otter.py    the same small assignment graded by Otter-Grader, when installed
   6. bench_notebooks.py  the mid-sem example class as notebooks vs as .py files (target 1.2x)
-  7. bench_startup.py  whole commands, start-up included: a no-op grade, validate, check,
+  7. bench_limit.py    the mid-sem class sandboxed vs the same functions on the same cases
+                       in-process, no sandbox (target 1.5x)
+  8. bench_startup.py  whole commands, start-up included: a no-op grade, validate, check,
                        20 submissions graded fresh against Otter's seconds per submission
   8. bench_ray.py      the Ray backend: 1 local worker vs N Ray actors on the mid-sem class,
                        and 5,000 Otter-class submissions with the cost curve (--quick: 500)
@@ -56,6 +58,7 @@ def main() -> None:
         ["bench_cost_check.py"] + (["--rounds", "3"] if args.quick else []),
         ["bench_otter.py", "--reps", "5"],
         ["bench_notebooks.py"] + (["--copies", "3"] if args.quick else []),
+        ["bench_limit.py"] + (["--size", "16"] if args.quick else []),
         ["bench_startup.py"] + (["--reps", "1"] if args.quick else []),
         ["bench_ray.py", "--json", str(out_dir / "ray.json")] + (["--quick"] if args.quick else []),
     ]

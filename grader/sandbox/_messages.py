@@ -10,6 +10,7 @@ class only when it is one of Python, torch or numpy.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from typing import Any, cast
@@ -21,10 +22,59 @@ from grader.sandbox._protocol import (
     MAX_BATCH_RESULT_BYTES,
     NOT_RUN_PHASES,
     PHASES,
+    RUNNER_STATUSES,
     SKIP_AFTER_LIMITS,
+    STATUS_CODES,
     STATUSES,
 )
 from grader.sandbox._types import CaseOutcome, CasePhase, CaseStatus, CodeJob, Limits
+from grader.sandbox._wire import GRADER_RECORD
+
+_RUNNER_KEYS: dict[str, type | None] = {
+    "value": None,
+    "value2": None,
+    "error_type": str,
+    "error_module": str,
+    "error_file": str,
+    "error_line": int,
+    "error_message": str,
+    "device": str,
+    "phase": str,
+    "code": str,
+    "forbidden": str,
+}
+"""The fields a runner may set in the rest of its record, and their types (None: any)."""
+
+
+def record_message(payload: bytes) -> tuple[int, int, dict[str, Any], list[bytes]]:
+    """(job, case, message, buffers) of a case record from the sandbox
+    (``_wire.GRADER_RECORD``). Raises WireError when the supervisor's own fields are
+    malformed (the sandbox broke); the runner's rest is hostile, and a malformed rest is that
+    case's ``bad_output``. Only the fields a runner may set are taken from the rest; status
+    (one a runner may report), CPU and printed output come from the fixed fields."""
+    size = GRADER_RECORD.size
+    if len(payload) < size:
+        raise _wire.WireError("truncated case record")
+    mark, code, i, j, cpu, seconds, flops, n_out = GRADER_RECORD.unpack_from(payload)
+    if mark != _wire.RECORD_MARK or code >= len(STATUS_CODES) or size + n_out > len(payload):
+        raise _wire.WireError("malformed case record")
+    status = STATUS_CODES[code]
+    if status not in RUNNER_STATUSES:
+        return j, i, {"status": "bad_output", "phase": "protocol"}, []
+    try:
+        rest, bufs = _wire.unpack(memoryview(payload)[size + n_out :])
+    except _wire.WireError:
+        return j, i, {"status": "bad_output", "phase": "protocol"}, []
+    h: dict[str, Any] = {
+        k: v for k, v in rest.items() if k in _RUNNER_KEYS and _RUNNER_KEYS[k] in (None, type(v))
+    }
+    h.update(status=status, seconds=seconds, flops=flops if flops >= 0 else None)
+    if not math.isnan(cpu):
+        h["cpu"] = cpu
+    if n_out:
+        h["stdout"] = payload[size : size + n_out].decode("utf-8", "replace")
+    return j, i, h, bufs
+
 
 _DETAIL_RE = re.compile(r"^(signal SIG[A-Z0-9]{1,10}|exit status \d{1,3})$")
 

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from grader.sandbox import _bwrap, _seccomp, _wire
-from grader.sandbox._messages import case_outcome
+from grader.sandbox._messages import case_outcome, record_message
 from grader.sandbox._protocol import CONTROL_FRAME_BYTES, MAX_BATCH_RESULT_BYTES, ONE_THREAD_ENV
 from grader.sandbox._types import CaseInput, CaseOutcome, CodeJob, Construct, SandboxUnavailable
 
@@ -456,7 +456,13 @@ class _PoolRunner(abc.ABC):
                     phase_visible = False
                     worker.send(hidden_frames)
                     continue
-                j, i = header.get("j"), header.get("i")
+                j: Any
+                i: Any
+                if op == _wire.RECORD:  # a case's result, as the runner sent it
+                    j, i, header, bufs = record_message(bufs[0])
+                    op = "case"
+                else:  # the supervisor's own verdict (a limit, a crash, a case not run)
+                    j, i = header.get("j"), header.get("i")
                 if (
                     op != "case"
                     or type(j) is not int
@@ -467,6 +473,9 @@ class _PoolRunner(abc.ABC):
                     or jobs[j].cases[i].visible != phase_visible
                 ):
                     raise _wire.WireError("unexpected message from the worker")
+                if not jobs[j].cases[i].visible:  # (the supervisor dropped them already)
+                    header.pop("stdout", None)
+                    header.pop("error_message", None)
                 size = sum(len(b) for b in bufs)
                 if header.get("status") == "ok" and size > budget_bytes:
                     header, bufs = {"status": "output_limit", "phase": "batch"}, []

@@ -52,6 +52,8 @@ STATUSES: frozenset[str] = frozenset(get_args(CaseStatus))
 """Every ``CaseStatus``; a case message with another status is ``bad_output``."""
 PHASES: frozenset[str] = frozenset(get_args(CasePhase))
 """Every ``CasePhase``; a case message with another phase has none."""
+STATUS_CODES: tuple[str, ...] = get_args(CaseStatus)
+"""A status's number in a case record (``_wire.RUNNER_RECORD``): its position here."""
 RUNNER_STATUSES: frozenset[str] = frozenset(
     {"ok", "exception", "forbidden", "bad_output", "memory_limit", "output_limit", "not_runnable"}
 )

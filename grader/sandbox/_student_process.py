@@ -220,24 +220,37 @@ def _is_memory_error(exc: BaseException) -> bool:
     return "can't allocate memory" in text or "out of memory" in text.lower()
 
 
+_STATUS_CODE = {status: n for n, status in enumerate(_protocol.STATUS_CODES)}
+
+
 class _Sender:
-    """Frames to the supervisor. A hidden case's result is held back and written together
-    with the next frame (the next case's ``start``, or ``end``): one write and one wake-up
-    of the supervisor per case instead of two. Nothing is held across a case's run."""
+    """Frames to the supervisor. A case's result is a record (``_wire.RUNNER_RECORD``),
+    written as soon as the case ends: its arrival tells the supervisor that the next case
+    has started, so no ``start`` frame is needed but for a job's first case."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.held = b""
 
-    def send(
-        self, header: dict[str, Any], buffers: list[bytes] | None = None, hold: bool = False
-    ) -> None:
-        data = self.held + _wire.pack(header, buffers)
-        if hold:
-            self.held = data
-            return
-        self.held = b""
-        _wire.write_all(self.fd, data)
+    def send(self, header: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        _wire.write_all(self.fd, _wire.pack(header, buffers))
+
+    def send_result(self, header: dict[str, Any], buffers: list[bytes]) -> None:
+        """The record of a case: status, index, seconds and FLOPs in fixed fields, the rest
+        (value, exception) in a frame behind them."""
+        rest = dict(header)
+        del rest["op"]
+        i = rest.pop("i")
+        seconds = rest.pop("seconds", None)
+        flops = rest.pop("flops", None)
+        record = _wire.pack_record(
+            _STATUS_CODE[rest.pop("status")],
+            i,
+            seconds if type(seconds) is float else 0.0,
+            min(flops, (1 << 63) - 1) if type(flops) is int and flops >= 0 else -1,
+            rest,
+            buffers,
+        )
+        _wire.write_all(self.fd, record)
 
 
 def serve(
@@ -320,13 +333,14 @@ def _serve(
         elif op == "cases" and j in jobs:
             job = jobs[j]
             switch.to(job)
+            if header["cases"]:  # each later case starts as the previous one's record is sent
+                out.send({"op": "start", "i": header["cases"][0]["i"]})
             for case in header["cases"]:
                 i = case["i"]
-                out.send({"op": "start", "i": i})
                 if job.failed is not None:
-                    out.send({"op": "case", "i": i, **job.failed}, hold=not case.get("visible"))
-                    continue
-                _run_one(job, case, bufs, i, cpu_hard, hits, out)
+                    out.send_result({"op": "case", "i": i, **job.failed}, [])
+                else:
+                    _run_one(job, case, bufs, i, cpu_hard, hits, out)
                 if case.get("visible"):  # wait until the supervisor has taken this case's output
                     os.read(4, 1)
             out.send({"op": "end"})
@@ -542,8 +556,8 @@ def _run_one(
         return list(args), dict(kwargs)
 
     limits = job.limits
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    soft = min(cpu_hard, math.ceil(used.ru_utime + used.ru_stime + limits["cpu_seconds"]) + 1)
+    used = time.process_time()  # this process's user + system time, as RLIMIT_CPU counts it
+    soft = min(cpu_hard, math.ceil(used + limits["cpu_seconds"]) + 1)
     resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
     header: dict[str, Any] = {"op": "case", "i": i}
     buffers: list[bytes] = []
@@ -567,7 +581,7 @@ def _run_one(
         sys.stderr.flush()
     except BaseException:  # noqa: BLE001
         pass
-    out.send(header, buffers, hold=not case.get("visible"))
+    out.send_result(header, buffers)
 
 
 def _run_case(fn: Any, build: Any, job: dict[str, Any], buffers: list[bytes]) -> dict[str, Any]:

@@ -4,13 +4,17 @@ This file is standalone (standard library and numpy; torch imported lazily) beca
 also mounted read-only into the sandbox next to ``_worker.py``.
 
 A frame is ``u32 length`` + payload; a payload is ``u32 header length`` + a JSON header +
-raw buffers whose lengths the header lists under ``"bufs"``. Values are JSON trees where
-every JSON object is a tag: ``{"t": "tuple"}``, ``{"t": "dict"}``, ``{"t": "array"}`` (raw
-little-endian bytes, ``kind`` numpy or torch, dtype from an allowlist) and ``{"t":
-"construct"}``. The decoder treats every byte as hostile: sizes are checked before reading,
-the header before any allocation, ``shape`` x itemsize against the buffer length, depth,
-item counts and string lengths are bounded, and only plain ``numpy.ndarray`` /
-``torch.Tensor`` objects are ever built.
+raw buffers whose lengths the header lists under ``"bufs"``, or, for the one message sent
+per case (a case's result), a *record*: ``RECORD_MARK`` where a header's length would be,
+fixed binary fields (``RUNNER_RECORD`` from a runner, ``GRADER_RECORD`` from the
+supervisor) and a frame payload with the rest (the value). A record is read without
+parsing JSON, and the supervisor forwards its rest to the grader as it came, unread.
+Values are JSON trees where every JSON object is a tag: ``{"t": "tuple"}``, ``{"t":
+"dict"}``, ``{"t": "array"}`` (raw little-endian bytes, ``kind`` numpy or torch, dtype
+from an allowlist) and ``{"t": "construct"}``. The decoder treats every byte as hostile:
+sizes are checked before reading, the header before any allocation, ``shape`` x itemsize
+against the buffer length, depth, item counts and string lengths are bounded, and only
+plain ``numpy.ndarray`` / ``torch.Tensor`` objects are ever built.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import math
 import os
 import struct
+import sys
 from typing import Any
 
 import numpy as np
@@ -44,6 +49,27 @@ DTYPES: dict[str, str] = {
 """Allowed dtypes and the numpy layout of their bytes on the wire. No complex, no object."""
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_DECODER = json.JSONDecoder()
+"""Made once: ``json.dumps``/``json.loads`` with options build a new coder per call, a few
+microseconds of every frame (three or four frames cross a pipe per case)."""
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+RECORD_MARK = 0xFFFF_FFFF
+"""The first four bytes of a record's payload: never a header's length (``MAX_HEADER_BYTES``)."""
+RECORD = "record"
+"""The ``op`` under which ``FrameReader`` hands over a record (its whole payload, one buffer)."""
+RUNNER_RECORD = struct.Struct("<IBIdq")
+"""A runner's case record: mark, status code (``_protocol.STATUS_CODES``), case index, the
+runner's seconds, FLOPs (-1: not counted); then the rest as a frame payload."""
+GRADER_RECORD = struct.Struct("<IBIIddqI")
+"""The supervisor's case record: mark, status code, case index, job index, CPU seconds it
+measured (NaN: not measured), the runner's seconds and FLOPs, bytes of printed output that
+follow; then that output and the runner's rest, as it came."""
+_MARK = struct.pack("<I", RECORD_MARK)
+
+
 class WireError(Exception):
     """Raised when bytes do not form a valid frame or value; the message is student-safe."""
 
@@ -59,9 +85,18 @@ def pack(header: dict[str, Any], buffers: list[bytes] | None = None) -> bytes:
     """One frame: length prefix, header JSON (with ``bufs`` filled in) and raw buffers."""
     buffers = buffers or []
     header = dict(header, bufs=[len(b) for b in buffers])
-    head = json.dumps(header, separators=(",", ":")).encode()
+    head = _ENCODER.encode(header).encode()
     payload_len = 4 + len(head) + sum(len(b) for b in buffers)
     return b"".join([struct.pack("<II", payload_len, len(head)), head, *buffers])
+
+
+def pack_record(
+    code: int, i: int, seconds: float, flops: int, rest: dict[str, Any], buffers: list[bytes]
+) -> bytes:
+    """A runner's case record (``RUNNER_RECORD``) with ``rest`` and ``buffers`` behind it."""
+    rest_frame = pack(rest, buffers)
+    head = RUNNER_RECORD.pack(RECORD_MARK, code, i, seconds, flops)
+    return b"".join([struct.pack("<I", len(head) + len(rest_frame) - 4), head, rest_frame[4:]])
 
 
 def unpack(
@@ -75,8 +110,8 @@ def unpack(
     if head_len > max_header or 4 + head_len > len(view):
         raise WireError(f"frame header of {head_len} bytes does not fit the frame")
     try:
-        header = json.loads(bytes(view[4 : 4 + head_len]))
-    except (ValueError, RecursionError) as exc:
+        header = _DECODER.decode(str(view[4 : 4 + head_len], "utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError included
         raise WireError("frame header is not valid JSON") from exc
     if not isinstance(header, dict):
         raise WireError("frame header is not a JSON object")
@@ -148,7 +183,10 @@ class FrameReader:
                 break
             payload = bytes(self._buf[4 : 4 + size])
             del self._buf[: 4 + size]
-            frames.append(unpack(payload))
+            if payload[:4] == _MARK:  # a record: read by its receiver, field by field
+                frames.append(({"op": RECORD}, [payload]))
+            else:
+                frames.append(unpack(payload))
         return frames
 
 
@@ -261,6 +299,16 @@ def _encode_torch(tensor: Any, buffers: list[bytes], torch: Any) -> dict[str, An
     if name not in DTYPES:
         raise WireError(f"is a tensor of dtype {name}, which is not allowed")
     device = str(tensor.device)
+    if (
+        _LITTLE_ENDIAN
+        and name != "bfloat16"
+        and device == "cpu"
+        and tensor.is_contiguous()
+        and not tensor.is_conj()
+        and not tensor.is_neg()
+    ):  # the common case: its own bytes are the wire's (DTYPES are little-endian)
+        data = tensor.detach().numpy().tobytes()
+        return {**_array_node("torch", name, tensor.shape, data, buffers), "device": device}
     t = tensor.detach().resolve_conj().resolve_neg().cpu().contiguous()
     if name == "bfloat16":
         t = t.view(torch.int16)

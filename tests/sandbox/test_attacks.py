@@ -210,3 +210,19 @@ def test_claiming_the_sandbox_broke_is_still_the_students_own_failure(
     outcomes = run_attack(sandbox, "fake_sandbox_failure")
     assert [o.status for o in outcomes] != ["sandbox_error"] * 3
     assert all(o.status in ("bad_output", "crashed") for o in outcomes), outcomes
+
+
+def test_forged_case_records_claim_nothing_of_the_supervisors_and_are_the_students_own(
+    sandbox: SandboxRunner,
+) -> None:
+    # A case's result is a binary record whose rest the supervisor forwards unread. One the
+    # student writes carries no CPU reading or printed output (only the supervisor's fixed
+    # fields do), no verdict of the supervisor's (`sandbox_error` would never be counted),
+    # and a malformed one is that case's `bad_output`, never the grader's failure.
+    cases = inputs(5)
+    outcomes = sandbox.run(job(attack("forge_records"), cases))
+    assert [o.status for o in outcomes] == ["ok"] + ["bad_output"] * 4, outcomes
+    assert outcomes[0].cpu_seconds is None and outcomes[0].stdout is None
+    assert all(o.phase == "protocol" for o in outcomes[1:])
+    assert score(outcomes, cases) == 0
+    assert score(sandbox.run(job(HONEST, cases)), cases) == len(cases), "the batch must go on"

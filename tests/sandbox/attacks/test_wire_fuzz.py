@@ -120,8 +120,37 @@ def test_frames_with_hostile_headers_raise_wire_error_only() -> None:
             reader.feed(bytes(data))
         except _wire.WireError:
             pass
-    for junk in itertools.islice((bytes(rng.randrange(256) for _ in range(n)) for n in range(64)), 64):
+    for junk in itertools.islice(
+        (bytes(rng.randrange(256) for _ in range(n)) for n in range(64)), 64
+    ):
         try:
             _wire.FrameReader(1 << 16).feed(junk)
         except _wire.WireError:
             pass
+
+
+def test_hostile_case_records_raise_wire_error_or_read_as_bad_output_only() -> None:
+    # A record's fixed fields come from the supervisor, its rest from the student's process:
+    # mangled anywhere, it is either a broken sandbox (WireError) or that case's bad_output,
+    # never an exception that would leave the worker out of the pool.
+    from grader.sandbox._messages import record_message
+    from grader.sandbox._protocol import RUNNER_STATUSES
+
+    rng = random.Random(7)
+    rest = _wire.pack({"value": _wire.encode(torch.arange(3.0), bufs := [])}, bufs)[4:]
+    head = _wire.GRADER_RECORD.pack(_wire.RECORD_MARK, 0, 1, 0, 0.5, 0.1, -1, 3)
+    good = head + b"out" + rest
+    j, i, h, got = record_message(good)
+    assert (j, i, h["status"], h["cpu"], h["stdout"]) == (0, 1, "ok", 0.5, "out")
+    for _ in range(3000):
+        data = bytearray(good)
+        for _ in range(rng.randrange(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.2:
+            data = data[: rng.randrange(len(data) + 1)]
+        try:
+            j, i, h, got = record_message(bytes(data))
+        except _wire.WireError:
+            continue
+        assert type(j) is int and type(i) is int and type(h) is dict
+        assert h["status"] in RUNNER_STATUSES  # never a verdict of the supervisor's
