@@ -25,6 +25,7 @@ grading and the deep checks always call the reference.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -113,15 +114,20 @@ def _version(dist: str) -> str:
         return "-"
 
 
+@functools.cache
+def _environment() -> tuple[str, str, tuple[str, ...]]:
+    """Python's version, the machine's architecture and the versions of the libraries a
+    reference computes with (read once per process: searching them is slow)."""
+    return sys.version, platform.machine(), tuple(_version(d) for d in ("torch", "numpy", "sympy"))
+
+
 def _fingerprint(ref: str, args: Any, index: Any, folders: Sequence[Path]) -> str:
     roots = _reference_roots(folders)
     what = {
         "format": FORMAT,
         "call": [ref, args, index],
         "roots": [[str(r), _tree_hash(r) if r.is_dir() else "-"] for r in roots],
-        "python": sys.version,
-        "machine": platform.machine(),
-        "versions": [_version(d) for d in ("torch", "numpy", "sympy")],
+        "environment": _environment(),
     }
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
 
