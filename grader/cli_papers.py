@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import warnings
@@ -128,6 +129,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             f"no answers.yaml in {folder}; run `grader check` in your kit folder or pass it"
         )
     runner = DeferredRunner(lambda: _check_runner(args.sandbox), sandboxed=args.sandbox)
+    if _names_a_code_file(folder / "answers.yaml"):
+        runner.start_in_background()  # as early as can be: the worker's torch import is long
     try:
         with tempfile.TemporaryDirectory() as tmp:
             if args.exam:
@@ -166,6 +169,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print()
     print(SELF_CHECK_NOTE)
     return 0
+
+
+_CODE_FILE_LINE = re.compile(r"^\s*[^#\s][^#]*\.(py|ipynb)\b", re.MULTILINE)
+
+
+def _names_a_code_file(answers: Path) -> bool:
+    """Whether a line of ``answers`` that is not a comment names a ``.py`` or ``.ipynb``
+    file: a look at the text before it is parsed, so that the worker starts at once when
+    there is likely code to run (``SelfCheck.has_code`` decides; this only decides when)."""
+    try:
+        return bool(_CODE_FILE_LINE.search(answers.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return False
 
 
 def _check_runner(sandboxed: bool) -> Runner:

@@ -101,3 +101,21 @@ def test_the_self_check_result_keeps_the_kit_s_order(kit: Path, tmp_path: Path) 
     finally:
         runner.close()
     assert [q.question_id for q in result.questions] == ["M1", "N1", "E1", "O1", "T1", "C1", "P1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "early"),
+    [
+        ("# code: the name of your .py file\nanswers:\n  C1: null\n", False),
+        ("answers:\n  C1: c1.py\n", True),
+        ("answers:\n  C1: work.ipynb\n", True),
+        ("answers:\n  T1: attention  # see notes.py\n", False),
+    ],
+)
+def test_the_worker_starts_at_once_only_when_an_answer_names_a_code_file(
+    tmp_path: Path, text: str, early: bool
+) -> None:
+    from grader.cli_papers import _names_a_code_file
+
+    (tmp_path / "answers.yaml").write_text(text)
+    assert _names_a_code_file(tmp_path / "answers.yaml") is early
