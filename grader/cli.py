@@ -76,13 +76,17 @@ def add_questions_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from grader.key_cache import caching, default_cache_folder
     from grader.loading import validate_paths
-    from grader.validation import checker_problems_in, matcher_warnings_in
+    from grader.validation import checker_problems, loaded_banks, matcher_warnings
 
     paths = args.paths or ["questions"]
     files, problems = validate_paths(paths)
-    problems += checker_problems_in(paths)
-    for warning in matcher_warnings_in(paths):
+    banks = list(loaded_banks(paths))
+    with caching(None if args.no_cache else default_cache_folder()):
+        problems += [p for bank in banks for p in checker_problems(bank)]
+        found_warnings = [w for bank in banks for w in matcher_warnings(bank)]
+    for warning in found_warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if problems:
         print(
@@ -94,7 +98,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         return ExitCode.PROBLEMS
     extra = ""
     if getattr(args, "deep", False) or args.variants:
-        from grader.validation import deep_validate
+        from grader.deep_validation import deep_validate
 
         report = deep_validate(paths, variants=args.variants)
         for line in report.lines:
@@ -168,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="also deploy and check N randomized variants of every question",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="compute every key the checks need afresh (default: reuse a key computed before "
+        "when its reference folders, arguments and library versions are unchanged; "
+        "the cache is under $GRADER_CACHE_DIR, else ~/.cache/llm-exam-grader)",
     )
     p.set_defaults(func=_cmd_validate)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import warnings
@@ -14,6 +15,7 @@ from grader.cli_args import existing_file, existing_folder, output_folder, whole
 from grader.errors import InfrastructureError, SubmissionError
 
 if TYPE_CHECKING:
+    from grader.results import QuestionResult
     from grader.sandbox import Runner
 
 __all__ = ["register", "print_result"]
@@ -94,6 +96,17 @@ def _cmd_kit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_question(q: QuestionResult) -> None:
+    label = (
+        "readable, marked at grading time"
+        if q.status == "unchecked" and not q.cases
+        else q.status.replace("_", " ")
+    )
+    print(f"{q.question_id}: {label}")
+    for line in q.feedback.splitlines():
+        print(f"    {line}")
+
+
 def print_result(result: object, note: str) -> None:
     from grader.results import SubmissionResult
 
@@ -101,55 +114,74 @@ def print_result(result: object, note: str) -> None:
     for p in result.problems:
         print(f"problem: {p}")
     for q in result.questions:
-        label = (
-            "readable, marked at grading time"
-            if q.status == "unchecked" and not q.cases
-            else q.status.replace("_", " ")
-        )
-        print(f"{q.question_id}: {label}")
-        for line in q.feedback.splitlines():
-            print(f"    {line}")
+        _print_question(q)
     print()
     print(note)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from grader.deferred_runner import DeferredRunner
+    from grader.kit_check import SELF_CHECK_NOTE, SelfCheck
 
     folder = Path(args.folder)
     if not (folder / "answers.yaml").is_file():
         raise SubmissionError(
             f"no answers.yaml in {folder}; run `grader check` in your kit folder or pass it"
         )
-    # the worker (its own torch import) starts while this process imports the checks
     runner = DeferredRunner(lambda: _check_runner(args.sandbox), sandboxed=args.sandbox)
-    runner.start_in_background()
-    from grader.kit import SELF_CHECK_NOTE, build_kit, check_kit
-    from grader.sandbox import NO_SANDBOX_WARNING
-
-    if not args.sandbox:
-        print(
-            f"note: {NO_SANDBOX_WARNING} (--no-sandbox is implied for a self-check)",
-            file=sys.stderr,
-        )
-
+    if _names_a_code_file(folder / "answers.yaml"):
+        runner.start_in_background()  # as early as can be: the worker's torch import is long
     try:
-        if args.exam:
-            from grader.loading import load_exam
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.exam:
+                from grader.kit import build_kit
+                from grader.loading import load_exam
 
-            exam = load_exam(args.exam, Path(args.questions))
-            with tempfile.TemporaryDirectory() as tmp:
-                build_kit(exam, Path(tmp))
-                result = check_kit(Path(tmp), folder, runner)
-        else:
-            kit = Path(args.kit) if args.kit else folder
-            if not (kit / "kit.json").is_file():
-                raise SubmissionError(f"no kit.json in {kit}; pass --kit KIT_DIR or --exam EXAM")
-            result = check_kit(kit, folder, runner)
+                build_kit(load_exam(args.exam, Path(args.questions)), Path(tmp))
+                kit = Path(tmp)
+            else:
+                kit = Path(args.kit) if args.kit else folder
+                if not (kit / "kit.json").is_file():
+                    raise SubmissionError(
+                        f"no kit.json in {kit}; pass --kit KIT_DIR or --exam EXAM"
+                    )
+            check = SelfCheck.read(kit, folder)
+            if check.has_code:
+                # the worker (its own torch import) starts while the other answers are checked
+                runner.start_in_background()
+            for p in check.submission.problems:
+                print(f"problem: {p}")
+            # every answer that is not code first: a student sees them before any code runs
+            for q in check.readable():
+                _print_question(q)
+            sys.stdout.flush()
+            if check.has_code and not args.sandbox:
+                from grader.sandbox import NO_SANDBOX_WARNING
+
+                print(
+                    f"note: {NO_SANDBOX_WARNING} (--no-sandbox is implied for a self-check)",
+                    file=sys.stderr,
+                )
+            for q in check.code(runner):
+                _print_question(q)
     finally:
         runner.close()
-    print_result(result, SELF_CHECK_NOTE)
+    print()
+    print(SELF_CHECK_NOTE)
     return 0
+
+
+_CODE_FILE_LINE = re.compile(r"^\s*[^#\s][^#]*\.(py|ipynb)\b", re.MULTILINE)
+
+
+def _names_a_code_file(answers: Path) -> bool:
+    """Whether a line of ``answers`` that is not a comment names a ``.py`` or ``.ipynb``
+    file: a look at the text before it is parsed, so that the worker starts at once when
+    there is likely code to run (``SelfCheck.has_code`` decides; this only decides when)."""
+    try:
+        return bool(_CODE_FILE_LINE.search(answers.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return False
 
 
 def _check_runner(sandboxed: bool) -> Runner:

@@ -8,14 +8,13 @@ the reference implementation named in the bank.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
+from grader.key_cache import cached_call
 from grader.loading import LoadedExam, resolve_ref
 from grader.schema import McqQuestion, MultipartQuestion, NumericQuestion, Question
 from grader.schema.params import RefCall
@@ -36,11 +35,13 @@ __all__ = [
 
 def to_plain(value: Any) -> Any:
     """Tensors, arrays, numpy scalars and tuples -> Python numbers and nested lists."""
-    if isinstance(value, torch.Tensor):
+    torch = sys.modules.get("torch")  # a tensor can only exist once torch is imported
+    if torch is not None and isinstance(value, torch.Tensor):
         return value.detach().cpu().tolist()
-    if isinstance(value, np.ndarray):
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, np.generic):
+    if np is not None and isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
@@ -62,15 +63,19 @@ def substitute(value: Any, params: Mapping[str, Any]) -> Any:
 
 def evaluate(value: Any, params: Mapping[str, Any], folders: Sequence[Path] = ()) -> Any:
     """A literal stays itself; a ``RefCall`` is computed with the parameters substituted
-    (its reference looked up in the course's ``folders`` first, see ``resolve_ref``)."""
+    (its reference looked up in the course's ``folders`` first, see ``resolve_ref``), or
+    taken from ``grader.key_cache`` inside its ``caching`` block."""
     if not isinstance(value, RefCall):
         return substitute(value, params)
-    result = resolve_ref(value.ref, folders)(**substitute(value.args, params))
-    if value.index is not None:
-        result = (
-            result[value.index] if isinstance(value.index, int) else getattr(result, value.index)
-        )
-    return to_plain(result)
+    ref, args, index = value.ref, substitute(value.args, params), value.index
+
+    def compute() -> Any:
+        result = resolve_ref(ref, folders)(**args)
+        if index is not None:
+            result = result[index] if isinstance(index, int) else getattr(result, index)
+        return to_plain(result)
+
+    return cached_call(ref, args, index, folders, compute)  # computed unless validate cached it
 
 
 @dataclass(frozen=True)

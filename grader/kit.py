@@ -3,10 +3,8 @@
 A kit is what a student may see: the paper, a stub for every code question, an
 ``answers.yaml`` template, the question's support modules and the visible cases with
 their expected outputs (``kit.json``, a ``KitManifest``). It holds no hidden case, no
-answer key, no reference implementation and no secret. ``check_kit`` grades a student's
-folder against exactly that: code on the visible cases, through the grader's own code path
-(``code_jobs``: the same job, limits, comparison and messages as grading), every other
-answer for whether it can be read.
+answer key, no reference implementation and no secret. ``check_kit`` (``grader.kit_check``)
+grades a student's folder against exactly that.
 """
 
 from __future__ import annotations
@@ -18,19 +16,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from grader import checks
 from grader.cases import build_cases, expected_outputs
-from grader.code_jobs import (
-    CaseRule,
-    CodeSpec,
-    NotRunnable,
-    entry_file,
-    job_limits,
-    judge,
-    status_of,
-    tolerances_of,
-)
 from grader.keys import resolve
+from grader.kit_check import SELF_CHECK_NOTE, check_kit
 from grader.kit_manifest import (
     KIT_FORMAT,
     KitCase,
@@ -42,19 +30,14 @@ from grader.kit_manifest import (
     KitMultipart,
     KitNumeric,
     KitOrdering,
-    KitPart,
     KitQuestion,
     KitText,
     decode_value,
     encode_value,
-    read_manifest,
     write_manifest,
 )
 from grader.loading import LoadedBank, LoadedExam
-from grader.notebooks.slots import kit_slots
 from grader.render import paper_markdown
-from grader.results import QuestionResult, SubmissionResult
-from grader.sandbox import CaseInput, Runner, resolve_device
 from grader.schema import (
     CodeQuestion,
     ExpressionQuestion,
@@ -65,14 +48,8 @@ from grader.schema import (
     Question,
     TextQuestion,
 )
-from grader.submissions import Submission, read_submission
 
 __all__ = ["build_kit", "check_kit", "encode_value", "decode_value", "SELF_CHECK_NOTE"]
-
-SELF_CHECK_NOTE = (
-    "Self-check: only the visible cases were run and other answers were only checked for "
-    "being readable. Hidden cases and answer keys are applied at grading time."
-)
 
 
 def _describe_code(q: CodeQuestion, bank: LoadedBank, variant: int, qid: str) -> KitCode:
@@ -196,133 +173,3 @@ def build_kit(
     )
     written += [out / "kit.json", out / "answers.yaml"]
     return written
-
-
-def _missing(qid: str, marks: float) -> QuestionResult:
-    """A blank answer, in grading's words."""
-    return QuestionResult(
-        question_id=qid, marks=0.0, max_marks=marks, status="missing", feedback="no answer given"
-    )
-
-
-def _readable(d: KitQuestion, answer: Any, qid: str) -> QuestionResult:
-    """Whether a non-code answer can be read (checked against a made-up key)."""
-    if answer is None:
-        return _missing(qid, d.marks)
-    r = None
-    if isinstance(d, KitMcq):
-        r = checks.check_mcq(answer, options=d.options, correct=d.options[:1])
-    elif isinstance(d, KitNumeric):
-        r = checks.check_numeric(answer, expected=np.zeros(d.shape).tolist() if d.shape else 0.0)
-    elif isinstance(d, KitExpression):
-        names = list(d.variables)
-        expected = (f"O({names[0]})" if d.asymptotic else names[0]) if names else "1"
-        r = checks.check_expression(
-            answer,
-            expected=expected,
-            variables=d.variables,
-            functions=d.functions,
-            allow_sum=d.allow_sum,
-            mode="asymptotic" if d.asymptotic else "exact",
-        )
-    elif isinstance(d, KitOrdering):
-        r = checks.check_ordering(answer, expected=d.steps)
-    if r is not None and r.status in ("invalid", "unchecked"):
-        return QuestionResult(
-            question_id=qid, marks=0.0, max_marks=d.marks, status=r.status, feedback=r.feedback
-        )
-    return QuestionResult(
-        question_id=qid,
-        marks=0.0,
-        max_marks=d.marks,
-        status="unchecked",
-        feedback="your answer can be read; it is marked at grading time",
-    )
-
-
-def _code_spec(d: KitCode, kit: Path) -> CodeSpec:
-    """The code question as grading would run it, from what the kit says about it."""
-    return CodeSpec(
-        file=d.file,
-        function=d.function,
-        device=resolve_device(d.device),
-        forbid=tuple(d.forbid),
-        support={s: (kit / s).read_bytes() for s in d.support},
-        limits=job_limits(d.limits),
-        rule=CaseRule(d.compare.rule, tolerances_of(d.compare.tolerances), d.determinism),
-    )
-
-
-def _check_code(
-    d: KitCode, answer: Any, qid: str, submission: Submission, runner: Runner, kit: Path
-) -> QuestionResult:
-    """The visible cases run and judged as grading runs and judges them (no marks)."""
-    if answer is None:
-        return _missing(qid, d.marks)
-    spec = _code_spec(d, kit)
-    entry = entry_file(spec, answer, submission)
-    if isinstance(entry, NotRunnable):
-        return entry.result(qid, d.marks)
-    cases = [
-        CaseInput(args=tuple(decode_value(c.args)), visible=True, name=c.name) for c in d.cases
-    ]
-    job = spec.job(submission.files, entry, cases)
-    outcomes = runner.run(job)
-    expected = [decode_value(c.expected) for c in d.cases]
-    judged = judge(spec, cases, expected, outcomes, counted="visible cases", files=job.files)
-    return QuestionResult(
-        question_id=qid,
-        marks=0.0,
-        max_marks=d.marks,
-        status=status_of(judged.fraction),
-        feedback="\n".join(judged.lines),
-        cases=judged.cases,
-    )
-
-
-def _check_one(
-    d: KitQuestion | KitPart,
-    answer: Any,
-    qid: str,
-    submission: Submission,
-    runner: Runner,
-    kit: Path,
-) -> QuestionResult:
-    if isinstance(d, KitMultipart):
-        given = answer if isinstance(answer, dict) else {}
-        parts = tuple(
-            _check_one(p, given.get(p.id), f"{qid}/{p.id}", submission, runner, kit)
-            for p in d.parts
-        )
-        return QuestionResult(
-            question_id=qid,
-            marks=0.0,
-            max_marks=d.marks,
-            status="unchecked",
-            feedback="\n".join(f"[{p.question_id.split('/')[-1]}] {p.feedback}" for p in parts),
-            parts=parts,
-        )
-    if isinstance(d, KitCode):
-        return _check_code(d, answer, qid, submission, runner, kit)
-    return _readable(d, answer, qid)
-
-
-def check_kit(kit: Path, folder: Path, runner: Runner) -> SubmissionResult:
-    """Self-check the answers in ``folder`` against the kit in ``kit`` (visible cases only).
-
-    Raises ``SubmissionError`` when ``kit.json`` cannot be read (``read_manifest``)."""
-    manifest = read_manifest(kit / "kit.json")
-    ids = [d.id for d in manifest.questions]
-    sub = read_submission(
-        folder, exam_id=manifest.exam, known_questions=ids, code_slots=kit_slots(manifest)
-    )
-    results = tuple(
-        _check_one(d, sub.answers.get(d.id), d.id, sub, runner, kit) for d in manifest.questions
-    )
-    return SubmissionResult(
-        student=sub.student,
-        exam=manifest.exam,
-        variant=manifest.variant,
-        problems=sub.problems,
-        questions=results,
-    )

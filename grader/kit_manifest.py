@@ -6,7 +6,9 @@ and for a code question its file, function, device, limits, comparison and visib
 with their expected outputs. It is written and read through ``KitManifest`` (frozen,
 unknown keys refused); ``format`` is bumped when a reader of an older format could misread
 a newer kit. Case values are tagged JSON (``{"__tensor__": [...], "dtype": "float32"}``,
-``encode_value``/``decode_value``), never pickle.
+``encode_value``/``decode_value``), never pickle. Reading a manifest imports neither torch
+nor numpy: a self-check of non-code answers needs neither (``decode_value`` imports what a
+tagged value needs).
 """
 
 from __future__ import annotations
@@ -15,12 +17,9 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
-import torch
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from grader.errors import SubmissionError
-from grader.sandbox import Construct
 from grader.schema.questions import LimitsSpec, Tolerances
 
 __all__ = [
@@ -62,6 +61,11 @@ _DTYPES = {
 
 def encode_value(value: Any) -> Any:
     """A case value as tagged JSON."""
+    import numpy as np
+    import torch
+
+    from grader.sandbox import Construct
+
     if isinstance(value, torch.Tensor):
         t = value.detach().cpu()
         return {
@@ -88,19 +92,26 @@ def encode_value(value: Any) -> Any:
 
 
 def decode_value(value: Any) -> Any:
-    """Inverse of ``encode_value``; only allowlisted dtypes are rebuilt."""
+    """Inverse of ``encode_value``; only allowlisted dtypes are rebuilt (torch, numpy and
+    the sandbox's ``Construct`` are imported by the first value that needs them)."""
     if isinstance(value, dict):
         if "__tensor__" in value:
             dtype = str(value.get("dtype"))
             if dtype not in _DTYPES:
                 raise ValueError(f"dtype {dtype!r} is not allowed in a kit")
+            import torch
+
             return torch.tensor(value["__tensor__"], dtype=getattr(torch, dtype))
         if "__ndarray__" in value:
             dtype = str(value.get("dtype"))
             if dtype not in _DTYPES - {"bfloat16"}:
                 raise ValueError(f"dtype {dtype!r} is not allowed in a kit")
+            import numpy as np
+
             return np.asarray(value["__ndarray__"], dtype=dtype)
         if "__construct__" in value:
+            from grader.sandbox import Construct
+
             return Construct(
                 str(value["__construct__"]),
                 tuple(decode_value(a) for a in value.get("args", [])),

@@ -9,6 +9,7 @@ file, line, column and field path.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -477,9 +478,18 @@ def _read(path: Path) -> Located:
     except (OSError, UnicodeDecodeError) as exc:
         raise AuthoringError([Problem(str(path), None, None, "", f"cannot read: {exc}")]) from None
     try:
-        return load_located(text, str(path))
+        return _parsed(text, str(path))
     except YamlSyntaxError as exc:
         raise AuthoringError(exc.problems) from None
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str, file: str) -> Located:
+    """``load_located`` of one file's text, parsed once per process for the same text and
+    name: validating an exam reads its banks several times (as banks, through the exam, for
+    the checkers). Keyed by the text itself, so an edited file is parsed again; a ``Located``
+    is never changed by its readers. Syntax errors are raised again on every read."""
+    return load_located(text, file)
 
 
 def _partial_bank_problems(

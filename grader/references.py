@@ -13,6 +13,7 @@ never in the sandbox.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -111,7 +112,7 @@ def defines(file: Path, name: str) -> bool | None:
     """Whether the module ``file`` defines ``name`` at its top level (a def, class,
     assignment or import), read from its syntax tree without running it; None when that
     cannot be told so (a star import, a module ``__getattr__``). Raises ``SyntaxError``."""
-    tree = ast.parse(file.read_bytes(), filename=str(file))
+    tree = _syntax_tree(file.read_bytes(), str(file))
     unsure = False
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -131,6 +132,13 @@ def defines(file: Path, name: str) -> bool | None:
         elif isinstance(node, ast.If | ast.Try):
             unsure = True  # a conditional definition: leave it to the import
     return None if unsure else False
+
+
+@functools.lru_cache(maxsize=64)
+def _syntax_tree(source: bytes, filename: str) -> ast.Module:
+    """The syntax tree of ``source``, parsed once per text: loading a bank checks every
+    reference it names, most of them in the same few modules (the tree is never changed)."""
+    return ast.parse(source, filename=filename)
 
 
 def check_ref(ref: str, folders: Sequence[Path] = ()) -> None:

@@ -1,8 +1,10 @@
 """Shared pytest set-up: the ``gpu`` marker skips cleanly on machines without CUDA; the
-``browser`` fixture launches Debian's chromium through Playwright (never its own download)."""
+``browser`` fixture launches Debian's chromium through Playwright (never its own download);
+the grader's caches (``GRADER_CACHE_DIR``) are the session's own, never the user's."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip_gpu)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_grader_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`grader validate` keeps computed keys in ``GRADER_CACHE_DIR``: a folder of this
+    session's (subprocesses inherit it), not ``~/.cache``."""
+    before = os.environ.get("GRADER_CACHE_DIR")
+    os.environ["GRADER_CACHE_DIR"] = str(tmp_path_factory.mktemp("grader-cache"))
+    yield
+    if before is None:
+        del os.environ["GRADER_CACHE_DIR"]
+    else:
+        os.environ["GRADER_CACHE_DIR"] = before
 
 
 @pytest.fixture

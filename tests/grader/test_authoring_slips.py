@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from grader.cli import main
+from grader.deep_validation import deep_validate
 from grader.errors import AuthoringError
 from grader.loading import load_bank, load_exam, validate_paths
-from grader.validation import deep_validate
 
 
 def code(

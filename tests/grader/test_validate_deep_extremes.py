@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from grader.cli import main
+from grader.deep_validation import extreme_case_problems
 from grader.errors import AuthoringError
 from grader.keys import resolve
 from grader.loading import load_bank
 from grader.schema import CodeQuestion
-from grader.validation import extreme_case_problems
 
 GOOD = Path(__file__).parent / "fixtures" / "good"
 SEED_BANKS = sorted(p for p in Path("questions").glob("*/*.yaml") if p.name != "exam.yaml")

@@ -10,18 +10,14 @@ import pytest
 
 from grader import checks
 from grader.cli import ExitCode, main
+from grader.deep_validation import deep_validate
 from grader.grading import GradingOptions, _check_simple
 from grader.keys import ResolvedQuestion, resolve
 from grader.loading import load_bank
 from grader.results import CheckResult
 from grader.schema import CodeQuestion, MultipartQuestion, Question
 from grader.text_model import Matcher
-from grader.validation import (
-    checker_problems,
-    checker_problems_in,
-    deep_validate,
-    matcher_warnings,
-)
+from grader.validation import checker_problems, checker_problems_in, matcher_warnings
 
 FIX = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
