@@ -1,9 +1,8 @@
 """Tolerances per dtype for comparing a student's floats with the reference's: the defaults
 and the check of a question's own ``compare.tolerances``.
 
-Torch-free, so `grader validate` checks a bank's tolerances without importing torch.
-``grader.sandbox._compare`` holds the same table for grading (a test keeps the two equal);
-it is meant to import it from here (issue 18).
+Torch-free, so `grader validate` checks a bank's tolerances without importing torch;
+grading (``grader.sandbox._compare``) uses this same table.
 """
 
 from __future__ import annotations

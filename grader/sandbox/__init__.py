@@ -31,9 +31,10 @@ from grader.sandbox._types import (
     Limits,
     SandboxUnavailable,
 )
+from grader.tolerances import DEFAULT_TOLERANCES, Tolerance
 
 if _typing.TYPE_CHECKING:
-    from grader.sandbox._compare import DEFAULT_TOLERANCES, Tolerance, compare, tolerance_for
+    from grader.sandbox._compare import compare, tolerance_for
     from grader.sandbox._probes import (
         build_value,
         check_determinism,
@@ -43,8 +44,6 @@ if _typing.TYPE_CHECKING:
     )
 
 _IMPORTS_TORCH = {
-    "DEFAULT_TOLERANCES": "_compare",
-    "Tolerance": "_compare",
     "compare": "_compare",
     "tolerance_for": "_compare",
     "build_value": "_probes",

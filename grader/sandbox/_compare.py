@@ -22,38 +22,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import torch
 
 from grader.sandbox._types import Comparison
+from grader.tolerances import DEFAULT_TOLERANCES, Tolerance
 
 Rule = Literal["exact", "allclose", "tokens", "set"]
 Checker = Callable[[Any, Any], Any]
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """``|actual - expected| <= atol + rtol * |expected|``, element-wise."""
-
-    rtol: float
-    """Relative tolerance."""
-    atol: float
-    """Absolute tolerance."""
-
-
-DEFAULT_TOLERANCES: Mapping[str, Tolerance] = {
-    "float64": Tolerance(rtol=1e-6, atol=1e-8),
-    "float32": Tolerance(rtol=1e-4, atol=1e-5),
-    "tf32": Tolerance(rtol=5e-3, atol=5e-4),
-    "float16": Tolerance(rtol=5e-3, atol=1e-3),
-    "bfloat16": Tolerance(rtol=3e-2, atol=1e-2),
-}
-"""Defaults for a student's implementation against an independent reference computed on the
-same device and dtype. ``tf32`` applies to float32 on CUDA, where convolutions (and
-matmuls, when enabled) round inputs to 10-bit mantissas."""
 
 
 def tolerance_for(
@@ -66,18 +44,6 @@ def tolerance_for(
     if key not in table:
         return Tolerance(rtol=0.0, atol=0.0)  # integers and bools: exact
     return table[key]
-
-
-def tolerance_problems(tolerances: Mapping[str, object]) -> dict[str, str]:
-    """Problems with a question's per-dtype ``tolerances``, by key: a key that is not one
-    of ``DEFAULT_TOLERANCES`` (float dtypes and ``tf32``) is never looked up, so its
-    tolerance would silently not apply."""
-    known = ", ".join(DEFAULT_TOLERANCES)
-    return {
-        key: f"tolerance for {key!r} would never be used: the keys are the float dtypes {known}"
-        for key in tolerances
-        if key not in DEFAULT_TOLERANCES
-    }
 
 
 def compare(

@@ -27,8 +27,9 @@ from typing import Any, Literal
 
 import torch
 
-from grader.sandbox._compare import Checker, Rule, Tolerance, compare
+from grader.sandbox._compare import Checker, Rule, compare
 from grader.sandbox._types import CaseOutcome, Comparison, Construct, Device
+from grader.tolerances import Tolerance
 
 
 def resolve_device(requested: Literal["cpu", "cuda", "auto"]) -> Device:
