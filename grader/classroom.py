@@ -52,6 +52,7 @@ __all__ = [
     "grade_class",
     "deferred_runner",
     "has_code",
+    "counts_flops",
     "make_runner",
     "content_hash",
     "plan_student",
@@ -156,16 +157,20 @@ def content_hash(sub: Submission) -> str:
     return h.hexdigest()[:16]
 
 
-def make_runner(workers: int, *, no_sandbox: bool = False, gpu: bool | None = None) -> Runner:
+def make_runner(
+    workers: int, *, no_sandbox: bool = False, gpu: bool | None = None, warm_flops: bool = True
+) -> Runner:
     """A started sandboxed runner, or refuse with what to install or change; ``no_sandbox``
     for self-checks. The real start-up is the proof that the sandbox works (``grader doctor``
-    runs a separate probe): a sandbox that cannot start raises ``InfrastructureError``."""
+    runs a separate probe): a sandbox that cannot start raises ``InfrastructureError``.
+    ``warm_flops=False`` when no question counts FLOPs (``counts_flops``): each sandbox then
+    starts about 2 s sooner."""
     from grader.sandbox import InProcessRunner, SandboxRunner, SandboxUnavailable
 
     if no_sandbox:
-        return InProcessRunner(workers=workers)
+        return InProcessRunner(workers=workers, warm_flops=warm_flops)
     try:
-        return SandboxRunner(workers=workers, gpu=gpu)
+        return SandboxRunner(workers=workers, gpu=gpu, warm_flops=warm_flops)
     except SandboxUnavailable as exc:
         raise InfrastructureError(
             f"refusing to run other people's code without a sandbox: {str(exc).rstrip('.')}. "
@@ -174,12 +179,25 @@ def make_runner(workers: int, *, no_sandbox: bool = False, gpu: bool | None = No
 
 
 def deferred_runner(
-    workers: int, *, no_sandbox: bool = False, gpu: bool | None = None
+    workers: int, *, no_sandbox: bool = False, gpu: bool | None = None, warm_flops: bool = True
 ) -> DeferredRunner:
     """``make_runner``'s runner, made only when there is code to run (see ``grade_class``)."""
     return DeferredRunner(
-        lambda: make_runner(workers, no_sandbox=no_sandbox, gpu=gpu), sandboxed=not no_sandbox
+        lambda: make_runner(workers, no_sandbox=no_sandbox, gpu=gpu, warm_flops=warm_flops),
+        sandboxed=not no_sandbox,
     )
+
+
+def counts_flops(exam: LoadedExam) -> bool:
+    """Whether any code question of ``exam`` (a part included) has a cost check, whose
+    FLOP counting the sandboxes then warm up when they start."""
+
+    def counts(question: object) -> bool:
+        if isinstance(question, MultipartQuestion):
+            return any(counts(p) for p in question.parts)
+        return isinstance(question, CodeQuestion) and question.complexity is not None
+
+    return any(counts(q) for q in exam.questions.values())
 
 
 def has_code(exam: LoadedExam) -> bool:

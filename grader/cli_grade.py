@@ -66,7 +66,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     )
     from rich.table import Table
 
-    from grader.classroom import deferred_runner, grade_class
+    from grader.classroom import counts_flops, deferred_runner, grade_class
     from grader.gradebook import Gradebook
     from grader.grading_options import GradingOptions
     from grader.loading import load_exam
@@ -100,7 +100,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         )
         runner = None
     else:
-        runner = deferred_runner(args.workers, no_sandbox=args.no_sandbox)
+        runner = deferred_runner(
+            args.workers, no_sandbox=args.no_sandbox, warm_flops=counts_flops(exam)
+        )
     gradebook = Gradebook(db_path)
     regrade = args.regrade
     try:

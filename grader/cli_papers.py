@@ -192,10 +192,10 @@ def _check_runner(sandboxed: bool) -> Runner:
         ok, detail = sandbox_available()
         if not ok:
             raise InfrastructureError(detail)
-        return SandboxRunner(workers=1)
+        return SandboxRunner(workers=1, warm_flops=False)  # a self-check counts no FLOPs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # said above, before the start-up
-        return InProcessRunner(workers=1)
+        return InProcessRunner(workers=1, warm_flops=False)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

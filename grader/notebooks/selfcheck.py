@@ -78,7 +78,7 @@ def check_namespace(namespace: Mapping[str, Any]) -> tuple[SubmissionResult, lis
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # said below, once
-            runner = InProcessRunner(workers=1)
+            runner = InProcessRunner(workers=1, warm_flops=False)  # no FLOPs in a self-check
         try:
             result = check_kit(kit, folder, runner)
         finally:

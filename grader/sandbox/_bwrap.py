@@ -250,15 +250,19 @@ def bwrap_argv(bwrap: str, *, gpu: bool, command: list[str]) -> list[str]:
     return argv + ["--", *command]
 
 
-def worker_command(sandboxed: bool, tmp: str, fds: tuple[int, int]) -> list[str]:
+def worker_command(
+    sandboxed: bool, tmp: str, fds: tuple[int, int], *, warm_flops: bool = True
+) -> list[str]:
     """The Python command that starts a warm worker reading frames from ``fds[0]`` and
-    writing them to ``fds[1]`` (its standard streams are /dev/null)."""
+    writing them to ``fds[1]`` (its standard streams are /dev/null); without
+    ``warm_flops`` its zygote skips warming up FLOP counting (see ``_worker._warm_up``)."""
     mode = "--sandboxed" if sandboxed else "--plain"
     if sandboxed:  # the real interpreter, no site: only SITE_DIR is added (by _worker)
         exe, flags, script = _interpreter(), ["-I", "-S", "-B"], f"{SANDBOX_DIR}/_worker.py"
     else:
         exe, flags, script = sys.executable, ["-I", "-B"], str(WORKER_DIR / "_worker.py")
-    return [exe, *flags, script, mode, tmp, str(fds[0]), str(fds[1])]
+    flops = [] if warm_flops else ["--no-flops"]
+    return [exe, *flags, script, mode, tmp, str(fds[0]), str(fds[1]), *flops]
 
 
 # --------------------------------------------------------------------------- pids cgroups

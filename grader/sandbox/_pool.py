@@ -217,7 +217,7 @@ class _PoolRunner(abc.ABC):
 
     sandboxed: bool
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, warm_flops: bool = True) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers!r}")
         self.workers = workers
@@ -227,6 +227,8 @@ class _PoolRunner(abc.ABC):
         self._job_ids = 0
         self._failing = False  # the last batch failed in the sandbox on two workers
         self._tmp = "/tmp"
+        # False: no job here counts FLOPs, so the zygotes skip warming that up (_worker)
+        self._warm_flops = warm_flops
         self._starting: _Worker | None = None  # the worker being started in the background
         # Every worker is started from this one thread, alive as long as the pool: bubblewrap
         # runs with --die-with-parent, and Linux kills a child when the *thread* that started
@@ -317,6 +319,13 @@ class _PoolRunner(abc.ABC):
         """
         for job in jobs:
             _check_job(job)
+            if job.flops and not self._warm_flops:
+                # its first counted case would spend FLOP counting's set-up (seconds of CPU)
+                # against the student's limit: a grader mistake, never the student's
+                raise ValueError(
+                    "this pool was started with warm_flops=False: it cannot run a job that "
+                    "counts FLOPs (make it with warm_flops=True)"
+                )
         results: list[list[CaseOutcome] | None] = [None] * len(jobs)
         todo: list[int] = []
         for j, job in enumerate(jobs):
@@ -509,7 +518,9 @@ class SandboxRunner(_PoolRunner):
 
     sandboxed = True
 
-    def __init__(self, workers: int = 2, *, gpu: bool | None = None) -> None:
+    def __init__(
+        self, workers: int = 2, *, gpu: bool | None = None, warm_flops: bool = True
+    ) -> None:
         self._bwrap = _bwrap.find_bwrap()
         if not _seccomp.supported():
             raise SandboxUnavailable(
@@ -518,7 +529,7 @@ class SandboxRunner(_PoolRunner):
             )
         self._mechanism = _bwrap.process_limit_mechanism()
         self._gpu = _torch_sees_cuda() if gpu is None else gpu
-        super().__init__(workers)
+        super().__init__(workers, warm_flops=warm_flops)
 
     def _spawn(self) -> _Worker:
         cgroup = _bwrap.make_pids_cgroup() if self._mechanism == "cgroup" else None
@@ -526,7 +537,9 @@ class SandboxRunner(_PoolRunner):
             raise SandboxUnavailable("could not create a pids cgroup for a new sandbox")
         return _Worker(
             lambda fds: _bwrap.bwrap_argv(
-                self._bwrap, gpu=self._gpu, command=_bwrap.worker_command(True, "/tmp", fds)
+                self._bwrap,
+                gpu=self._gpu,
+                command=_bwrap.worker_command(True, "/tmp", fds, warm_flops=self._warm_flops),
             ),
             cgroup,
             hide_args=True,
@@ -544,16 +557,18 @@ class InProcessRunner(_PoolRunner):
 
     sandboxed = False
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, *, warm_flops: bool = True) -> None:
         warnings.warn(NO_SANDBOX_WARNING, RuntimeWarning, stacklevel=2)
         self._tmpdir = tempfile.TemporaryDirectory(prefix="grader-nosandbox-")
-        super().__init__(workers)
+        super().__init__(workers, warm_flops=warm_flops)
 
     def _spawn(self) -> _Worker:
         # a folder per worker: a worker wipes its folder after each batch, and must not wipe
         # the files of a batch running on another worker at the same time
         tmp = tempfile.mkdtemp(prefix="worker-", dir=self._tmpdir.name)
-        return _Worker(lambda fds: _bwrap.worker_command(False, tmp, fds), None)
+        return _Worker(
+            lambda fds: _bwrap.worker_command(False, tmp, fds, warm_flops=self._warm_flops), None
+        )
 
     def close(self) -> None:
         super().close()

@@ -193,11 +193,13 @@ def _reap_all(wait: bool) -> None:
             time.sleep(0.002)
 
 
-def _warm_up() -> None:
-    """The first call of common ops (both float dtypes, plain and FLOP-counted), the wire
-    round trip, JSON: what torch builds lazily on a first call is built once, here."""
+def _warm_up(flops: bool) -> None:
+    """The first call of common ops (both float dtypes, plain and, with ``flops``,
+    FLOP-counted), the wire round trip, JSON: what torch builds lazily on a first call is
+    built once, here. FLOP counting's first call alone takes about 2 s (torch's dispatch
+    machinery): a pool for questions that count no FLOPs leaves it out."""
     for dtype in (torch.float32, torch.float64):
-        for counting in (False, True):
+        for counting in (False, True) if flops else (False,):
             with _flops.CountFlops() if counting else contextlib.nullcontext():
                 _common_ops(dtype)
         buffers: list[bytes] = []
@@ -292,6 +294,7 @@ def _check_seccomp() -> None:
 
 def main() -> None:
     mode, tmp, inp, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    warm_flops = sys.argv[5:6] != ["--no-flops"]
     sandboxed = mode == "--sandboxed"
     if sandboxed and os.getpid() != 1:
         sys.stderr.write("the sandboxed worker must run as PID 1 of its own PID namespace\n")
@@ -303,7 +306,7 @@ def main() -> None:
     os.set_inheritable(out, False)
     # Warm up, with one thread, the code paths every runner uses: whatever torch builds
     # lazily on a first call is then built once here, not again in every runner.
-    _warm_up()
+    _warm_up(warm_flops)
     _prctl(4, 0)  # PR_SET_DUMPABLE: no ptrace or /proc/<pid>/mem from students' processes
     _student_process.remember_clean_state()  # what every job of a runner starts from
     # Every object made so far is shared by all forks: keep the collector from touching

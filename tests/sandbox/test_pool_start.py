@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sandbox_helpers import HONEST, inputs, job, score
 
-from grader.sandbox import InProcessRunner
+from grader.sandbox import CaseInput, InProcessRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,3 +152,36 @@ def test_sandboxes_started_from_a_thread_that_ended_stay_up(
     finally:
         runner.close()
     assert len(spawned) == 1, f"the sandbox was started {len(spawned)} times"
+
+
+ATTENTION = b"""
+def solve(q, k, v):
+    w = (q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5).softmax(-1)
+    return w @ v
+"""
+
+
+@pytest.mark.usefixtures("quiet_pools")
+def test_a_pool_that_skipped_the_flop_warm_up_refuses_a_job_that_counts_flops() -> None:
+    """``warm_flops=False`` (no cost check in the exam, or a self-check) leaves FLOP
+    counting's set-up out of the start; a counted case would then spend it (seconds of
+    CPU) against the student's limit, so such a job is the grader's mistake, refused."""
+    import torch
+
+    cases = [CaseInput(args=tuple(torch.randn(t, 8) for _ in range(3))) for t in (8, 16)]
+    cold = InProcessRunner(workers=1, warm_flops=False)
+    try:
+        with pytest.raises(ValueError, match="warm_flops"):
+            cold.run(job(ATTENTION, cases, flops=True))
+        assert [o.status for o in cold.run(job(ATTENTION, cases))] == ["ok", "ok"]
+    finally:
+        cold.close()
+
+
+def test_only_an_exam_with_a_cost_check_warms_up_flop_counting() -> None:
+    from benchmarks.otter_assignment.otter_build import EXAM_FILE
+    from grader.classroom import counts_flops
+    from grader.loading import load_exam
+
+    assert counts_flops(load_exam("midsem-2025", ROOT / "questions"))  # B5a-i-2's cost check
+    assert not counts_flops(load_exam(str(EXAM_FILE)))
