@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -147,8 +149,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
                     )
             check = SelfCheck.read(kit, folder)
             if check.has_code:
-                # the worker (its own torch import) starts while the other answers are checked
+                # the worker (its own torch import) starts while the other answers are
+                # checked, and so does this process's: the visible cases' inputs and the
+                # comparisons need torch here too
                 runner.start_in_background()
+                threading.Thread(
+                    target=importlib.import_module, args=("torch",), name="torch", daemon=True
+                ).start()
             for p in check.submission.problems:
                 print(f"problem: {p}")
             # every answer that is not code first: a student sees them before any code runs
