@@ -20,7 +20,6 @@ from grader.cli import ExitCode, add_exam_argument, add_questions_option
 from grader.cli_args import existing_file, output_file
 from grader.cli_grade import _add_db_option, _out_paths
 from grader.errors import InfrastructureError
-from grader.lms.grades_out import GRADE_TARGETS, GradesWriter
 
 if TYPE_CHECKING:
     from grader.gradebook import Gradebook
@@ -50,12 +49,17 @@ def _recorded_roster(gradebook: Gradebook, exam_id: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _grades_target(writer: GradesWriter) -> Target:
-    """A target writing ``writer``'s gradebook import file from the stored grades."""
+GRADE_TARGET_NAMES = ("canvas", "moodle", "gradescope-csv", "blackboard")
+"""The ``--to`` targets of ``grader.lms.grades_out.GRADE_TARGETS``, named here so that every
+command's start-up does not import the writers (and the reports they build on)."""
+
+
+def _grades_target(name: str) -> Target:
+    """A target writing the gradebook import file of ``GRADE_TARGETS[name]``."""
 
     def export(args: argparse.Namespace, exam: LoadedExam) -> int:
         from grader.gradebook import Gradebook
-        from grader.lms.grades_out import not_on_roster, roster_entries
+        from grader.lms.grades_out import GRADE_TARGETS, not_on_roster, roster_entries
         from grader.lms.roster import read_lms_roster
         from grader.reports import read_table
 
@@ -96,7 +100,7 @@ def _grades_target(writer: GradesWriter) -> Target:
                 + ", ".join(repr(s) for s in missing),
                 file=sys.stderr,
             )
-        text = writer(table, exam, roster, by_section=args.by == "section")
+        text = GRADE_TARGETS[name](table, exam, roster, by_section=args.by == "section")
         Path(args.file).write_text(text, encoding="utf-8", newline="")
         print(f"wrote {args.file}: {len(table.students)} student(s) for {args.to}")
         return ExitCode.OK
@@ -153,7 +157,7 @@ def _gradescope_autograder(args: argparse.Namespace, exam: LoadedExam) -> int:
 
 
 TARGETS: dict[str, Target] = {
-    **{name: _grades_target(w) for name, w in GRADE_TARGETS.items()},
+    **{name: _grades_target(name) for name in GRADE_TARGET_NAMES},
     "moodle-xml": _questions_target(_imported_when_used("grader.lms.moodle_xml", "moodle_xml")),
     "qti": _questions_target(_imported_when_used("grader.lms.qti", "qti_package")),
     "gradescope-autograder": _gradescope_autograder,

@@ -307,3 +307,10 @@ def test_export_reports_students_missing_from_the_roster(
     assert main([*argv, "--out-dir", str(graded), "--roster", str(roster)]) == 0
     assert "2 graded student(s) not on roster" in capsys.readouterr().err
     assert file.read_text().splitlines()[1].startswith("Alice Liddell,alice,alice@uni.edu,")
+
+
+def test_every_gradebook_writer_is_an_export_target() -> None:
+    """`grader export --to` names the writers without importing them (start-up time)."""
+    from grader.cli_export import GRADE_TARGET_NAMES
+
+    assert sorted(GRADE_TARGET_NAMES) == sorted(GRADE_TARGETS)
