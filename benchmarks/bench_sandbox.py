@@ -118,6 +118,7 @@ def main() -> None:
     )
     t0 = time.perf_counter()
     runner = SandboxRunner(workers=2)
+    runner.wait_for_all_workers()  # the second starts in the background: time the whole pool
     start = time.perf_counter() - t0
     try:
         plain = in_process(20_000)
