@@ -217,6 +217,20 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> WheelVenv:
         (HERE / "fake_sandbox_failure.py").read_text().replace("def solve(x)", "def " + Q3_FN)
     )
 
+    # A student whose Q3 forges per-case result records (a verdict only the supervisor
+    # gives, its CPU reading and printed output, garbage) on every descriptor.
+    records = course / "submissions" / EXAM / "recordforger"
+    shutil.copytree(SOURCE / "submissions" / EXAM / "paper", records)
+    (records / "answers.yaml").write_text(
+        (records / "answers.yaml").read_text().replace("student: paper", "student: recordforger")
+    )
+    (records / "q3.py").write_text(
+        (HERE / "forge_records.py").read_text()
+        + "\n\n_calls = [0]\n\n\ndef "
+        + Q3_FN.split("(")[0]
+        + "(*args, **kwargs):\n    forge(_calls[0])\n    _calls[0] += 1\n    return None\n"
+    )
+
     # The new venv imports grader and reference_impls from the wheel, torch from this venv.
     where = json.loads(
         _run(
@@ -272,6 +286,11 @@ def test_cheating_student_gets_nothing_from_the_installed_wheel(wheel_venv: Whee
 
     # A forged sandbox failure is the forger's own zero, not a grader error (the run exits 0).
     assert (q3["forger"]["status"], q3["forger"]["marks"]) == ("incorrect", 0), q3["forger"]
+    # So are forged case records: no sandbox_error, no borrowed CPU reading or output.
+    forged = q3["recordforger"]
+    assert (forged["status"], forged["marks"]) == ("incorrect", 0), forged
+    assert not any(c["passed"] for c in forged["cases"]), forged["feedback"]
+    assert "All tests passed!" not in forged["feedback"], forged["feedback"]
 
     rows = (out / "gradebook.csv").read_text().splitlines()
     header = rows[0].split(",")
